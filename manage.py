@@ -1,0 +1,7 @@
+#!/usr/bin/env python
+"""Django's manage.py, equivalent to the ``socle`` command."""
+
+from socle.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""socle: the shared digital platform of an intercommunality."""

@@ -1,0 +1,81 @@
+"""The versioned REST API, ``/api/v1/``, documented by OpenAPI 3 at ``/api/schema``.
+
+Each app contributes a router; this module only assembles them and turns
+refusals into JSON errors: ``{"code": "...", "message": "<French>"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from socle.core.api import router as core_router
+from socle.core.api_auth import session_auth, token_auth
+from socle.core.services import ServiceError
+
+api = NinjaAPI(
+    title="API socle",
+    version="1",
+    description=(
+        "API de la plateforme numérique mutualisée. Authentification : "
+        "`Authorization: Bearer <jeton>` (jeton créé par `socle token create`)."
+    ),
+    urls_namespace="api-v1",
+    auth=[token_auth, session_auth],
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
+    """Return the API's one error shape."""
+    return JsonResponse({"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    return error(exc.code, exc.message, 400)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error("not_found", "Ressource introuvable.", 404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error("unauthenticated", "Authentification requise : jeton absent, invalide ou révoqué.",
+                 401)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields = []
+    for item in exc.errors:
+        location = [str(part) for part in item.get("loc", []) if part not in {"body", "query",
+                                                                             "payload"}]
+        fields.append({"field": ".".join(location), "message": _french(item)})
+    return error("invalid", "La requête est invalide.", 400, errors=fields)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(getattr(exc, "code", "error"), str(exc.message), exc.status_code)
+
+
+def _french(item: dict[str, Any]) -> str:
+    kind = str(item.get("type", ""))
+    if kind == "missing":
+        return "Ce champ est obligatoire."
+    if kind == "json_invalid":
+        return "Le corps de la requête n'est pas un JSON valide."
+    if "type" in kind or "parsing" in kind:
+        return "La valeur n'a pas le bon type."
+    return "La valeur est invalide."
+
+
+api.add_router("/", core_router)

@@ -1,0 +1,78 @@
+"""Tenancy: which organisations an actor may act on, and scoping querysets to them.
+
+Every selector of every app goes through ``organisations_for`` or ``scope``: an
+object of an organisation the actor may not see does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.http import Http404
+
+from .models import Membership, Organisation, User
+from .roles import roles_granting
+
+M = TypeVar("M", bound=models.Model)
+
+Actor = User | AnonymousUser | None
+
+
+def granted_paths(actor: Actor, permission: str) -> list[str]:
+    """Return the paths of the nodes on which the actor holds a role granting the permission."""
+    if actor is None or not actor.is_authenticated:
+        return []
+    roles = roles_granting(permission)
+    if not roles:
+        return []
+    cache_key = f"_socle_paths_{permission}"
+    cached = getattr(actor, cache_key, None)
+    if cached is not None:
+        return list(cached)
+    paths = list(
+        Membership.objects.filter(user=actor, role__in=roles, revoked_at__isnull=True)
+        .values_list("organisation__path", flat=True)
+        .distinct()
+    )
+    setattr(actor, cache_key, tuple(paths))
+    return paths
+
+
+def _path_condition(paths: list[str], field: str) -> models.Q:
+    prefix = f"{field}__path__startswith" if field else "path__startswith"
+    return reduce(or_, (models.Q(**{prefix: path}) for path in paths))
+
+
+def organisations_for(actor: Actor, permission: str) -> models.QuerySet[Organisation]:
+    """Return the organisations on which the actor holds the permission, inherited downwards."""
+    paths = granted_paths(actor, permission)
+    if not paths:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(_path_condition(paths, ""))
+
+
+def can(actor: Actor, permission: str, organisation: Organisation) -> bool:
+    """Tell whether the actor holds the permission on that organisation."""
+    return any(organisation.path.startswith(path) for path in granted_paths(actor, permission))
+
+
+def scope(
+    queryset: models.QuerySet[M], actor: Actor, permission: str, field: str = "organisation"
+) -> models.QuerySet[M]:
+    """Restrict a queryset to rows whose organisation the actor holds the permission on."""
+    paths = granted_paths(actor, permission)
+    if not paths:
+        return queryset.none()
+    return queryset.filter(_path_condition(paths, field))
+
+
+def get_or_404(queryset: models.QuerySet[M], **lookup: object) -> M:
+    """Return the one object matching the lookup in an already scoped queryset, else 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, queryset.model.MultipleObjectsReturned, ValueError):
+        raise Http404("Introuvable.") from None

@@ -1,0 +1,250 @@
+"""The core's data: territory, people, memberships, tokens, journal, blobs."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class OrganisationKind(models.TextChoices):
+    EPCI = "epci", "Intercommunalité"
+    COMMUNE = "commune", "Commune"
+    SERVICE = "service", "Service"
+
+
+class Organisation(models.Model):
+    """A node of the territory: the intercommunality, a commune or a service."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path "/arc/compiegne/": a role granted on a node applies to
+    # every node whose path starts with the node's path.
+    path = models.CharField(max_length=500, unique=True, editable=False)
+    insee_code = models.CharField(max_length=5, blank=True, default="")
+    siret = models.CharField(max_length=14, blank=True, default="")
+    postal_codes = models.JSONField(default=list, blank=True)
+    population = models.PositiveIntegerField(null=True, blank=True)
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=30, blank=True, default="")
+    website = models.URLField(blank=True, default="")
+    address = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["path"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["epci", "commune", "service"]),
+                name="organisation_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_commune(self) -> bool:
+        return self.kind == OrganisationKind.COMMUNE
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("Une adresse électronique est obligatoire.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account per person, whatever their roles: email is the login."""
+
+    email = models.EmailField(unique=True)
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Second factor (TOTP, RFC 6238) for agents.
+    totp_secret = models.CharField(max_length=64, blank=True, default="")
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering: ClassVar = ["email"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.email
+
+    @property
+    def is_agent(self) -> bool:
+        return self.memberships.filter(revoked_at__isnull=True).exists()
+
+
+class IdentityAssurance(models.TextChoices):
+    EMAIL = "email", "Adresse électronique vérifiée"
+    FRANCECONNECT = "franceconnect", "FranceConnect"
+
+
+class CitizenProfile(models.Model):
+    """What the platform knows of a citizen: home address, home commune, identity assurance."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="citizen")
+    address = models.CharField(max_length=300, blank=True, default="")
+    postal_code = models.CharField(max_length=5, blank=True, default="")
+    city = models.CharField(max_length=150, blank=True, default="")
+    home_commune = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="residents"
+    )
+    identity_assurance = models.CharField(
+        max_length=20, choices=IdentityAssurance.choices, default=IdentityAssurance.EMAIL
+    )
+    franceconnect_sub = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    birthdate = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Usager {self.user.email}"
+
+
+class Membership(models.Model):
+    """A role held by an agent on an organisation, and on every node below it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=60)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="membership_unique_active",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} — {self.role} @ {self.organisation.slug}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API: only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Jeton {self.prefix} de {self.user.email}"
+
+
+class LoginAttempt(models.Model):
+    """One sign-in attempt, kept for throttling (per account and per address)."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    succeeded = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["email", "at"]),
+            models.Index(fields=["ip_address", "at"]),
+        ]
+
+
+class AuditChainHead(models.Model):
+    """The single row writers lock to append to the journal one at a time."""
+
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditEvent(models.Model):
+    """An append-only, hash-chained entry of the journal."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(max_length=254, blank=True, default="")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )
+    organisation_slug = models.CharField(max_length=80, blank=True, default="")
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80, blank=True, default="")
+    target_id = models.CharField(max_length=80, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering: ClassVar = ["seq"]
+        indexes: ClassVar = [models.Index(fields=["organisation_slug", "seq"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The journal is append-only: an existing event is never rewritten.
+        if not self._state.adding:
+            raise PermissionError("Le journal est en ajout seul.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Le journal est en ajout seul.")
+
+
+class Blob(models.Model):
+    """A file stored once under its SHA-256."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    mime_type = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]}… ({self.mime_type}, {self.size} o)"

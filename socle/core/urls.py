@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("communes/", views.communes, name="communes"),
+    path("communes/<slug:slug>/", views.commune_detail, name="commune_detail"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("connexion/", views.login, name="login"),
+    path("connexion/second-facteur/", views.second_factor, name="second_factor"),
+    path("deconnexion/", views.logout, name="logout"),
+    path("inscription/", views.signup, name="signup"),
+    path("inscription/confirmer/<str:token>/", views.signup_confirm, name="signup_confirm"),
+    path("compte/", views.account, name="account"),
+    path("agent/", views.agent_home, name="agent_home"),
+]

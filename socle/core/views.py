@@ -1,0 +1,304 @@
+"""The core's pages: home, communes, sign-in and second factor, account, agent home."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, signin
+from .client_address import client_ip
+from .forms import SignInForm, SignUpForm, TotpForm
+from .models import User
+from .services import ServiceError, citizen_profile_set, user_create
+
+PENDING_KEY = "socle_pending_user"
+PENDING_SINCE_KEY = "socle_pending_since"
+ENROL_SECRET_KEY = "socle_totp_secret"
+NEXT_KEY = "socle_next"
+PENDING_MAX_SECONDS = 300
+SIGNUP_SALT = "socle.signup"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    communes = selectors.communes_public()
+    return render(request, "core/home.html", {"communes": communes})
+
+
+def communes(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    found = selectors.communes_public(query)
+    return render(request, "core/communes.html", {"communes": found, "query": query})
+
+
+def commune_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organisation_get_public(slug)
+    if org is None or not org.is_commune:
+        raise Http404("Commune introuvable.")
+    return render(request, "core/commune_detail.html", {"commune": org})
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _finish_login(request: HttpRequest, user: User, method: str) -> HttpResponse:
+    next_url = request.session.pop(NEXT_KEY, "")
+    for key in (PENDING_KEY, PENDING_SINCE_KEY, ENROL_SECRET_KEY):
+        request.session.pop(key, None)
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    signin.login_succeeded(user=user, ip_address=client_ip(request), method=method)
+    if next_url:
+        return HttpResponseRedirect(next_url)
+    if signin.needs_second_factor(user):
+        return redirect("core:agent_home")
+    return redirect("core:account")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:account")
+    form = SignInForm(request.POST or None)
+    refusal = ""
+    if request.method == "GET":
+        next_url = _safe_next(request, request.GET.get("next"))
+        if next_url:
+            request.session[NEXT_KEY] = next_url
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = signin.password_check(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip_address=client_ip(request),
+            )
+        except signin.SignInRefused as exc:
+            refusal = exc.message
+        else:
+            if not signin.needs_second_factor(user):
+                return _finish_login(request, user, "password")
+            request.session.cycle_key()
+            request.session[PENDING_KEY] = user.pk
+            request.session[PENDING_SINCE_KEY] = time.time()
+            return redirect("core:second_factor")
+    status = 400 if request.method == "POST" else 200
+    if refusal:
+        status = 429 if "Trop de tentatives" in refusal else 400
+    return render(request, "core/login.html", {"form": form, "refusal": refusal}, status=status)
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    user_id = request.session.get(PENDING_KEY)
+    since = request.session.get(PENDING_SINCE_KEY, 0)
+    if not user_id or time.time() - float(since) > PENDING_MAX_SECONDS:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        return redirect("core:login")
+    ip = client_ip(request)
+    enrolling = not user.totp_confirmed_at
+    enrolment = None
+    if enrolling:
+        secret = request.session.get(ENROL_SECRET_KEY)
+        enrolment = signin.totp_enrolment(user, secret)
+        request.session[ENROL_SECRET_KEY] = enrolment.secret
+    form = TotpForm(request.POST or None)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if signin.is_throttled(user.email, ip):
+            refusal = signin.THROTTLED.format(minutes=max(1, settings.LOGIN_WINDOW_SECONDS // 60))
+        elif enrolling and enrolment is not None:
+            if signin.totp_confirm(user=user, secret=enrolment.secret, code=code, ip_address=ip):
+                return _finish_login(request, user, "password+totp")
+            refusal = "Ce code ne correspond pas. Vérifiez l'heure de votre téléphone et réessayez."
+        elif signin.totp_verify(user=user, code=code, ip_address=ip):
+            return _finish_login(request, user, "password+totp")
+        else:
+            refusal = "Ce code est incorrect ou a déjà servi. Attendez le code suivant et réessayez."
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/second_factor.html",
+                  {"form": form, "refusal": refusal, "enrolment": enrolment}, status=status)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    from . import franceconnect
+
+    provider_logout = franceconnect.logout_url(request)
+    user = request.user if request.user.is_authenticated else None
+    if user is not None:
+        from .journal import audit_record
+
+        audit_record(actor=user, action="auth.logout", ip_address=client_ip(request))  # type: ignore[arg-type]
+    auth_logout(request)
+    if provider_logout:
+        return HttpResponseRedirect(provider_logout)
+    return redirect("core:home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = user_create(actor=None, email=data["email"], password=data["password"],
+                               first_name=data["first_name"], last_name=data["last_name"])
+        except ServiceError as exc:
+            form.add_error("email" if exc.code == "duplicate" else "password", exc.message)
+        else:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            citizen_profile_set(actor=user, user=user, home_commune=data["home_commune"],
+                                address=data["address"])
+            token = signing.dumps({"user": user.pk}, salt=SIGNUP_SALT)
+            link = request.build_absolute_uri(reverse("core:signup_confirm", args=[token]))
+            send_mail(
+                "Confirmez votre adresse électronique",
+                f"Bonjour,\n\nPour activer votre compte, ouvrez ce lien (valable 3 jours) :\n"
+                f"{link}\n\nSi vous n'avez rien demandé, ignorez ce message.",
+                None, [user.email],
+            )
+            return render(request, "core/signup_sent.html", {"email": user.email})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/signup.html", {"form": form}, status=status)
+
+
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        payload = signing.loads(token, salt=SIGNUP_SALT, max_age=3 * 24 * 3600)
+    except signing.BadSignature:
+        return render(request, "core/error.html", {
+            "title": "Lien invalide ou expiré",
+            "message": "Ce lien de confirmation n'est pas valide ou a expiré. Inscrivez-vous à nouveau.",
+        }, status=400)
+    user = User.objects.filter(pk=payload.get("user")).first()
+    if user is None:
+        raise Http404("Compte introuvable.")
+    if not user.is_active:
+        from .journal import audit_record
+
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(actor=user, action="user.email_confirmed", target=user)
+    return render(request, "core/signup_confirmed.html")
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    return render(request, "core/account.html", {
+        "profile": getattr(user, "citizen", None),
+        "memberships": selectors.memberships_of(user),
+    })
+
+
+@login_required
+def agent_home(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.memberships_of(request.user))  # type: ignore[arg-type]
+    if not memberships:
+        return render(request, "core/error.html", {
+            "title": "Espace réservé aux agents",
+            "message": "Votre compte n'a aucun rôle d'agent. Adressez-vous à la DCSI.",
+        }, status=403)
+    from .roles import ROLES
+
+    rows = [
+        {"organisation": m.organisation, "role": m.role,
+         "label": ROLES[m.role].label if m.role in ROLES else m.role}
+        for m in memberships
+    ]
+    return render(request, "core/agent_home.html", {"rows": rows})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    status = {"status": "ok", "database": "ok", "vendor": connection.vendor}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any database failure means "unhealthy"
+        status.update(status="error", database="error")
+        return JsonResponse(status, status=503)
+    from .blobs import blob_store_health
+
+    status["blobs"] = blob_store_health()
+    if status["blobs"] != "ok":
+        status["status"] = "error"
+        return JsonResponse(status, status=503)
+    return JsonResponse(status)
+
+
+def api_schema(request: HttpRequest) -> HttpResponse:
+    from socle.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    return HttpResponse(json.dumps(schema, ensure_ascii=False), content_type="application/json")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "Ressource introuvable."}, status=404)
+    return render(request, "core/error.html", {
+        "title": "Page introuvable",
+        "message": "La page demandée n'existe pas ou vous n'y avez pas accès.",
+    }, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "server_error",
+                             "message": "Erreur interne. L'équipe technique a été prévenue."},
+                            status=500)
+    return render(request, "core/error.html", {
+        "title": "Erreur du service",
+        "message": "Une erreur est survenue de notre côté. Réessayez dans quelques instants.",
+    }, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "bad_request", "message": "Requête invalide."}, status=400)
+    return render(request, "core/error.html", {
+        "title": "Requête invalide",
+        "message": "La requête envoyée n'a pas pu être comprise.",
+    }, status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "core/error.html", {
+        "title": "Formulaire expiré",
+        "message": "Le formulaire a expiré ou a été envoyé depuis une autre page. "
+                   "Revenez en arrière, rechargez la page et recommencez.",
+    }, status=403)

@@ -1,0 +1,69 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from socle.core.journal import audit_record, audit_verify
+from socle.core.models import AuditEvent
+
+
+@pytest.fixture
+def chain(db):
+    return [audit_record(actor=None, action=f"test.event{i}", data={"i": i}) for i in range(5)]
+
+
+def test_events_are_chained_from_genesis(chain):
+    assert chain[0].prev_hash == "0" * 64
+    for previous, event in zip(chain, chain[1:], strict=False):
+        assert event.prev_hash == previous.hash
+    report = audit_verify()
+    assert report.ok and report.checked == 5
+
+
+def test_an_event_cannot_be_updated_or_deleted_through_the_orm(chain):
+    event = chain[2]
+    event.action = "forged"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+
+
+def _sql(statement: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_verify_names_an_altered_event(chain):
+    _sql("UPDATE core_auditevent SET action = %s WHERE seq = %s", ["forged", 3])
+    report = audit_verify()
+    assert not report.ok
+    assert report.first_break.seq == 3
+    assert "modifié" in report.first_break.reason
+    with pytest.raises(CommandError, match="n° 3"):
+        call_command("audit", "verify")
+
+
+def test_verify_detects_a_deleted_event(chain):
+    _sql("DELETE FROM core_auditevent WHERE seq = %s", [2])
+    report = audit_verify()
+    assert not report.ok and report.first_break.seq == 3
+
+
+def test_verify_detects_a_deleted_last_event(chain):
+    _sql("DELETE FROM core_auditevent WHERE seq = %s", [5])
+    assert not audit_verify().ok
+
+
+def test_verify_detects_an_event_inserted_out_of_band(chain):
+    # Shift the tail to make room, then insert a forged event with a plausible hash.
+    _sql("UPDATE core_auditevent SET seq = seq + 100 WHERE seq >= %s", [4])
+    forged = AuditEvent(seq=4, at=chain[3].at, action="forged", prev_hash=chain[2].hash,
+                        hash="f" * 64, data={})
+    forged.save(force_insert=True)
+    report = audit_verify()
+    assert not report.ok and report.first_break.seq == 4
+
+
+def test_verify_command_succeeds_on_an_intact_chain(chain, capsys):
+    call_command("audit", "verify")
+    assert '"ok": true' in capsys.readouterr().out
