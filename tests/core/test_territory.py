@@ -77,3 +77,7 @@ def test_invalid_territory_is_refused_whole(db, tmp_path: Path, rows, message):
 def test_territory_command_reports_a_missing_file_in_french(db):
     with pytest.raises(CommandError, match="introuvable"):
         call_command("territory", "load", "/nonexistent/territory.json")
+
+
+def test_tests_run_on_their_own_data_directory(settings):
+    assert "socle-test-" in str(settings.DATA_DIR)
