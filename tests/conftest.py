@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
-# Each test run gets its own data directory (blobs, mails, secret key): tests never
-# touch the developer's var/. Set before Django reads its settings.
-os.environ.setdefault("SOCLE_DATA_DIR", tempfile.mkdtemp(prefix="socle-test-"))
-os.environ.setdefault("SOCLE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-
 from collections.abc import Callable
 from pathlib import Path
 

@@ -1,0 +1,11 @@
+"""Loaded as a pytest plugin (``-p tests.environment``) before Django reads its settings.
+
+Each test run gets its own data directory (blobs, mails, secret key), so tests
+never touch the developer's ``var/``.
+"""
+
+import os
+import tempfile
+
+os.environ["SOCLE_DATA_DIR"] = tempfile.mkdtemp(prefix="socle-test-")
+os.environ.setdefault("SOCLE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
