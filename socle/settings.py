@@ -17,7 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(f"SOCLE_{name}", default)
+    return os.environ.get(f"SOCLE_{name}") or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Listed so that the API's documentation page serves Swagger UI from our own
+    # static files: the CDN copy it falls back to is blocked by the CSP.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "socle.core",
@@ -108,7 +111,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "socle.sqlite3",
+            "NAME": str(DATA_DIR / "socle.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE transactions take the write lock up front, so two
                 # writers queue instead of failing on a lock upgrade.
@@ -142,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -60,3 +60,9 @@ def api_client() -> Callable[[User | None], Client]:
         return Client(headers={"Authorization": f"Bearer {clear}"})
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # The production hasher is deliberately slow; tests check behaviour, not cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

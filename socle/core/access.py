@@ -72,7 +72,9 @@ def scope(
 
 def get_or_404(queryset: models.QuerySet[M], **lookup: object) -> M:
     """Return the one object matching the lookup in an already scoped queryset, else 404."""
+    from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist, ValidationError
+
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, queryset.model.MultipleObjectsReturned, ValueError):
+    except (ObjectDoesNotExist, MultipleObjectsReturned, ValueError, ValidationError):
         raise Http404("Introuvable.") from None

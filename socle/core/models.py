@@ -190,12 +190,18 @@ class LoginAttempt(models.Model):
             models.Index(fields=["ip_address", "at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.email} {self.at:%Y-%m-%d %H:%M} {'OK' if self.succeeded else 'échec'}"
+
 
 class AuditChainHead(models.Model):
     """The single row writers lock to append to the journal one at a time."""
 
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"Tête du journal #{self.seq}"
 
 
 class AuditEvent(models.Model):

@@ -191,3 +191,33 @@ def token_authenticate(clear: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def citizen_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    home_commune: Organisation | None,
+    address: str = "",
+) -> User:
+    """Create an inactive citizen account, activated when the email address is confirmed."""
+    with transaction.atomic():
+        user = user_create(actor=None, email=email, password=password,
+                           first_name=first_name, last_name=last_name)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        citizen_profile_set(actor=user, user=user, home_commune=home_commune, address=address)
+    return user
+
+
+def citizen_confirm_email(*, user: User) -> User:
+    """Activate an account whose owner proved they read its mailbox."""
+    if user.is_active:
+        return user
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(actor=user, action="user.email_confirmed", target=user)
+    return user

@@ -126,7 +126,7 @@ def territory_parse(path: Path) -> list[dict[str, Any]]:
                 f"Le fichier JSON doit porter « \"format\": \"{FORMAT}\" ».",
                 code="invalid_territory",
             )
-        rows = document.get("organisations")
+        rows = document.get("organisations")  # type: ignore[assignment]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ServiceError(
                 "« organisations » doit être une liste d'objets.", code="invalid_territory"

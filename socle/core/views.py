@@ -11,7 +11,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -24,7 +23,8 @@ from . import selectors, signin
 from .client_address import client_ip
 from .forms import SignInForm, SignUpForm, TotpForm
 from .models import User
-from .services import ServiceError, citizen_profile_set, user_create
+from .notifications import email_notify
+from .services import ServiceError, citizen_confirm_email, citizen_register
 
 PENDING_KEY = "socle_pending_user"
 PENDING_SINCE_KEY = "socle_pending_since"
@@ -159,7 +159,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     if user is not None:
         from .journal import audit_record
 
-        audit_record(actor=user, action="auth.logout", ip_address=client_ip(request))  # type: ignore[arg-type]
+        audit_record(actor=user, action="auth.logout", ip_address=client_ip(request))
     auth_logout(request)
     if provider_logout:
         return HttpResponseRedirect(provider_logout)
@@ -173,22 +173,21 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = user_create(actor=None, email=data["email"], password=data["password"],
-                               first_name=data["first_name"], last_name=data["last_name"])
+            user = citizen_register(
+                email=data["email"], password=data["password"], first_name=data["first_name"],
+                last_name=data["last_name"], home_commune=data["home_commune"],
+                address=data["address"],
+            )
         except ServiceError as exc:
             form.add_error("email" if exc.code == "duplicate" else "password", exc.message)
         else:
-            user.is_active = False
-            user.save(update_fields=["is_active"])
-            citizen_profile_set(actor=user, user=user, home_commune=data["home_commune"],
-                                address=data["address"])
             token = signing.dumps({"user": user.pk}, salt=SIGNUP_SALT)
             link = request.build_absolute_uri(reverse("core:signup_confirm", args=[token]))
-            send_mail(
-                "Confirmez votre adresse électronique",
-                f"Bonjour,\n\nPour activer votre compte, ouvrez ce lien (valable 3 jours) :\n"
+            email_notify(
+                to=[user.email],
+                subject="Confirmez votre adresse électronique",
+                body=f"Bonjour,\n\nPour activer votre compte, ouvrez ce lien (valable 3 jours) :\n"
                 f"{link}\n\nSi vous n'avez rien demandé, ignorez ce message.",
-                None, [user.email],
             )
             return render(request, "core/signup_sent.html", {"email": user.email})
     status = 400 if request.method == "POST" else 200
@@ -206,12 +205,7 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(pk=payload.get("user")).first()
     if user is None:
         raise Http404("Compte introuvable.")
-    if not user.is_active:
-        from .journal import audit_record
-
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        audit_record(actor=user, action="user.email_confirmed", target=user)
+    citizen_confirm_email(user=user)
     return render(request, "core/signup_confirmed.html")
 
 

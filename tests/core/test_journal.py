@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -13,7 +15,7 @@ def chain(db):
 
 def test_events_are_chained_from_genesis(chain):
     assert chain[0].prev_hash == "0" * 64
-    for previous, event in zip(chain, chain[1:], strict=False):
+    for previous, event in itertools.pairwise(chain):
         assert event.prev_hash == previous.hash
     report = audit_verify()
     assert report.ok and report.checked == 5

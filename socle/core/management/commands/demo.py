@@ -78,7 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"socle est servi sur {url} (Ctrl+C pour arrêter)."))
         env = {**os.environ, "SOCLE_DATA_DIR": str(settings.DATA_DIR)}
         # Background tasks run beside the web server: no extra command needed.
-        worker = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        worker = subprocess.Popen(
             [sys.executable, "-m", "socle.cli", "worker"], env=env
         )
         try:

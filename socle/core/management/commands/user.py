@@ -20,7 +20,9 @@ from socle.core.signin import totp_reset
 def _parse_grant(value: str) -> tuple[Organisation, str]:
     slug, sep, role = value.partition(":")
     if not sep or not slug or not role:
-        raise CommandError(f"« {value} » : attendu ORGANISATION:RÔLE, par exemple compiegne:portal.caseworker.")
+        raise CommandError(
+            f"« {value} » : attendu ORGANISATION:RÔLE, par exemple compiegne:portal.caseworker."
+        )
     org = Organisation.objects.filter(slug=slug).first()
     if org is None:
         raise CommandError(f"Organisation inconnue : « {slug} ».")
