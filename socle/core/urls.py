@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import franceconnect_views, views
 
 app_name = "core"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("connexion/", views.login, name="login"),
     path("connexion/second-facteur/", views.second_factor, name="second_factor"),
+    path("connexion/franceconnect/", franceconnect_views.login, name="franceconnect_login"),
+    path("connexion/franceconnect/retour/", franceconnect_views.callback,
+         name="franceconnect_callback"),
     path("deconnexion/", views.logout, name="logout"),
     path("inscription/", views.signup, name="signup"),
     path("inscription/confirmer/<str:token>/", views.signup_confirm, name="signup_confirm"),
