@@ -80,9 +80,12 @@ def audit_record(
     actor = actor if actor is not None and getattr(actor, "pk", None) else None
     with transaction.atomic():
         head = _head_lock()
+        now = timezone.now()
         event = AuditEvent(
             seq=head.seq,
-            at=timezone.now(),
+            # Milliseconds: the precision every serialiser keeps (Django's JSON dumps
+            # drop microseconds), so a dump and reload leaves every hash intact.
+            at=now.replace(microsecond=now.microsecond // 1000 * 1000),
             actor=actor,
             actor_label=actor_label or (actor.email if actor else ""),
             organisation=organisation,

@@ -69,3 +69,12 @@ def test_verify_detects_an_event_inserted_out_of_band(chain):
 def test_verify_command_succeeds_on_an_intact_chain(chain, capsys):
     call_command("audit", "verify")
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_a_dump_and_reload_keeps_the_chain_valid(chain, tmp_path):
+    """Moving the journal between databases with dumpdata/loaddata keeps every hash."""
+    dump = tmp_path / "journal.json"
+    call_command("dumpdata", "core.auditevent", "core.auditchainhead", output=str(dump))
+    _sql("DELETE FROM core_auditevent", [])
+    call_command("loaddata", str(dump))
+    assert audit_verify().ok

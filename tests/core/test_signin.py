@@ -111,6 +111,7 @@ def test_wrong_totp_codes_count_towards_throttling(client, territory, make_user,
     assert response.status_code == 400 and "Trop de tentatives" in response.content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_citizen_signs_up_and_confirms_by_email_sent_by_the_worker(
     client, territory, django_capture_on_commit_callbacks
 ):
