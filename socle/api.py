@@ -16,6 +16,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from socle.core.api import router as core_router
 from socle.core.api_auth import session_auth, token_auth
 from socle.core.services import ServiceError
+from socle.portal.api import router as portal_router
+from socle.portal.services import CaseInvalid, Conflict
+from socle.portal.workflow import TransitionRefused
 
 api = NinjaAPI(
     title="API socle",
@@ -41,6 +44,22 @@ def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     return error(exc.code, exc.message, 400)
 
 
+@api.exception_handler(CaseInvalid)
+def _case_invalid(request: HttpRequest, exc: CaseInvalid) -> HttpResponse:
+    fields = [{"field": name or "data", "message": message} for name, message in exc.errors.items()]
+    return error(exc.code, exc.message, 400, errors=fields)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return error(exc.code, exc.message, 409)
+
+
+@api.exception_handler(TransitionRefused)
+def _transition_refused(request: HttpRequest, exc: TransitionRefused) -> HttpResponse:
+    return error("transition_refused", exc.message, 409)
+
+
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error("not_found", "Ressource introuvable.", 404)
@@ -64,6 +83,8 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+        return error("malformed_json", "Le corps de la requête n'est pas un JSON valide.", 400)
     return error(getattr(exc, "code", "error"), str(exc.message), exc.status_code)
 
 
@@ -71,6 +92,8 @@ def _french(item: dict[str, Any]) -> str:
     kind = str(item.get("type", ""))
     if kind == "missing":
         return "Ce champ est obligatoire."
+    if kind == "extra_forbidden":
+        return "Ce champ n'est pas attendu."
     if kind == "json_invalid":
         return "Le corps de la requête n'est pas un JSON valide."
     if "type" in kind or "parsing" in kind:
@@ -79,3 +102,4 @@ def _french(item: dict[str, Any]) -> str:
 
 
 api.add_router("/", core_router)
+api.add_router("/", portal_router)

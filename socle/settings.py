@@ -54,6 +54,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Previous keys, still accepted to verify (never to sign): rotating the key then
+# logs nobody out and keeps the confirmation links already sent valid.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "socle.core",
+    "socle.portal",
 ]
 
 MIDDLEWARE = [
@@ -106,12 +110,18 @@ TEMPLATES = [
 # Database: SQLite under the data directory by default, any database URL otherwise.
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked at the start of each request: after a
+    # database restart or failover, the next request reconnects instead of failing.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60,
+                                                  conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "socle.sqlite3"),
+            # Opening a connection runs the PRAGMAs below and closing the last one
+            # checkpoints the WAL: per request, that was most of a page's cost.
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # IMMEDIATE transactions take the write lock up front, so two
                 # writers queue instead of failing on a lock upgrade.
@@ -144,6 +154,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# The shell's own files (socle/static) belong to no app: without this, the
+# manifest storage has no entry for socle.css and every page fails in production.
+STATICFILES_DIRS = [BASE_DIR / "socle" / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
@@ -182,6 +195,9 @@ REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
+# Files are received on disk, never in memory, and refused once past BLOB_MAX_SIZE,
+# for every page and endpoint (see socle/core/upload_handlers.py).
+FILE_UPLOAD_HANDLERS = ["socle.core.upload_handlers.CappedUploadHandler"]
 
 # Background tasks: django-tasks with its database backend.
 TASKS = {
@@ -211,6 +227,20 @@ if FRANCECONNECT_ENABLED and not (
         "SOCLE_FRANCECONNECT_CLIENT_ID et SOCLE_FRANCECONNECT_CLIENT_SECRET."
     )
 
+# Online payment (eopayment): PayFiP per organisation and régie, the dummy bank outside
+# production (see socle/portal/payment_config.py). An incomplete PayFiP setup fails here.
+from socle.portal.payment_config import PaymentConfigError, backends_parse  # noqa: E402
+
+try:
+    PAYMENT_BACKENDS = backends_parse(env("PAYMENT_BACKENDS"), production=PRODUCTION)
+except PaymentConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+# "Payer" posts to us and we redirect to PayFiP: CSP form-action also applies to that redirect.
+PAYMENT_FORM_ACTION = ["https://www.payfip.gouv.fr"] if any(
+    backend["kind"] == "payfip_ws" for backend in PAYMENT_BACKENDS.values()) else []
+# Pending payments older than this are settled by asking the bank (reconcile-payments).
+PAYMENT_PENDING_MINUTES = int(env("PAYMENT_PENDING_MINUTES", "30"))
+
 # Mail.
 EMAIL_HOST = env("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
@@ -229,6 +259,8 @@ EMAIL_FILE_PATH = DATA_DIR / "mails"
 # The platform's identity: which organisation runs it.
 PLATFORM_NAME = env("PLATFORM_NAME", "socle")
 PLATFORM_ROOT_SLUG = env("PLATFORM_ROOT_SLUG", "arc")
+# Public address of the platform, for links in emails and documents.
+BASE_URL = env("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Security.
 SESSION_COOKIE_HTTPONLY = True
@@ -256,7 +288,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "form-action": ["'self'", FRANCECONNECT_BASE_URL] if FRANCECONNECT_BASE_URL else ["'self'"],
+        "form-action": ["'self'", *([FRANCECONNECT_BASE_URL] if FRANCECONNECT_BASE_URL else []),
+                        *PAYMENT_FORM_ACTION],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],

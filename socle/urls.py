@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/schema", core_views.api_schema, name="api_schema"),
     path("api/v1/", api.urls),
+    path("", include("socle.portal.urls")),
     path("", include("socle.core.urls")),
 ]
 

@@ -1,11 +1,17 @@
-"""The core's API: the territory (public) and the caller's own identity."""
+"""The core's API: the territory (public), the caller's own identity, file deposits."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from . import selectors
+from .blobs import BlobRefused, blob_upload
+from .middleware import too_large_response
+from .upload_handlers import UploadRefused, upload_refused_response
 
 router = Router(tags=["Territoire et identité"])
 
@@ -39,21 +45,28 @@ class MeOut(Schema):
 
 @router.get("/organisations", response=list[OrganisationOut], auth=None,
             summary="Lister les organisations du territoire")
-def organisations(request: HttpRequest) -> list[OrganisationOut]:
+def organisations(request: HttpRequest) -> list[dict[str, Any]]:
     """The intercommunality, its communes and its services (public)."""
+    # Plain rows, validated once by the response schema: building model instances
+    # and then OrganisationOut objects that ninja validates again cost half the
+    # request (see bench/README.md).
+    rows = selectors.organisations_public().values(
+        "slug", "name", "kind", "parent__slug", "insee_code", "siret", "postal_codes",
+        "population", "population_year",
+    )
     return [
-        OrganisationOut(
-            slug=org.slug,
-            name=org.name,
-            kind=org.kind,
-            parent=org.parent.slug if org.parent else None,
-            insee_code=org.insee_code or None,
-            siret=org.siret or None,
-            postal_codes=list(org.postal_codes),
-            population=org.population,
-            population_year=org.population_year,
-        )
-        for org in selectors.organisations_public()
+        {
+            "slug": row["slug"],
+            "name": row["name"],
+            "kind": row["kind"],
+            "parent": row["parent__slug"],
+            "insee_code": row["insee_code"] or None,
+            "siret": row["siret"] or None,
+            "postal_codes": list(row["postal_codes"]),
+            "population": row["population"],
+            "population_year": row["population_year"],
+        }
+        for row in rows
     ]
 
 
@@ -75,3 +88,67 @@ def me(request: HttpRequest) -> MeOut:
         identity_assurance=profile.identity_assurance if profile else None,
         memberships=memberships,
     )
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class BlobOut(Schema):
+    sha256: str
+    size: int
+    mime_type: str
+    created: bool
+
+
+_BLOB_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {"file": {
+            "type": "string", "format": "binary",
+            "description": "Le fichier : PDF, image, document bureautique, archive ZIP ou texte.",
+        }},
+    }}},
+}
+
+
+@router.post("/blobs", tags=["Fichiers"], summary="Déposer un fichier",
+             response={201: BlobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 411: ErrorOut,
+                       413: ErrorOut},
+             openapi_extra={"requestBody": _BLOB_BODY})
+def blob_create(request: HttpRequest) -> Any:
+    """Store one file (multipart field `file`) in the content-addressed store.
+
+    Open to agents and to citizens (who then reference the file in a case's answers).
+
+    The answer gives the file's SHA-256, size and type detected from its content;
+    `created` is false when the same content was already stored. A file over the
+    size cap is refused with 413, an empty one or one of a refused type with 400.
+    There is no download by hash: blobs are shared by content, so a file is read
+    through the object that references it (a case, a document ...), which decides
+    who may see it.
+    """
+    # Checked before reading the body: a refused upload is never written.
+    user = request.user
+    if not (hasattr(user, "citizen") or selectors.memberships_of(user).exists()):  # type: ignore[arg-type]
+        return Status(403, ErrorOut(code="forbidden",
+                                    message="Le dépôt de fichiers est réservé aux usagers et aux agents."))
+    try:
+        files = request.FILES.getlist("file")
+    except UploadRefused as refusal:
+        return upload_refused_response(request, refusal)
+    if len(files) != 1:
+        return Status(400, ErrorOut(code="missing_file" if not files else "too_many_files",
+                                    message="Envoyez un fichier, et un seul, dans le champ « file »."))
+    try:
+        stored = blob_upload(actor=request.user, stream=files[0])  # type: ignore[arg-type]
+    except BlobRefused as refusal:
+        if refusal.code == "payload_too_large":
+            return too_large_response(request, settings.BLOB_MAX_SIZE)
+        return Status(400, ErrorOut(code=refusal.code, message=refusal.message))
+    blob = stored.blob
+    return Status(201, BlobOut(sha256=blob.sha256, size=blob.size, mime_type=blob.mime_type,
+                               created=stored.created))

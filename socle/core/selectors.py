@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from .access import Actor, organisations_for
 from .models import AuditEvent, Membership, Organisation, OrganisationKind, User
+from .navigation import NavItem
 
 
 def organisations_public() -> QuerySet[Organisation]:
@@ -50,17 +50,35 @@ def audit_events_for(actor: Actor) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(organisation_slug__in=orgs).order_by("-seq")
 
 
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url_name: str
+def _app_entries() -> list[NavItem]:
+    from django.apps import apps
+
+    entries: list[NavItem] = []
+    for config in apps.get_app_configs():
+        entries += list(getattr(config, "navigation", []))
+    return entries
+
+
+def _granted(user: Any, permission: str) -> bool:
+    from .access import granted_paths
+
+    return not permission or bool(granted_paths(user, permission))
+
+
+def agent_modules_for(user: Any) -> list[NavItem]:
+    """Return the modules an agent may open from their home page."""
+    return [item for item in _app_entries()
+            if item.audience == "agent" and _granted(user, item.permission)]
 
 
 def navigation_for(user: Any) -> list[NavItem]:
     """Return the main navigation entries for a visitor, a citizen or an agent."""
-    items = [NavItem("Accueil", "core:home"), NavItem("Les communes", "core:communes")]
+    items = [NavItem("Accueil", "core:home")]
+    items += [item for item in _app_entries() if item.audience == "all"]
+    items.append(NavItem("Les communes", "core:communes"))
     if user is None or not user.is_authenticated:
         return items
+    items += [item for item in _app_entries() if item.audience == "citizen"]
     items.append(NavItem("Mon compte", "core:account"))
     if memberships_of(user).exists():
         items.append(NavItem("Espace agent", "core:agent_home"))

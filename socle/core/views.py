@@ -233,7 +233,8 @@ def agent_home(request: HttpRequest) -> HttpResponse:
          "label": ROLES[m.role].label if m.role in ROLES else m.role}
         for m in memberships
     ]
-    return render(request, "core/agent_home.html", {"rows": rows})
+    return render(request, "core/agent_home.html", {
+        "rows": rows, "modules": selectors.agent_modules_for(request.user)})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

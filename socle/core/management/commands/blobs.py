@@ -22,4 +22,6 @@ class Command(BaseCommand):
             "problems": [{"sha256": p.sha256, "reason": p.reason} for p in report.problems],
         }, ensure_ascii=False))
         if not report.ok:
-            raise CommandError(f"{len(report.problems)} fichier(s) en défaut.")
+            named = "; ".join(f"{p.sha256} : {p.reason}" for p in report.problems[:20])
+            more = " …" if len(report.problems) > 20 else ""
+            raise CommandError(f"{len(report.problems)} fichier(s) en défaut : {named}{more}")

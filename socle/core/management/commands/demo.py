@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -27,6 +30,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("agent.margny@demo.socle.fr", "Hugo", "Petit", None,
      [("margny-les-compiegne", "portal.caseworker")]),
     ("dcsi@demo.socle.fr", "Sophie", "Durand", None, [("arc", "core.admin")]),
+    ("redaction@demo.socle.fr", "Élise", "Roux", None, [("arc", "portal.editor")]),
     ("archiviste@demo.socle.fr", "Paul", "Moreau", None,
      [("arc", "archives.archivist"), ("arc", "documents.archivist")]),
 ]
@@ -53,6 +57,26 @@ def demo_load(stdout: Any = None) -> list[tuple[str, str]]:
     return created
 
 
+def apps_demo_load() -> list[str]:
+    """Run the demo loader of each installed socle app, in INSTALLED_APPS order.
+
+    The core knows no domain app: an app with demo data ships a ``demo`` module
+    (``socle/<app>/demo.py``) whose ``demo_load()`` is idempotent, runs without an
+    actor and returns the lines to print. Found here through the app registry.
+    """
+    lines: list[str] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("socle."):
+            continue
+        module_name = f"{config.name}.demo"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        loader = getattr(importlib.import_module(module_name), "demo_load", None)
+        if callable(loader):
+            lines += list(loader() or [])
+    return lines
+
+
 class Command(BaseCommand):
     help = "Préparer la démonstration (base, territoire de l'ARC, comptes) et servir la plateforme."
 
@@ -66,8 +90,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         accounts = demo_load()
+        loaded = apps_demo_load()
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Données : {settings.DATA_DIR}")
+        for line in loaded:
+            self.stdout.write(line)
         self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
         for email, kind in accounts:
             self.stdout.write(f"  {email:40} {kind}")

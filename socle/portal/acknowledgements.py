@@ -1,0 +1,145 @@
+"""What the platform sends and issues as a case moves: acknowledgements, decisions, emails.
+
+The acknowledgements follow the rules of electronic submission (saisine par voie
+électronique, code des relations entre le public et l'administration, L112-11 and
+R112-11-1 ff.): an immediate acknowledgement of registration, and an
+acknowledgement of receipt stating the date, the service in charge and its
+contact, and whether silence will mean acceptance or refusal, and from when.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from socle.core.blobs import blob_put
+from socle.core.notifications import email_notify
+
+from .effective import EffectiveProcedure
+from .models import Case, CaseDocument, DocumentKind, SilenceMeans
+from .pdf_documents import Letter, french_date, letter_render
+from .workflow import Transition, workflow_of
+
+
+def case_url(case: Case) -> str:
+    """Return the citizen's address of a case."""
+    return settings.BASE_URL + reverse("portal:case_detail", args=[case.number])
+
+
+def _issue(case: Case, kind: str, letter: Letter, name: str) -> CaseDocument:
+    pdf = letter_render(letter)
+    stored = blob_put(stream=io.BytesIO(pdf), allowed_types={"application/pdf"})
+    return CaseDocument.objects.create(case=case, blob=stored.blob, kind=kind, name=name,
+                                       visible_to_citizen=True)
+
+
+def _service(case: Case, offered: EffectiveProcedure) -> tuple[str, str]:
+    org = case.organisation
+    name = offered.service_name or org.name
+    contact = offered.service_contact or ", ".join(
+        part for part in [org.address, org.phone, org.email] if part) or "voir le site de la commune"
+    return name, contact
+
+
+def silence_sentence(case: Case, offered: EffectiveProcedure) -> str:
+    """Say what the administration's silence will mean, and from which date."""
+    assert case.decision_due_on is not None
+    day = french_date(case.decision_due_on)
+    if offered.silence_means == SilenceMeans.ACCEPTANCE:
+        return (f"En l'absence de réponse de l'administration au {day}, votre demande sera "
+                "réputée acceptée (décision implicite d'acceptation).")
+    return (f"En l'absence de réponse de l'administration au {day}, votre demande sera réputée "
+            "rejetée (décision implicite de rejet). Vous pourrez alors former un recours "
+            "gracieux auprès de l'administration ou un recours contentieux devant le tribunal "
+            "administratif dans un délai de deux mois.")
+
+
+def acknowledge_submission(case: Case, offered: EffectiveProcedure) -> None:
+    """Issue the acknowledgements of registration and of receipt, and email the citizen."""
+    assert case.submitted_at is not None
+    when = timezone.localtime(case.submitted_at)
+    service, contact = _service(case, offered)
+    facts = [
+        ("Démarche", offered.title),
+        ("Numéro de dossier", case.number),
+        ("Déposée le", f"{french_date(when)} à {when:%H:%M}"),
+        ("Demandeur", case.applicant_name or case.email),
+    ]
+    _issue(case, DocumentKind.REGISTRATION, Letter(
+        issuer=case.organisation.name, title="Accusé d'enregistrement",
+        reference=case.number, facts=facts,
+        paragraphs=["Votre demande a bien été enregistrée par voie électronique. "
+                    "Un accusé de réception vous précise le service qui la traite."]),
+        f"accuse-enregistrement-{case.number}.pdf")
+    _issue(case, DocumentKind.RECEIPT, Letter(
+        issuer=case.organisation.name, title="Accusé de réception",
+        reference=case.number,
+        facts=[*facts, ("Service chargé du dossier", service), ("Contact", contact)],
+        paragraphs=[silence_sentence(case, offered),
+                    "Si votre demande est incomplète, le service vous indiquera les pièces "
+                    "manquantes et le délai pour les fournir ; le délai de décision ne court "
+                    "qu'à partir de leur réception."],
+        signature=service), f"accuse-reception-{case.number}.pdf")
+    email_notify(
+        to=[case.email],
+        subject=f"Demande n° {case.number} enregistrée : {offered.title}",
+        body=(f"Bonjour,\n\nVotre demande « {offered.title} » a bien été enregistrée le "
+              f"{french_date(when)} à {when:%H:%M} sous le numéro {case.number}.\n\n"
+              f"Service chargé du dossier : {service} ({contact}).\n"
+              f"{silence_sentence(case, offered)}\n\n"
+              f"Suivre votre demande et télécharger vos accusés : {case_url(case)}\n"),
+    )
+
+
+def after_transition(case: Case, transition: Transition, comment: str) -> None:
+    """Carry out a transition's actions: documents, then the citizen's email."""
+    workflow = workflow_of(case.revision.workflow)
+    status = workflow.status(transition.target)
+    if "decision_pdf" in transition.actions:
+        accepted = transition.target == "accepted"
+        paragraphs = [
+            f"Après instruction, votre demande « {case.procedure.title} » est "
+            + ("acceptée." if accepted else "refusée.")
+        ]
+        if comment:
+            paragraphs.append(("Observations : " if accepted else "Motifs : ") + comment)
+        if not accepted:
+            paragraphs.append("Vous pouvez contester cette décision par un recours gracieux "
+                              "auprès de l'administration ou un recours contentieux devant le "
+                              "tribunal administratif dans un délai de deux mois à compter de "
+                              "sa notification.")
+        _issue(case, DocumentKind.DECISION, Letter(
+            issuer=case.organisation.name, title="Décision", reference=case.number,
+            facts=[("Démarche", case.procedure.title), ("Dossier", case.number),
+                   ("Date de la décision", french_date(timezone.now()))],
+            paragraphs=paragraphs, signature=f"Pour {case.organisation.name}"),
+            f"decision-{case.number}.pdf")
+    if "attestation_pdf" in transition.actions:
+        _issue(case, DocumentKind.ATTESTATION, Letter(
+            issuer=case.organisation.name, title="Attestation", reference=case.number,
+            facts=[("Démarche", case.procedure.title), ("Bénéficiaire", case.applicant_name)],
+            paragraphs=[comment or "Le service atteste de la suite favorable donnée à la demande."],
+            signature=f"Pour {case.organisation.name}"), f"attestation-{case.number}.pdf")
+    if "notify" in transition.actions and status.visible and case.email:
+        lines = [f"Bonjour,\n\nVotre demande n° {case.number} ({case.procedure.title}) a changé "
+                 f"de statut : {status.citizen_label}."]
+        if comment:
+            lines.append(f"Message du service : {comment}")
+        if "request_info" in transition.actions:
+            lines.append("Le service a besoin de compléments : complétez votre dossier en ligne.")
+        if "require_payment" in transition.actions:
+            lines.append(f"Montant à régler : {case.amount_due} €.")
+        lines.append(f"Suivre votre demande : {case_url(case)}")
+        email_notify(to=[case.email], subject=f"Demande n° {case.number} : {status.citizen_label}",
+                     body="\n\n".join(lines) + "\n")
+
+
+def notify_message(case: Case) -> None:
+    """Tell the citizen a message awaits them on their case."""
+    if case.email:
+        email_notify(to=[case.email], subject=f"Nouveau message sur votre demande n° {case.number}",
+                     body=f"Bonjour,\n\nLe service vous a écrit au sujet de votre demande "
+                          f"n° {case.number}.\nLire le message : {case_url(case)}\n")

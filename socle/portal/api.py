@@ -1,0 +1,595 @@
+"""The portal's API: procedures (public), filing a case, following and processing cases.
+
+Errors keep the API's one shape, ``{"code", "message"}`` (socle/api.py turns the
+services' refusals into it): a form refused field by field is a 400 with
+``errors`` listing ``{"field", "message"}``; a workflow or role refusal and a
+changed revision are a 409; a case the caller may not see is a 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Field as SchemaField
+from ninja import Header, Query, Router, Schema, Status
+from pydantic import AfterValidator, ConfigDict
+
+from socle.core import selectors as core_selectors
+from socle.core.access import can, organisations_for
+from socle.core.models import Organisation, OrganisationKind, User
+from socle.core.services import ServiceError
+
+from . import selectors, services
+from .effective import EffectiveProcedure
+from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, FIELD_TYPES
+from .form_schema import Field as FormField
+from .models import Case, CaseEvent, CaseEventKind
+from .workflow import workflow_of
+
+router = Router(tags=["Démarches en ligne"])
+
+PAGE_DEFAULT = 25
+PAGE_MAX = 100
+IDEMPOTENCY_KEY_MAX = 100
+# A list row needs only these columns: the answers (a large JSON) stay in the database.
+LIST_COLUMNS = ("number", "status", "procedure__slug", "procedure__title", "organisation__slug",
+                "applicant_name", "created_at", "submitted_at", "decision_due_on", "closed_at")
+
+
+# ------------------------------------------------------------------ schemas
+
+
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL stores no NUL character in text nor in JSON: refused here, it is a
+    # 400 rather than a database error. Walked without recursion: JSON may be deep.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("Le caractère nul n'est pas accepté.")
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+Answers = Annotated[dict[str, Any], AfterValidator(_without_nul)]
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def _key(value: str) -> str:
+    """Return a slug or a case number from a URL; anything else names nothing (404)."""
+    if not _KEY.fullmatch(value):
+        raise Http404("Introuvable.")
+    return value
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class FieldErrorOut(Schema):
+    field: str = SchemaField(description="Chemin du champ : « nom », « enfants.0.prenom ».")
+    message: str
+
+
+class InvalidOut(Schema):
+    code: str = SchemaField(examples=["invalid"])
+    message: str
+    errors: list[FieldErrorOut]
+
+
+class ProcedureOut(Schema):
+    slug: str
+    title: str
+    summary: str
+    category: str
+    organisation: str = SchemaField(
+        description="L'organisation qui propose la démarche : la commune qui a adopté un modèle.")
+    organisation_name: str
+    template: str | None = SchemaField(
+        None, description="Pour un modèle adopté, l'organisation qui en est l'autrice.")
+    revision: int | None
+    fee_kind: str
+    fee_amount: str = SchemaField(description="Montant en euros, décimal exact (« 12.50 »).")
+    requires_account: bool
+    requires_franceconnect: bool
+
+
+class ChoiceOut(Schema):
+    value: str
+    label: str
+
+
+class SubFieldOut(Schema):
+    name: str
+    label: str
+    type: str = SchemaField(description=", ".join(sorted(FIELD_TYPES)))
+    type_label: str
+    required: bool
+    help: str | None = None
+    choices: list[ChoiceOut] | None = None
+    show_if: dict[str, Any] | None = SchemaField(
+        None, description="Le champ n'est demandé que si « field » vaut « equals » "
+                          "(ou l'une des valeurs « in »).")
+    max_length: int | None = None
+    pattern: str | None = None
+    placeholder: str | None = None
+    min: str | None = SchemaField(None, description="Borne basse : nombre, ou date AAAA-MM-JJ.")
+    max: str | None = SchemaField(None, description="Borne haute : nombre, ou date AAAA-MM-JJ.")
+    integer: bool | None = None
+    types: list[str] | None = SchemaField(None, description="Types de fichier acceptés (MIME).")
+    max_size: int | None = SchemaField(None, description="Taille maximale d'un fichier, en octets.")
+
+
+class FieldOut(SubFieldOut):
+    min_rows: int | None = None
+    max_rows: int | None = None
+    fields: list[SubFieldOut] | None = SchemaField(
+        None, description="Les champs d'une ligne d'un groupe répétable (valeur : liste d'objets).")
+
+
+class ProcedureDetailOut(ProcedureOut):
+    implicit_decision_days: int
+    silence_means: str
+    service_name: str
+    service_contact: str
+    fields: list[FieldOut]
+
+
+class CaseSubmitIn(Schema):
+    # Unknown keys are refused rather than ignored: a tampered request is an error.
+    model_config = ConfigDict(extra="forbid")
+
+    data: Answers = SchemaField(
+        description="Les réponses, par nom de champ. Fichier : {\"sha256\", \"name\"} d'un "
+                    "fichier déposé d'abord par POST /api/v1/blobs ; groupe : liste d'objets.")
+    revision: int | None = SchemaField(
+        None, description="Version du formulaire lue par le client : 409 revision_changed si "
+                          "une autre version a été publiée depuis.")
+    commune: Text | None = SchemaField(
+        None, description="Commune où déposer la demande, par défaut la commune de résidence.")
+
+
+class CaseCreatedOut(Schema):
+    number: str
+    status: str
+    organisation: str
+    submitted_at: datetime | None
+
+
+class EventOut(Schema):
+    at: datetime
+    kind: str
+    from_status: str
+    to_status: str
+    text: str
+    from_citizen: bool
+
+
+class DocumentOut(Schema):
+    id: int
+    name: str
+    kind: str
+    field: str
+    mime_type: str
+    size: int
+
+
+class CaseOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    procedure: str
+    procedure_title: str
+    organisation: str
+    organisation_name: str
+    revision: int
+    data: dict[str, Any]
+    transitions: list[str] = SchemaField(
+        description="Les statuts vers lesquels l'appelant peut faire passer le dossier.")
+    applicant_name: str
+    identity_assurance: str
+    submitted_at: datetime | None
+    decision_due_on: date | None
+    overdue: bool
+    amount_due: str
+    assigned_to: str | None
+    history: list[EventOut]
+    documents: list[DocumentOut]
+
+
+class CaseItemOut(Schema):
+    number: str
+    status: str
+    procedure: str
+    procedure_title: str
+    organisation: str
+    applicant_name: str
+    created_at: datetime
+    submitted_at: datetime | None
+    decision_due_on: date | None
+    overdue: bool
+    assigned_to: str | None
+
+
+class CasePageOut(Schema):
+    items: list[CaseItemOut]
+    next: str | None = SchemaField(description="Adresse de la page suivante ; null à la fin.")
+
+
+class CaseFilters(Schema):
+    status: Text = SchemaField("", max_length=40)
+    procedure: Text = SchemaField("", max_length=100,
+                                  description="Identifiant (slug) de la démarche.")
+    assigned: Text = SchemaField("", max_length=254,
+                                 description="« me », « none » ou l'adresse d'un agent.")
+    overdue: bool = SchemaField(False, description="Seulement les dossiers hors délai.")
+    q: Text = SchemaField("", max_length=200,
+                          description="Numéro exact, nom ou adresse de l'usager.")
+    organisation: Text = SchemaField("", max_length=100)
+    limit: int = SchemaField(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+    cursor: Text = SchemaField("", max_length=200, description="Curseur reçu dans « next ».")
+
+
+class TransitionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Text = SchemaField(description="Le statut visé, parmi « transitions » du dossier.")
+    comment: Text = SchemaField("", max_length=5000,
+                               description="Motivation ; obligatoire pour un refus.")
+
+
+class CaseCompleteIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    data: Answers
+
+
+class TransitionOut(Schema):
+    number: str
+    status: str
+    transitions: list[str]
+
+
+# -------------------------------------------------------------- procedures
+
+
+def _commune(slug: str | None) -> Organisation | None:
+    if not slug:
+        return None
+    organisation = core_selectors.organisation_get_public(_key(slug))
+    if organisation is None or organisation.kind != OrganisationKind.COMMUNE:
+        raise Http404("Commune inconnue.")
+    return organisation
+
+
+def _procedure_out(offered: EffectiveProcedure, schema: type[ProcedureOut] = ProcedureOut,
+                   **extra: Any) -> Any:
+    procedure = offered.procedure
+    return schema(
+        slug=offered.slug,
+        title=offered.title,
+        summary=offered.summary,
+        category=procedure.category,
+        organisation=offered.organisation.slug,
+        organisation_name=offered.organisation.name,
+        template=procedure.organisation.slug if offered.adoption is not None else None,
+        revision=offered.revision.number if offered.revision else None,
+        fee_kind=offered.fee_kind,
+        fee_amount=str(offered.fee_amount),
+        requires_account=procedure.requires_account,
+        requires_franceconnect=procedure.requires_franceconnect,
+        **extra,
+    )
+
+
+def _field_out(f: FormField, schema: type[SubFieldOut] = SubFieldOut) -> Any:
+    options = dict(f.options)
+    if f.type in {"text", "textarea"}:
+        options.setdefault("max_length", 10000 if f.type == "textarea" else 500)
+    if f.type == "file":
+        options.setdefault("types", list(DEFAULT_FILE_TYPES))
+        options.setdefault("max_size", DEFAULT_FILE_MAX_SIZE)
+    for bound in ("min", "max"):
+        if bound in options:
+            options[bound] = str(options[bound])
+    extra: dict[str, Any] = {}
+    if f.type == "group":
+        extra["fields"] = [_field_out(sub) for sub in f.fields]
+    return schema(
+        name=f.name, label=f.label, type=f.type, type_label=FIELD_TYPES[f.type],
+        required=f.required, help=f.help or None,
+        choices=[ChoiceOut(value=c.value, label=c.label) for c in f.choices] or None,
+        show_if=dict(f.show_if) if f.show_if else None, **options, **extra,
+    )
+
+
+@router.get("/procedures", response={200: list[ProcedureOut], 404: ErrorOut}, auth=None,
+            summary="Lister les démarches proposées dans une commune")
+def procedure_list(request: HttpRequest, commune: str = "") -> Any:
+    """The procedures offered to residents of a commune: the intercommunality's, the
+    commune's own, and the intercommunal templates the commune adopted (then
+    `organisation` is the commune and `template` the template's author). Without
+    `commune`, the intercommunality's procedures only. Public; 404 for an unknown commune.
+    """
+    return [_procedure_out(offered) for offered in selectors.procedures_offered(_commune(commune))]
+
+
+@router.get("/procedures/{slug}", response={200: ProcedureDetailOut, 404: ErrorOut}, auth=None,
+            exclude_none=True, summary="Décrire le formulaire d'une démarche")
+def procedure_detail(request: HttpRequest, slug: str, commune: str = "") -> Any:
+    """The form of the published revision, field by field, to build a request: name,
+    label, type, whether it is required, choices, help, display condition (`show_if`),
+    limits, accepted file types and sizes, and the sub-fields of repeatable groups.
+    With `commune`, the form as that commune offers it (with its extra fields). Public.
+    """
+    offered = selectors.procedure_offered_get(_key(slug), _commune(commune))
+    return _procedure_out(
+        offered, ProcedureDetailOut,
+        implicit_decision_days=offered.implicit_decision_days,
+        silence_means=offered.silence_means,
+        service_name=offered.service_name or offered.organisation.name,
+        service_contact=offered.service_contact,
+        fields=[_field_out(f, FieldOut) for f in offered.fields()],
+    )
+
+
+# ------------------------------------------------------------------- cases
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the router's authentication guarantees it
+    return user
+
+
+IdempotencyKey = Annotated[Text, Header(
+    "", alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX,
+    description="Clé choisie par le client (un UUID par exemple) : la rejouer renvoie le "
+                "dossier déjà déposé.")]
+
+
+def _forbidden(message: str) -> Status[ErrorOut]:
+    return Status(403, ErrorOut(code="forbidden", message=message))
+
+
+@router.post(
+    "/procedures/{slug}/cases",
+    response={200: CaseCreatedOut, 201: CaseCreatedOut, 400: InvalidOut, 401: ErrorOut,
+              403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Déposer une demande",
+)
+def case_create(
+    request: HttpRequest,
+    slug: str,
+    payload: CaseSubmitIn,
+    idempotency_key: IdempotencyKey = "",
+) -> Any:
+    """File a case with the caller's citizen account (the demand is routed to the
+    competent organisation: the home commune, unless `commune` says otherwise).
+
+    201 with the case's number and status `submitted`. A 400 lists every refused
+    answer in `errors` (`field`, `message` in French); an answer to a field the form
+    does not have is refused too. With an `Idempotency-Key` header (at most 100
+    characters), a retry with the same key returns the case already filed, with 200
+    instead of 201, and files nothing; the key used for another procedure is a 409.
+    """
+    user = _user(request)
+    profile = getattr(user, "citizen", None)
+    if profile is None:
+        return _forbidden("Le dépôt d'une demande demande un compte d'usager.")
+    key = idempotency_key.strip()
+    if key:
+        previous = selectors.cases_of_citizen(user).filter(idempotency_key=key).first()
+        if previous is not None:
+            if previous.procedure.slug != slug:
+                raise services.Conflict("Cette clé d'idempotence a déjà servi pour une autre "
+                                        "démarche.", code="idempotency_key_reused")
+            return Status(200, _created_out(previous))
+    if payload.commune:
+        commune = core_selectors.organisation_get_public(payload.commune[:100])
+        if commune is None or commune.kind != OrganisationKind.COMMUNE:
+            raise services.CaseInvalid({"commune": "Choisissez une commune de l'agglomération."})
+    else:
+        commune = profile.home_commune
+    offered = selectors.procedure_offered_get(_key(slug), commune)
+    case = services.case_submit(actor=user, offered=offered, data=payload.data,
+                                idempotency_key=key, expected_revision=payload.revision)
+    return Status(201, _created_out(case))
+
+
+def _created_out(case: Case) -> CaseCreatedOut:
+    return CaseCreatedOut(number=case.number, status=case.status,
+                          organisation=case.organisation.slug, submitted_at=case.submitted_at)
+
+
+def _sees_as_citizen(user: User, case: Case) -> bool:
+    # An agent of the case's organisation who filed it sees it as an agent.
+    return (selectors.case_is_citizen(user, case)
+            and not can(user, selectors.VIEW_CASE, case.organisation))
+
+
+def _status_shown(case: Case, as_citizen: bool, events: list[CaseEvent]) -> tuple[str, str]:
+    workflow = workflow_of(case.revision.workflow)
+    if not as_citizen:
+        return case.status, workflow.status(case.status).label
+    history = [e.to_status for e in events if e.kind == CaseEventKind.STATUS and e.to_status]
+    shown = workflow.citizen_status(case.status, history)
+    return shown.key, shown.citizen_label
+
+
+def _case_out(user: User, case: Case) -> CaseOut:
+    as_citizen = _sees_as_citizen(user, case)
+    events = list(selectors.case_events_visible(user, case))
+    status, label = _status_shown(case, as_citizen, events)
+    documents = selectors.case_documents_visible(user, case)
+    return CaseOut(
+        number=case.number,
+        status=status,
+        status_label=label,
+        procedure=case.procedure.slug,
+        procedure_title=case.procedure.title,
+        organisation=case.organisation.slug,
+        organisation_name=case.organisation.name,
+        revision=case.revision.number,
+        data=case.data,
+        transitions=services.case_available_transitions(user, case),
+        applicant_name=case.applicant_name,
+        identity_assurance=case.identity_assurance,
+        submitted_at=case.submitted_at,
+        decision_due_on=case.decision_due_on,
+        overdue=selectors.case_is_overdue(case),
+        amount_due=str(case.amount_due),
+        assigned_to=(case.assigned_to.email if case.assigned_to and not as_citizen else None),
+        history=[EventOut(at=e.at, kind=e.kind, from_status=e.from_status, to_status=e.to_status,
+                          text=e.text, from_citizen=e.from_citizen) for e in events],
+        documents=[DocumentOut(id=d.pk, name=d.name, kind=d.kind, field=d.field,
+                               mime_type=d.blob.mime_type, size=d.blob.size)
+                   for d in documents],
+    )
+
+
+@router.get("/cases/{number}", response={200: CaseOut, 401: ErrorOut, 404: ErrorOut},
+            summary="Consulter un dossier")
+def case_detail(request: HttpRequest, number: str) -> Any:
+    """A case for its citizen or for an agent who may see it; 404 for anyone else.
+
+    `transitions` lists the statuses the caller may move it to now. The citizen sees
+    the status as shown to citizens, the public part of the history and of the files;
+    agents see everything, internal comments included.
+    """
+    user = _user(request)
+    return _case_out(user, selectors.case_get_for(user, _key(number)))
+
+
+# Pagination is by key (the sort columns of the last row), not by offset: a page
+# costs the same at the millionth case, and nothing counts the whole set.
+def _cursor_encode(value: datetime, pk: int) -> str:
+    raw = json.dumps([value.isoformat(), pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        moment = datetime.fromisoformat(value)
+        if not isinstance(pk, int) or moment.tzinfo is None:
+            raise ValueError(pk)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise ServiceError("Le curseur de pagination est invalide : reprenez la liste depuis "
+                           "le début.", code="invalid_cursor") from None
+    return moment, pk
+
+
+def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFilters,
+          as_citizen: bool) -> dict[str, Any]:
+    if filters.cursor:
+        value, pk = _cursor_decode(filters.cursor)
+        # The redundant bound lets the database seek in its index instead of filtering.
+        cases = cases.filter(Q(**{f"{key}__lte": value}),
+                             Q(**{f"{key}__lt": value}) | Q(pk__lt=pk))
+    rows = list(cases.order_by(f"-{key}", "-pk")[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    next_url = None
+    if more:
+        params = request.GET.copy()
+        params["cursor"] = _cursor_encode(getattr(rows[-1], key), rows[-1].pk)
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    items = []
+    for case in rows:
+        status = case.status
+        if as_citizen:
+            status = _status_shown(case, True, list(case.events.all()))[0]
+        # Plain dicts: the response schema validates them once, on the way out.
+        items.append({
+            "number": case.number, "status": status, "procedure": case.procedure.slug,
+            "procedure_title": case.procedure.title, "organisation": case.organisation.slug,
+            "applicant_name": case.applicant_name, "created_at": case.created_at,
+            "submitted_at": case.submitted_at, "decision_due_on": case.decision_due_on,
+            "overdue": selectors.case_is_overdue(case),
+            "assigned_to": (case.assigned_to.email if not as_citizen and case.assigned_to
+                            else None)})
+    return {"items": items, "next": next_url}
+
+
+@router.get("/cases", response={200: CasePageOut, 400: ErrorOut, 401: ErrorOut},
+            summary="Lister les dossiers")
+def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
+    """For an agent: the cases of the organisations where they may see cases, newest
+    filed first, with the back office's filters. For a caller with no such role: their
+    own cases, drafts included, newest first (only `status` and `procedure` filter them).
+
+    Pages of `limit` cases (25 by default, 100 at most): follow `next` until it is
+    null. There is no total count, so that a page costs the same whatever the volume.
+    """
+    user = _user(request)
+    if organisations_for(user, selectors.VIEW_CASE).exists():
+        cases = selectors.cases_for_agent(user, selectors.QueueFilters(
+            status=filters.status, procedure=filters.procedure, assigned=filters.assigned,
+            overdue=filters.overdue, q=filters.q, organisation=filters.organisation))
+        # Filed cases always have a date; the guard keeps the key order total.
+        cases = cases.filter(submitted_at__isnull=False).only(*LIST_COLUMNS,
+                                                              "assigned_to__email")
+        return _page(request, cases, "submitted_at", filters, as_citizen=False)
+    cases = selectors.cases_of_citizen(user).select_related("revision").only(
+        *LIST_COLUMNS, "revision__workflow").prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.filter(kind=CaseEventKind.STATUS)))
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.procedure:
+        cases = cases.filter(procedure__slug=filters.procedure)
+    return _page(request, cases, "created_at", filters, as_citizen=True)
+
+
+@router.post("/cases/{number}/transitions",
+             response={200: TransitionOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut,
+                       409: ErrorOut},
+             summary="Changer le statut d'un dossier")
+def case_transition(request: HttpRequest, number: str, payload: TransitionIn) -> Any:
+    """Move a case to one of the statuses listed in its `transitions`, with an optional
+    comment (a written motivation, required for a refusal or an information request).
+
+    409 with a French message when the workflow or the caller's role forbids it;
+    404 when the caller may not see the case.
+    """
+    user = _user(request)
+    case = selectors.case_get_for(user, _key(number))
+    case = services.case_transition(actor=user, case=case, to=payload.to,
+                                    comment=payload.comment)
+    return _transition_out(user, case)
+
+
+@router.post("/cases/{number}/complete",
+             response={200: TransitionOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut,
+                       409: ErrorOut},
+             summary="Compléter un dossier à la demande du service")
+def case_complete(request: HttpRequest, number: str, payload: CaseCompleteIn) -> Any:
+    """The citizen sends the whole form again, completed, when the service asked for
+    more information; the case goes back to instruction. 409 when the case does not
+    wait for the caller's answers.
+    """
+    user = _user(request)
+    case = selectors.case_get_for(user, _key(number))
+    case = services.case_resubmit(actor=user, case=case, data=payload.data)
+    return _transition_out(user, case)
+
+
+def _transition_out(user: User, case: Case) -> TransitionOut:
+    as_citizen = _sees_as_citizen(user, case)
+    events = list(selectors.case_events_visible(user, case)) if as_citizen else []
+    return TransitionOut(number=case.number, status=_status_shown(case, as_citizen, events)[0],
+                         transitions=services.case_available_transitions(user, case))

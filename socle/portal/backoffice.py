@@ -1,0 +1,661 @@
+"""The agents' back office: the queue of cases, a case's page with its processing forms, CSV export.
+
+Pages are server-rendered and work without JavaScript. The queue pages by
+keyset (the position of the last row, not an offset), so that every page costs
+the same at 100,000 cases; its total is counted up to a cap for the same reason.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from socle.core.access import can, granted_paths, organisations_for
+from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_put
+from socle.core.middleware import human_size, too_large_response
+from socle.core.models import IdentityAssurance, User
+from socle.core.selectors import organisations_public
+from socle.core.services import ServiceError
+from socle.core.upload_handlers import accepts_uploads
+
+from . import selectors, services
+from .form_render import display_value
+from .form_schema import DefinitionError, Field, definition_parse
+from .models import Case, CaseEventKind, FeeKind, Procedure
+from .workflow import DEFAULT_WORKFLOW, TransitionRefused, Workflow, workflow_of
+
+PAGE_SIZE = 50
+# Counting every match of a broad filter at 100,000 cases costs more than the page itself.
+COUNT_CAP = 1_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def agent_required(view: ViewFunc) -> ViewFunc:
+    """Let through only agents who may see cases somewhere; a citizen gets a French 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Checked before the body is read: an upload from a citizen is never spooled.
+        if not granted_paths(request.user, selectors.VIEW_CASE):
+            return render(request, "core/error.html", {
+                "title": "Espace réservé aux agents",
+                "message": "Seuls les agents chargés d'instruire les démarches accèdent aux "
+                           "dossiers. Adressez-vous à la DCSI si vous pensez devoir y accéder.",
+            }, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- the queue
+
+
+def _filters(params: Mapping[str, str]) -> selectors.QueueFilters:
+    def text(name: str, length: int) -> str:
+        # PostgreSQL refuses NUL characters in text: a tampered link must not make it fail.
+        return str(params.get(name, "")).replace("\x00", "").strip()[:length]
+
+    return selectors.QueueFilters(
+        organisation=text("organisation", 80), status=text("status", 40),
+        procedure=text("procedure", 100), assigned=text("assigned", 254),
+        overdue=params.get("overdue") in {"1", "on", "true"}, q=text("q", 100),
+    )
+
+
+def _filter_query(filters: selectors.QueueFilters) -> str:
+    values = {
+        "organisation": filters.organisation, "status": filters.status,
+        "procedure": filters.procedure, "assigned": filters.assigned,
+        "overdue": "1" if filters.overdue else "", "q": filters.q,
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+def _cursor(case: Case) -> str:
+    assert case.submitted_at is not None
+    micros = (case.submitted_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{case.pk}"
+
+
+def _parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    try:
+        micros, pk = (raw or "").split(".")
+        position = _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (ValueError, OverflowError):
+        return None
+    # A tampered id past the database's integer range would make it fail, not just miss.
+    return position if 0 < position[1] < 2**63 else None
+
+
+@dataclass
+class Page:
+    cases: list[Case]
+    previous: str = ""
+    next: str = ""
+
+
+def _keyset_page(cases: QuerySet[Case], after: str | None, before: str | None) -> Page:
+    """Return one page of the queue, newest first, from the position a link carries."""
+    cases = cases.filter(submitted_at__isnull=False)
+    older = _parse_cursor(after)
+    newer = _parse_cursor(before) if older is None else None
+    if newer is not None:
+        at, pk = newer
+        rows = list(cases.filter(Q(submitted_at__gt=at) | Q(pk__gt=pk), submitted_at__gte=at)
+                    .order_by("submitted_at", "pk")[:PAGE_SIZE + 1])
+        has_newer = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        has_older = True
+    else:
+        if older is not None:
+            at, pk = older
+            # The bare bound on the date lets the index seek to the position, where the
+            # alternative alone would make the database scan every newer case first.
+            cases = cases.filter(Q(submitted_at__lt=at) | Q(pk__lt=pk), submitted_at__lte=at)
+        rows = list(cases.order_by("-submitted_at", "-pk")[:PAGE_SIZE + 1])
+        has_older = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        has_newer = older is not None
+    if not rows:
+        return Page([])
+    return Page(rows, previous=_cursor(rows[0]) if has_newer else "",
+                next=_cursor(rows[-1]) if has_older else "")
+
+
+def _status_choices(procedures: Iterable[Procedure]) -> list[tuple[str, str]]:
+    labels: dict[str, str] = {}
+    definitions = [DEFAULT_WORKFLOW] + [p.published_revision.workflow for p in procedures
+                                        if p.published_revision is not None]
+    for definition in definitions:
+        for raw in definition.get("statuses", []) if isinstance(definition, dict) else []:
+            key = str(raw.get("key", "")) if isinstance(raw, dict) else ""
+            if key and key != "draft" and key not in labels:
+                labels[key] = str(raw.get("label") or key)
+    return list(labels.items())
+
+
+def _workflows(revision_ids: Iterable[int]) -> dict[int, Workflow]:
+    return {pk: workflow_of(definition)
+            for pk, definition in selectors.revision_workflows(revision_ids).items()}
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    status: str
+    overdue: bool
+    # Formatted here: the template's date filter costs more than the rest of a row.
+    submitted: str
+    due: str
+
+
+@never_cache
+@agent_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    filters = _filters(request.GET)
+    cases = selectors.cases_for_agent(user, filters).defer("data", "extra_fields",
+                                                           "procedure__summary")
+    page = _keyset_page(cases, request.GET.get("apres"), request.GET.get("avant"))
+    # When one page holds every match there is nothing to count (a rare name would scan twice).
+    paged = bool(page.previous or page.next)
+    total = cases.order_by()[:COUNT_CAP + 1].count() if paged else len(page.cases)
+    workflows = _workflows({case.revision_id for case in page.cases})
+    today = timezone.localdate()
+    rows = [QueueRow(case, workflows[case.revision_id].status(case.status).label
+                     if case.revision_id in workflows else case.status,
+                     selectors.case_is_overdue(case, today), _local(case.submitted_at)[:10],
+                     case.decision_due_on.strftime("%d/%m/%Y") if case.decision_due_on else "—")
+            for case in page.cases]
+    procedures = list(selectors.procedures_for_queue(user))
+    query = _filter_query(filters)
+    return render(request, "portal/backoffice/queue.html", {
+        "rows": rows, "filters": filters, "filter_query": query,
+        "total": total, "total_capped": total > COUNT_CAP, "count_cap": COUNT_CAP,
+        "previous_url": f"?{query}&avant={page.previous}" if page.previous else "",
+        "next_url": f"?{query}&apres={page.next}" if page.next else "",
+        "organisations": organisations_for(user, selectors.VIEW_CASE).order_by("name"),
+        "procedures": procedures,
+        "statuses": _status_choices(procedures),
+        "agents": selectors.caseworkers_for_agent(user),
+        "filtered": bool(query),
+    })
+
+
+# ------------------------------------------------------------------------------- export
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """Return a value as a CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _french_decimal(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _assurance_label(case: Case) -> str:
+    if case.identity_assurance == IdentityAssurance.FRANCECONNECT:
+        return "FranceConnect"
+    return "adresse électronique" if case.citizen_id else "adresse électronique (sans compte)"
+
+
+def _answer_text(f: Field, value: Any) -> str:
+    if f.type == "group":
+        rows = [row for row in value or [] if isinstance(row, Mapping)]
+        return " | ".join(" ; ".join(f"{sub.label} : {display_value(sub, row.get(sub.name))}"
+                                     for sub in f.fields if sub.name in row) for row in rows)
+    return "" if value in (None, "", []) else display_value(f, value)
+
+
+def _export_fields(user: Any, slug: str) -> list[Field]:
+    if not slug:
+        return []
+    procedure = selectors.procedures_for_queue(user).filter(slug=slug).first()
+    if procedure is None or procedure.published_revision is None:
+        return []
+    try:
+        return definition_parse(procedure.published_revision.fields)
+    except DefinitionError:
+        return []
+
+
+EXPORT_COLUMNS = ["Numéro", "Démarche", "Organisation", "Demandeur", "Adresse électronique",
+                  "Identité", "Statut", "Déposé le", "Échéance", "En retard", "Attribué à",
+                  "Montant dû (€)"]
+
+
+def _export_rows(cases: QuerySet[Case], fields: list[Field]) -> Iterator[list[str]]:
+    yield EXPORT_COLUMNS + [f.label for f in fields]
+    workflows: dict[int, Workflow] = {}
+    today = timezone.localdate()
+    for case in cases.iterator(chunk_size=1000):
+        if case.revision_id not in workflows:
+            workflows.update(_workflows([case.revision_id]))
+        workflow = workflows.get(case.revision_id) or workflow_of(None)
+        row = [
+            case.number, case.procedure.title, case.organisation.name, case.applicant_name,
+            case.email, _assurance_label(case), workflow.status(case.status).label,
+            _local(case.submitted_at),
+            case.decision_due_on.strftime("%d/%m/%Y") if case.decision_due_on else "",
+            "oui" if selectors.case_is_overdue(case, today) else "non",
+            case.assigned_to.display_name if case.assigned_to else "",
+            _french_decimal(case.amount_due),
+        ]
+        if fields:  # the answers are not even loaded otherwise
+            data = case.data if isinstance(case.data, dict) else {}
+            row += [_answer_text(f, data.get(f.name)) for f in fields]
+        yield row
+
+
+@agent_required
+@require_GET
+def queue_export(request: HttpRequest) -> StreamingHttpResponse:
+    user = request.user
+    filters = _filters(request.GET)
+    fields = _export_fields(user, filters.procedure)
+    cases = selectors.cases_for_agent(user, filters)
+    if not fields:
+        cases = cases.defer("data", "extra_fields")
+    services.case_list_export(actor=user, filters={  # type: ignore[arg-type]
+        key: value for key, value in filters.__dict__.items() if value})
+    writer = csv.writer(_Echo(), delimiter=";")
+
+    def lines() -> Iterator[str]:
+        # The byte order mark makes Excel read the file as UTF-8.
+        yield "\ufeff"
+        for row in _export_rows(cases, fields):
+            yield writer.writerow([csv_cell(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="dossiers-{stamp}.csv"'
+    return response
+
+
+# ----------------------------------------------------------------------------- a case
+
+
+@dataclass
+class FileLink:
+    name: str
+    document_id: int | None
+
+
+@dataclass
+class Answer:
+    """One answer of a case, as an agent reads it."""
+
+    label: str
+    type: str
+    text: str = ""
+    lines: list[str] = field(default_factory=list)
+    files: list[FileLink] = field(default_factory=list)
+    rows: list[list[Answer]] = field(default_factory=list)
+
+
+def _answers(fields: Iterable[Field], data: Mapping[str, Any], documents: dict[tuple[str, str], int],
+             communes: dict[str, str]) -> list[Answer]:
+    result = []
+    for f in fields:
+        value = data.get(f.name)
+        if f.name not in data and f.show_if:
+            continue  # a conditional field the citizen was not asked
+        answer = Answer(label=f.label, type=f.type)
+        if value in (None, "", [], {}):
+            answer.text = "Non renseigné"
+        elif f.type == "group":
+            answer.rows = [_answers(f.fields, row, documents, communes)
+                           for row in value if isinstance(row, Mapping)]
+        elif f.type == "file":
+            answer.files = [FileLink(str(item.get("name") or "fichier"),
+                                     documents.get((str(item.get("sha256")), f.name)))
+                            for item in value if isinstance(item, Mapping)]
+        elif f.type == "address" and isinstance(value, Mapping):
+            answer.lines = [str(value.get("street", "")),
+                            f"{value.get('postal_code', '')} {value.get('city', '')}".strip()]
+            if value.get("commune") in communes:
+                answer.lines.append(f"Commune : {communes[value['commune']]}")
+        elif f.type == "commune":
+            answer.text = communes.get(str(value), str(value))
+        else:
+            answer.text = display_value(f, value)
+        result.append(answer)
+    return result
+
+
+def _commune_slugs(fields: Iterable[Field], data: Mapping[str, Any]) -> set[str]:
+    slugs: set[str] = set()
+    for f in fields:
+        value = data.get(f.name)
+        if f.type == "commune" and isinstance(value, str):
+            slugs.add(value)
+        elif f.type == "address" and isinstance(value, Mapping) and value.get("commune"):
+            slugs.add(str(value["commune"]))
+        elif f.type == "group" and isinstance(value, list):
+            for row in value:
+                if isinstance(row, Mapping):
+                    slugs |= _commune_slugs(f.fields, row)
+    return slugs
+
+
+class TransitionForm(forms.Form):
+    # The target is checked by the workflow, not by the form: a refused move is a 409.
+    to = forms.CharField(max_length=40, label="Nouveau statut",
+                         error_messages={"required": "Choisissez le nouveau statut."})
+    comment = forms.CharField(
+        required=False, max_length=5000, label="Commentaire ou motivation",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Envoyé à l'usager avec le changement de statut. Obligatoire pour un refus, "
+                  "une demande d'informations ou un classement sans suite.")
+
+
+class AssignForm(forms.Form):
+    agent = forms.ChoiceField(required=False, label="Attribuer à")
+
+    def __init__(self, *args: Any, agents: Iterable[User] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agents = {str(agent.pk): agent for agent in agents}
+        choice = self.fields["agent"]
+        assert isinstance(choice, forms.ChoiceField)
+        choice.choices = [("", "Personne (dossier non attribué)")] + [
+            (pk, agent.email if agent.display_name == agent.email
+             else f"{agent.display_name} ({agent.email})") for pk, agent in self.agents.items()]
+        choice.error_messages["invalid_choice"] = (
+            "Choisissez un agent qui instruit les dossiers de cette organisation.")
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(max_length=5000, label="Commentaire interne",
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Visible seulement des agents, jamais de l'usager.",
+                           error_messages={"required": "Écrivez le commentaire."})
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(max_length=5000, label="Message à l'usager",
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text="L'usager le lit sur le suivi de sa demande et en est "
+                                     "prévenu par courriel.",
+                           error_messages={"required": "Écrivez le message."})
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(label="Document", error_messages={
+        "required": "Choisissez le fichier à joindre.", "empty": "Le fichier est vide."},
+        help_text=f"PDF, image ou document bureautique, {human_size(settings.BLOB_MAX_SIZE)} "
+                  "au plus.")
+    visible_to_citizen = forms.BooleanField(required=False, initial=True,
+                                            label="Visible par l'usager")
+
+
+class AmountForm(forms.Form):
+    amount = forms.CharField(max_length=20, label="Montant à payer (en euros)",
+                             help_text="Par exemple : 35 ou 35,50.",
+                             error_messages={"required": "Indiquez le montant."})
+
+    def clean_amount(self) -> Decimal:
+        text = self.cleaned_data["amount"].strip().replace("\u202f", "").replace(" ", "")
+        text = text.removesuffix("€").replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise forms.ValidationError("Indiquez un montant en euros, par exemple 35 ou 35,50.") \
+                from None
+        if not amount.is_finite():
+            raise forms.ValidationError("Indiquez un montant en euros, par exemple 35 ou 35,50.")
+        return amount
+
+
+FORM_IDS = {"transition": "transition_%s", "assign": "assign_%s", "comment": "comment_%s",
+            "message": "message_%s", "document": "document_%s", "amount": "amount_%s"}
+
+
+def _case_for_agent(request: HttpRequest, number: str) -> Case:
+    case = selectors.case_get_for(request.user, number)
+    # case_get_for also serves a case to its own citizen, who may happen to be an agent elsewhere.
+    if case.status == "draft" or not can(request.user, selectors.VIEW_CASE, case.organisation):
+        raise Http404("Dossier introuvable.")
+    return case
+
+
+def _blank_forms(case: Case, agents: list[User]) -> dict[str, forms.Form]:
+    return {
+        "transition": TransitionForm(auto_id=FORM_IDS["transition"]),
+        "assign": AssignForm(agents=agents, auto_id=FORM_IDS["assign"],
+                             initial={"agent": str(case.assigned_to_id or "")}),
+        "comment": CommentForm(auto_id=FORM_IDS["comment"]),
+        "message": MessageForm(auto_id=FORM_IDS["message"]),
+        "document": DocumentForm(auto_id=FORM_IDS["document"]),
+        "amount": AmountForm(auto_id=FORM_IDS["amount"],
+                             initial={"amount": _french_decimal(case.amount_due)}),
+    }
+
+
+def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
+                 bound: tuple[str, forms.Form] | None = None, refusal: str = "") -> HttpResponse:
+    user = request.user
+    workflow = workflow_of(case.revision.workflow)
+    offered = services.offered_for_case(case)
+    documents = list(selectors.case_documents_visible(user, case))
+    events = list(selectors.case_events_visible(user, case))
+    for event in events:
+        event.from_label = workflow.status(event.from_status).label  # type: ignore[attr-defined]
+        event.to_label = workflow.status(event.to_status).label  # type: ignore[attr-defined]
+    try:
+        fields = offered.fields(case.revision)
+    except DefinitionError:
+        fields = []
+    data = case.data if isinstance(case.data, dict) else {}
+    slugs = _commune_slugs(fields, data)
+    communes = dict(organisations_public().filter(slug__in=slugs).values_list("slug", "name")) \
+        if slugs else {}
+    by_content = {(d.blob_id, d.field): d.pk for d in documents if d.field}
+    may_process = selectors.case_may_process(user, case)
+    agents = list(selectors.caseworkers_of(case.organisation)) if may_process else []
+    transitions = [workflow.transition(case.status, target)
+                   for target in services.case_available_transitions(user, case)]  # type: ignore[arg-type]
+    page_forms = _blank_forms(case, agents)
+    failed = None
+    if bound is not None:
+        page_forms[bound[0]] = failed = bound[1]
+    return render(request, "portal/backoffice/case.html", {
+        "case": case, "offered": offered, "status_label": workflow.status(case.status).label,
+        "citizen_status": workflow.status(case.status),
+        "assurance": _assurance_label(case),
+        "franceconnect": case.identity_assurance == IdentityAssurance.FRANCECONNECT,
+        "overdue": selectors.case_is_overdue(case),
+        "answers": _answers(fields, data, by_content, communes),
+        "documents": documents, "events": events,
+        "may_process": may_process, "transitions": transitions,
+        "agent_sets_amount": offered.fee_kind == FeeKind.AGENT,
+        "forms": page_forms, "failed": failed, "refusal": refusal,
+        "chosen_transition": failed["to"].value() if isinstance(failed, TransitionForm) else "",
+        "comment_kind": CaseEventKind.COMMENT,
+    }, status=status)
+
+
+@never_cache
+@agent_required
+@require_GET
+def agent_case(request: HttpRequest, number: str) -> HttpResponse:
+    return _render_case(request, _case_for_agent(request, number))
+
+
+def _refused(request: HttpRequest, case: Case, name: str, form: forms.Form,
+             exc: ServiceError | TransitionRefused) -> HttpResponse:
+    conflict = isinstance(exc, TransitionRefused | services.Conflict)
+    return _render_case(request, case, status=409 if conflict else 400, bound=(name, form),
+                        refusal=exc.message)
+
+
+def _done(request: HttpRequest, case: Case, notice: str) -> HttpResponse:
+    messages.success(request, notice)
+    return redirect("portal:agent_case", number=case.number)
+
+
+@agent_required
+@require_POST
+def agent_case_transition(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    form = TransitionForm(request.POST, auto_id=FORM_IDS["transition"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("transition", form))
+    try:
+        case = services.case_transition(actor=request.user, case=case,  # type: ignore[arg-type]
+                                        to=form.cleaned_data["to"],
+                                        comment=form.cleaned_data["comment"])
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "transition", form, exc)
+    label = workflow_of(case.revision.workflow).status(case.status).label
+    return _done(request, case, f"Le dossier est passé au statut « {label} ».")
+
+
+@agent_required
+@require_POST
+def agent_case_assign(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    agents = list(selectors.caseworkers_of(case.organisation))
+    form = AssignForm(request.POST, agents=agents, auto_id=FORM_IDS["assign"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("assign", form))
+    agent = form.agents.get(form.cleaned_data["agent"] or "")
+    try:
+        services.case_assign(actor=request.user, case=case, agent=agent)  # type: ignore[arg-type]
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "assign", form, exc)
+    notice = (f"Le dossier est attribué à {agent.display_name}." if agent
+              else "Le dossier n'est plus attribué.")
+    return _done(request, case, notice)
+
+
+@agent_required
+@require_POST
+def agent_case_comment(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    form = CommentForm(request.POST, auto_id=FORM_IDS["comment"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("comment", form))
+    try:
+        services.case_comment(actor=request.user, case=case,  # type: ignore[arg-type]
+                              text=form.cleaned_data["text"])
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "comment", form, exc)
+    return _done(request, case, "Le commentaire interne est enregistré.")
+
+
+@agent_required
+@require_POST
+def agent_case_message(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    form = MessageForm(request.POST, auto_id=FORM_IDS["message"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("message", form))
+    try:
+        services.case_message(actor=request.user, case=case,  # type: ignore[arg-type]
+                              text=form.cleaned_data["text"])
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "message", form, exc)
+    return _done(request, case, "Le message est envoyé à l'usager.")
+
+
+@agent_required
+@accepts_uploads
+@require_POST
+def agent_case_document(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    form = DocumentForm(request.POST, request.FILES, auto_id=FORM_IDS["document"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("document", form))
+    # Refused before the file is stored: only an agent who may process the case attaches one.
+    if not selectors.case_may_process(request.user, case):
+        return _refused(request, case, "document", form, TransitionRefused(
+            "Votre rôle ne permet pas de joindre un document à ce dossier."))
+    upload = form.cleaned_data["file"]
+    try:
+        stored = blob_put(stream=upload, max_size=settings.BLOB_MAX_SIZE,
+                          allowed_types=DEFAULT_ALLOWED_TYPES)
+    except BlobRefused as refusal:
+        if refusal.code == "payload_too_large":
+            return too_large_response(request, settings.BLOB_MAX_SIZE)
+        form.add_error("file", refusal.message)
+        return _render_case(request, case, status=400, bound=("document", form))
+    try:
+        document = services.case_document_add(
+            actor=request.user, case=case, blob=stored.blob,  # type: ignore[arg-type]
+            name=upload.name or "document",
+            visible_to_citizen=form.cleaned_data["visible_to_citizen"])
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "document", form, exc)
+    return _done(request, case, f"Le document « {document.name} » est joint au dossier.")
+
+
+@agent_required
+@require_POST
+def agent_case_amount(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    form = AmountForm(request.POST, auto_id=FORM_IDS["amount"])
+    if not form.is_valid():
+        return _render_case(request, case, status=400, bound=("amount", form))
+    if services.offered_for_case(case).fee_kind != FeeKind.AGENT:
+        return _refused(request, case, "amount", form, services.Conflict(
+            "Le montant de cette démarche n'est pas fixé par l'agent."))
+    try:
+        services.case_set_amount(actor=request.user, case=case,  # type: ignore[arg-type]
+                                 amount=form.cleaned_data["amount"])
+    except (TransitionRefused, ServiceError) as exc:
+        return _refused(request, case, "amount", form, exc)
+    return _done(request, case, f"Le montant à payer est fixé à "
+                                f"{_french_decimal(case.amount_due)} €.")
+
+
+urlpatterns = [
+    path("agent/dossiers/", queue, name="queue"),
+    path("agent/dossiers/export.csv", queue_export, name="queue_export"),
+    path("agent/dossiers/<str:number>/", agent_case, name="agent_case"),
+    path("agent/dossiers/<str:number>/transition/", agent_case_transition,
+         name="agent_case_transition"),
+    path("agent/dossiers/<str:number>/attribution/", agent_case_assign, name="agent_case_assign"),
+    path("agent/dossiers/<str:number>/commentaire/", agent_case_comment,
+         name="agent_case_comment"),
+    path("agent/dossiers/<str:number>/message/", agent_case_message, name="agent_case_message"),
+    path("agent/dossiers/<str:number>/document/", agent_case_document,
+         name="agent_case_document"),
+    path("agent/dossiers/<str:number>/montant/", agent_case_amount, name="agent_case_amount"),
+]

@@ -1,0 +1,224 @@
+"""Procedure forms in HTML: from a definition to widgets, and from a POST back to answers.
+
+Works without JavaScript: conditional fields are all shown with a hint saying
+when they apply; repeatable groups show their rows plus one blank row, and an
+"add a row" button re-displays the form with one more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as default
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+
+from socle.core.blobs import BlobRefused, blob_put
+
+from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, Field
+
+PREFIX = "f-"
+
+TYPE_HINTS = {
+    "phone": "Exemple : 03 44 40 00 00",
+    "date": "Format : JJ/MM/AAAA",
+    "siret": "14 chiffres, sans espace",
+    "email": "Exemple : nom@domaine.fr",
+}
+
+
+@dataclass
+class Widget:
+    """One field as the template draws it."""
+
+    field: Field
+    html_name: str
+    html_id: str
+    value: Any
+    error: str = ""
+    hint: str = ""
+    rows: list[list[Widget]] = default(default_factory=list)
+    condition: str = ""
+
+    @property
+    def type(self) -> str:
+        return self.field.type
+
+    @property
+    def choices(self) -> list[tuple[str, str, bool]]:
+        selected = self.value if isinstance(self.value, list) else [self.value]
+        return [(c.value, c.label, c.value in selected) for c in self.field.choices]
+
+    @property
+    def described_by(self) -> str:
+        ids = []
+        if self.hint:
+            ids.append(f"{self.html_id}-hint")
+        if self.error:
+            ids.append(f"{self.html_id}-error")
+        return " ".join(ids)
+
+
+def _hint(f: Field, labels: Mapping[str, str]) -> tuple[str, str]:
+    hint = f.help or TYPE_HINTS.get(f.type, "")
+    if f.type == "file":
+        types = ", ".join(_short_type(t) for t in f.options.get("types") or DEFAULT_FILE_TYPES)
+        size = int(f.options.get("max_size") or DEFAULT_FILE_MAX_SIZE) // (1024 * 1024)
+        hint = " ".join(part for part in [hint, f"Formats acceptés : {types}. {size} Mo au plus."]
+                        if part)
+    condition = ""
+    if f.show_if:
+        other = labels.get(str(f.show_if["field"]), str(f.show_if["field"]))
+        expected = f.show_if.get("equals", f.show_if.get("in"))
+        if expected is True:
+            expected = "oui"
+        elif expected is False:
+            expected = "non"
+        elif isinstance(expected, list):
+            expected = " ou ".join(str(e) for e in expected)
+        condition = f"À remplir seulement si « {other} » vaut « {expected} »."
+    return hint, condition
+
+
+def _short_type(mime: str) -> str:
+    return {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG",
+            "application/vnd.oasis.opendocument.text": "ODT",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+            }.get(mime, mime)
+
+
+def widgets(fields: list[Field], data: Mapping[str, Any], errors: Mapping[str, str],
+            *, extra_rows: Mapping[str, int] | None = None, prefix: str = PREFIX,
+            path: str = "") -> list[Widget]:
+    """Return the widgets of a form, filled with answers and errors."""
+    labels = {f.name: f.label for f in fields}
+    result = []
+    for f in fields:
+        name = f"{prefix}{f.name}"
+        key = f"{path}{f.name}"
+        hint, condition = _hint(f, labels)
+        widget = Widget(field=f, html_name=name, html_id=f"id-{name}", value=data.get(f.name),
+                        error=errors.get(key, ""), hint=hint, condition=condition)
+        if f.type == "group":
+            rows = [r for r in (data.get(f.name) or []) if isinstance(r, Mapping)]
+            wanted = max(len(rows), 1) + (extra_rows or {}).get(f.name, 0)
+            max_rows = int(f.options.get("max_rows", 50))
+            while len(rows) < min(wanted, max_rows):
+                rows.append({})
+            widget.rows = [
+                widgets(list(f.fields), row, errors, prefix=f"{name}-{i}-", path=f"{key}.{i}.")
+                for i, row in enumerate(rows)
+            ]
+            widget.value = None
+        result.append(widget)
+    return result
+
+
+@dataclass
+class Parsed:
+    data: dict[str, Any]
+    errors: dict[str, str]
+    add_row: str = ""
+
+
+def _file_value(f: Field, name: str, files: MultiValueDict[str, UploadedFile],
+                previous: Any, errors: dict[str, str], key: str) -> Any:
+    uploads = files.getlist(name)
+    if not uploads:
+        return previous
+    stored = []
+    types = f.options.get("types") or DEFAULT_FILE_TYPES
+    max_size = int(f.options.get("max_size") or DEFAULT_FILE_MAX_SIZE)
+    for upload in uploads:
+        try:
+            blob = blob_put(stream=upload, max_size=max_size, allowed_types=types).blob
+        except BlobRefused as exc:
+            errors[key] = exc.message
+            return previous
+        stored.append({"sha256": blob.sha256, "name": upload.name or "fichier"})
+    return stored
+
+
+def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, UploadedFile],
+               previous: Mapping[str, Any] | None = None, *, prefix: str = PREFIX,
+               path: str = "") -> Parsed:
+    """Turn a submitted HTML form into answers in the shape the validation expects."""
+    previous = previous or {}
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    add_row = ""
+    for f in fields:
+        name = f"{prefix}{f.name}"
+        key = f"{path}{f.name}"
+        if f.type == "multichoice":
+            data[f.name] = post.getlist(name)
+        elif f.type == "address":
+            parts = {part: post.get(f"{name}-{part}", "").strip()
+                     for part in ("street", "postal_code", "city")}
+            data[f.name] = parts if any(parts.values()) else None
+        elif f.type == "file":
+            data[f.name] = _file_value(f, name, files, previous.get(f.name), errors, key)
+        elif f.type == "group":
+            count = 0
+            try:
+                count = min(int(post.get(f"{name}-rows", "0")), 50)
+            except ValueError:
+                count = 0
+            old_rows = previous.get(f.name) or []
+            rows = []
+            for i in range(count):
+                old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], Mapping) else {}
+                parsed = parse_post(list(f.fields), post, files, old, prefix=f"{name}-{i}-",
+                                    path=f"{key}.{i}.")
+                errors.update(parsed.errors)
+                rows.append(parsed.data)
+            data[f.name] = rows
+            if post.get("add_row") == f.name:
+                add_row = f.name
+        else:
+            value = post.get(name)
+            data[f.name] = value if value is None else value.strip() if f.type != "textarea" else value
+    return Parsed(data=data, errors=errors, add_row=add_row)
+
+
+def display_value(f: Field, value: Any) -> str:
+    """Return an answer as a person reads it in a summary."""
+    if value in (None, "", []):
+        return "—"
+    if f.type in {"choice", "multichoice"}:
+        labels = {c.value: c.label for c in f.choices}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(str(labels.get(v, v)) for v in values)
+    if f.type == "yesno":
+        return "Oui" if value else "Non"
+    if f.type == "address" and isinstance(value, Mapping):
+        return f"{value.get('street', '')}, {value.get('postal_code', '')} {value.get('city', '')}"
+    if f.type == "date" and isinstance(value, str) and len(value) == 10:
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+    if f.type == "file" and isinstance(value, list):
+        return ", ".join(str(item.get("name") or "fichier") for item in value
+                         if isinstance(item, Mapping))
+    return str(value)
+
+
+@dataclass
+class SummaryRow:
+    label: str
+    value: str
+    rows: list[list[SummaryRow]] = default(default_factory=list)
+
+
+def summary(fields: list[Field], data: Mapping[str, Any]) -> list[SummaryRow]:
+    """Return the answers of a case, by field label, for reading."""
+    result = []
+    for f in fields:
+        if f.type == "group":
+            rows = [summary(list(f.fields), row) for row in data.get(f.name) or []
+                    if isinstance(row, Mapping)]
+            result.append(SummaryRow(f.label, f"{len(rows)} ligne(s)", rows))
+        elif f.name in data:
+            result.append(SummaryRow(f.label, display_value(f, data.get(f.name))))
+    return result

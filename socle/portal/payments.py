@@ -1,0 +1,409 @@
+"""Online payment of cases through eopayment: PayFiP (payfip_ws) in production, dummy elsewhere.
+
+Only the bank's notification settles a payment, never the citizen's return: the
+handler checks that the message is signed, that the transaction is ours and that
+the amount is the one requested, and does nothing the second time it receives
+the same news. Payments the bank never told us about are settled by
+``payment_reconcile``, which asks the bank (PayFiP) or lets them expire (dummy).
+Amounts are ``Decimal`` from the database to the bank: eopayment receives them as
+strings of euros with two decimals.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import eopayment
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_tasks import task
+
+from socle.core.access import can
+from socle.core.journal import audit_record
+from socle.core.models import User
+from socle.core.services import ServiceError
+
+from .models import Case, CaseEvent, CaseEventKind, Payment, PaymentStatus
+from .payment_config import KINDS, BackendConfig, PaymentConfigError, backend_resolve
+from .services import PROCESS_CASE, Conflict
+from .workflow import TransitionRefused, workflow_of
+
+logger = logging.getLogger(__name__)
+
+# The workflow role of the bank: transitions it may make once a case is paid.
+PAYMENT_ROLE = "payment"
+DUMMY_MAC_SALT = "socle.portal.dummy-bank"
+CENT = Decimal("0.01")
+FAILED_RESULTS = {eopayment.DENIED, eopayment.CANCELLED, eopayment.EXPIRED, eopayment.ERROR}
+
+
+class NotificationRejected(Exception):
+    """A bank notification that is not believed: unsigned, forged, unknown or wrong amount."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BankUnavailable(Exception):
+    """The bank could not be asked (network, web service error): try again later."""
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a notification or a reconciliation did to a payment."""
+
+    payment: Payment
+    changed: bool
+    return_content: str | None = None
+
+
+def amount_label(amount: Decimal) -> str:
+    """Write an amount as a French reader does: 12,30 €."""
+    return f"{amount.quantize(CENT):f}".replace(".", ",") + "\u00a0€"
+
+
+def case_amount_outstanding(case: Case) -> Decimal:
+    """Return what the citizen still owes on a case: the amount due less what was paid."""
+    paid = case.payments.filter(status=PaymentStatus.PAID).aggregate(total=Sum("amount"))["total"]
+    return max(case.amount_due - (paid or Decimal("0.00")), Decimal("0.00")).quantize(CENT)
+
+
+def _config(case: Case) -> BackendConfig:
+    try:
+        return backend_resolve(settings.PAYMENT_BACKENDS, case.organisation.path,
+                               case.procedure.regie)
+    except PaymentConfigError as exc:
+        raise ServiceError(f"Le paiement en ligne est indisponible : {exc}",
+                           code="payment_unavailable") from exc
+
+
+def _config_of(payment: Payment) -> BackendConfig:
+    """Return the backend that verifies a started payment, even if the settings changed since."""
+    try:
+        config = _config(payment.case)
+    except ServiceError:
+        config = None
+    if config is None or config.kind != payment.backend:
+        # Money may already be taken: checking with the bank needs no client number.
+        return BackendConfig(kind=payment.backend, options={})
+    return config
+
+
+def _bank(config: BackendConfig, base_url: str) -> eopayment.Payment:
+    options = {
+        **config.options,
+        "normal_return_url": base_url + reverse("portal:payment_return"),
+        "automatic_return_url": base_url + reverse("portal:payment_notify", kwargs={"backend": config.kind}),
+    }
+    wsdl_url = options.pop("wsdl_url", None)
+    if config.kind == "dummy":
+        # Never let the dummy backend believe an unsigned message, whatever the options.
+        options["consider_all_response_signed"] = False
+        options["origin"] = settings.PLATFORM_NAME
+    bank = eopayment.Payment(config.kind, options, logger=logger)
+    if config.kind == "payfip_ws" and wsdl_url:
+        from eopayment.payfip_ws import PayFiP
+
+        # Another copy of PayFiP's contract, whose address is another server (a
+        # qualification platform, the tests' server); eopayment takes no option for it.
+        bank.backend.payfip = PayFiP(wsdl_url=str(wsdl_url))
+    return bank
+
+
+def _event(case: Case, text: str, actor: User | None = None) -> None:
+    CaseEvent.objects.create(case=case, actor=actor, kind=CaseEventKind.PAYMENT, text=text,
+                             visible_to_citizen=True)
+
+
+# --------------------------------------------------------------------- start
+
+
+def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, str]:
+    """Ask the bank for a payment of what the case still owes; return it and where to send the citizen.
+
+    ``base_url`` is the platform's address as the citizen reaches it; the bank
+    sends the citizen back there and notifies us there.
+    """
+    if case.citizen_id is None or case.citizen_id != actor.pk:
+        raise TransitionRefused("Seul l'usager qui a déposé le dossier peut le payer.")
+    if case.status == "draft" or case.closed_at is not None:
+        raise Conflict("Ce dossier n'attend pas de paiement.", code="nothing_due")
+    due = case_amount_outstanding(case)
+    if due <= 0:
+        raise Conflict("Aucun montant n'est dû sur ce dossier.", code="nothing_due")
+    config = _config(case)
+    bank = _bank(config, base_url.rstrip("/"))
+    minimum = bank.get_minimal_amount()
+    if minimum is not None and due < minimum:
+        raise ServiceError(f"Le paiement en ligne demande un montant d'au moins "
+                           f"{amount_label(Decimal(minimum))}.", code="amount_too_small")
+    try:
+        # The bank is called before any write: no row is locked while PayFiP answers.
+        transaction_id, kind, target = bank.request(
+            f"{due:f}", email=case.email, orderid=case.number,
+            subject=f"{case.procedure.title} {case.number}")
+    except (eopayment.PaymentException, ValueError) as exc:
+        logger.warning("payment request refused for %s: %s", case.number, exc)
+        raise ServiceError("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
+                           code="bank_unavailable") from exc
+    if kind != eopayment.URL:
+        raise ServiceError("Ce moyen de paiement n'est pas pris en charge.", code="bank_unsupported")
+    if config.kind == "dummy":
+        # The dummy backend points at Entr'ouvert's simulator; ours keeps the citizen here.
+        query = str(target).split("?", 1)[1] if "?" in str(target) else ""
+        target = base_url.rstrip("/") + reverse("portal:dummy_bank") + "?" + query
+    with transaction.atomic():
+        payment = Payment.objects.create(case=case, amount=due, backend=config.kind,
+                                         transaction_id=str(transaction_id))
+        audit_record(actor=actor, action="payment.start", organisation=case.organisation,
+                     target=payment, data={"number": case.number, "amount": str(due),
+                                           "backend": config.kind,
+                                           "transaction": payment.transaction_id})
+    return payment, str(target)
+
+
+# -------------------------------------------------------------- notification
+
+
+def dummy_notification_query(payment: Payment, *, accepted: bool) -> str:
+    """Return the notification the simulated bank sends for a payment, signed with our key."""
+    outcome = "ok" if accepted else "refused"
+    fields = {"transaction_id": payment.transaction_id, "amount": f"{payment.amount:f}",
+              "signed": "1", "mac": _dummy_mac(payment.transaction_id, f"{payment.amount:f}",
+                                               outcome)}
+    if accepted:
+        fields["ok"] = "1"
+    else:
+        fields["reason"] = "paiement refusé (banque simulée)"
+    return urlencode(fields)
+
+
+def _dummy_mac(transaction_id: str, amount: str, outcome: str) -> str:
+    # eopayment's dummy backend calls "signed" any message carrying a "signed" field;
+    # this key-derived MAC keeps a demo citizen from paying by typing a URL.
+    return salted_hmac(DUMMY_MAC_SALT, f"{transaction_id}|{amount}|{outcome}",
+                       algorithm="sha256").hexdigest()
+
+
+def _transaction_in(backend: str, query: str) -> tuple[str, str]:
+    """Return the transaction a notification is about, and the query eopayment expects."""
+    fields = parse_qs(query)
+    if backend == "payfip_ws":
+        # PayFiP posts "idOp"; eopayment reads "idop".
+        idop = (fields.get("idop") or fields.get("idOp") or [""])[0]
+        return idop, urlencode({"idop": idop})
+    return (fields.get("transaction_id") or [""])[0], query
+
+
+def _bank_amount(backend: str, bank_data: Any) -> Decimal | None:
+    try:
+        if backend == "payfip_ws":
+            cents = bank_data["montant"]
+            return (Decimal(str(cents)) / 100).quantize(CENT)
+        values = bank_data.get("amount") or []
+        # Compared exactly: "12.300001" is not 12.30.
+        return Decimal(str(values[0])) if values else None
+    except (KeyError, TypeError, InvalidOperation, AttributeError):
+        return None
+
+
+def _check(payment: Payment, response: Any, backend: str) -> None:
+    """Raise NotificationRejected unless the bank's answer is about this payment, signed, exact."""
+    if not response.signed:
+        raise NotificationRejected("unsigned")
+    if str(response.order_id) != payment.transaction_id:
+        raise NotificationRejected("transaction_mismatch")
+    if backend == "dummy":
+        data = response.bank_data
+        outcome = "ok" if response.result == eopayment.PAID else (
+            "waiting" if response.result == eopayment.WAITING else "refused")
+        amount = (data.get("amount") or [""])[0]
+        mac = (data.get("mac") or [""])[0]
+        if not constant_time_compare(mac, _dummy_mac(payment.transaction_id, amount, outcome)):
+            raise NotificationRejected("bad_signature")
+    if response.result == eopayment.PAID and _bank_amount(backend, response.bank_data) != payment.amount:
+        raise NotificationRejected("wrong_amount")
+
+
+def _reject(reason: str, *, backend: str, query: str, payment: Payment | None) -> NotificationRejected:
+    with transaction.atomic():
+        audit_record(actor=None, action="payment.rejected",
+                     organisation=payment.case.organisation if payment else None,
+                     target=payment, actor_label=f"banque:{backend}"[:100],
+                     data={"reason": reason, "backend": backend[:30], "query": query[:500]})
+    logger.warning("payment notification rejected (%s): %s", reason, query[:200])
+    return NotificationRejected(reason)
+
+
+def payment_notify(*, backend: str, query: str) -> Settlement:
+    """Act on a bank notification once it is verified; the same news twice changes nothing.
+
+    Raise NotificationRejected (journaled) for a message that is not believed and
+    BankUnavailable when PayFiP cannot be asked to confirm it.
+    """
+    if backend not in KINDS:
+        raise _reject("unknown_backend", backend=backend, query=query, payment=None)
+    transaction_id, bank_query = _transaction_in(backend, query)
+    payment = (Payment.objects.select_related("case__organisation", "case__procedure")
+               .filter(backend=backend, transaction_id=transaction_id).first()
+               if transaction_id else None)
+    if payment is None:
+        raise _reject("unknown_transaction", backend=backend, query=query, payment=None)
+    bank = _bank(_config_of(payment), settings.BASE_URL)
+    try:
+        response = bank.response(bank_query)
+    except eopayment.ResponseError as exc:
+        raise _reject("unreadable", backend=backend, query=query, payment=payment) from exc
+    except eopayment.PaymentException as exc:
+        raise BankUnavailable(str(exc)) from exc
+    try:
+        _check(payment, response, backend)
+    except NotificationRejected as exc:
+        raise _reject(exc.reason, backend=backend, query=query, payment=payment) from None
+    settlement = _settle(payment, response.result, _status_text(response.bank_status),
+                         via="notification")
+    return Settlement(settlement.payment, settlement.changed, response.return_content)
+
+
+def _status_text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "")[:120]
+
+
+def _settle(payment: Payment, result: int, bank_status: str, *, via: str) -> Settlement:
+    """Record the bank's verdict on a payment under its row lock; move the case once paid."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        case = Case.objects.select_related("organisation", "revision").get(pk=payment.case_id)
+        label = f"banque:{payment.backend}"
+        data = {"number": case.number, "amount": str(payment.amount),
+                "transaction": payment.transaction_id, "backend": payment.backend, "via": via,
+                "bank_status": bank_status}
+        if result == eopayment.PAID and payment.status in {PaymentStatus.PENDING,
+                                                           PaymentStatus.FAILED}:
+            data["previous"] = payment.status
+            payment.status = PaymentStatus.PAID
+            payment.settled_at = timezone.now()
+            payment.bank_status = bank_status
+            payment.save(update_fields=["status", "settled_at", "bank_status"])
+            _event(case, f"Paiement de {amount_label(payment.amount)} reçu.")
+            audit_record(actor=None, action="payment.paid", organisation=case.organisation,
+                         target=payment, data=data, actor_label=label)
+            if case_amount_outstanding(case) <= 0:
+                _leave_payment_status(case, payment)
+            return Settlement(payment, True)
+        if result in FAILED_RESULTS and payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED
+            payment.settled_at = timezone.now()
+            payment.bank_status = bank_status
+            payment.save(update_fields=["status", "settled_at", "bank_status"])
+            _event(case, f"Paiement de {amount_label(payment.amount)} non abouti.")
+            audit_record(actor=None, action="payment.failed", organisation=case.organisation,
+                         target=payment, data={**data, "result": eopayment.STATUS_NAME.get(result, "")},
+                         actor_label=label)
+            return Settlement(payment, True)
+    return Settlement(payment, False)
+
+
+def _leave_payment_status(case: Case, payment: Payment) -> None:
+    """Move a case that waited for its payment along the workflow's transition for the bank."""
+    from .services import case_transition
+
+    moves = workflow_of(case.revision.workflow).available(case.status, PAYMENT_ROLE)
+    if moves:
+        case_transition(actor=None, case=case, to=moves[0].target, system_role=PAYMENT_ROLE,
+                        comment=f"Votre paiement de {amount_label(payment.amount)} a bien été reçu.")
+
+
+# -------------------------------------------------------------------- refund
+
+
+def payment_refund(*, actor: User, payment: Payment, reason: str = "") -> Payment:
+    """Record that a received payment was refunded to the citizen.
+
+    PayFiP has no refund web service: the public accountant (comptable public)
+    pays the refund on the régie's request; this records the decision and tells
+    the citizen.
+    """
+    case = payment.case
+    if not can(actor, PROCESS_CASE, case.organisation):
+        raise TransitionRefused("Votre rôle ne permet pas de rembourser ce paiement.")
+    reason = reason.strip()[:1000]
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != PaymentStatus.PAID:
+            raise Conflict("Seul un paiement reçu peut être remboursé.", code="not_paid")
+        payment.status = PaymentStatus.REFUNDED
+        payment.bank_status = "remboursement enregistré"
+        payment.save(update_fields=["status", "bank_status"])
+        text = f"Paiement de {amount_label(payment.amount)} remboursé."
+        _event(case, f"{text} {reason}".strip(), actor=actor)
+        audit_record(actor=actor, action="payment.refund", organisation=case.organisation,
+                     target=payment, data={"number": case.number, "amount": str(payment.amount),
+                                           "transaction": payment.transaction_id,
+                                           "reason": reason})
+    return payment
+
+
+# ----------------------------------------------------------------- reconcile
+
+
+def payment_reconcile(*, older_than_minutes: int | None = None) -> dict[str, int]:
+    """Settle the payments still pending after a while by asking the bank; return the counts.
+
+    PayFiP is asked for each payment's status; the dummy bank has nobody to ask,
+    so its forgotten payments expire.
+    """
+    minutes = settings.PAYMENT_PENDING_MINUTES if older_than_minutes is None else older_than_minutes
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    counts = {"checked": 0, "paid": 0, "failed": 0, "pending": 0, "errors": 0}
+    pending = Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lte=cutoff)
+    for payment in pending.select_related("case__organisation", "case__procedure").order_by("pk"):
+        counts["checked"] += 1
+        try:
+            result, bank_status = _ask_bank(payment)
+        except (BankUnavailable, NotificationRejected, ServiceError) as exc:
+            logger.warning("reconciliation of %s failed: %s", payment.transaction_id, exc)
+            counts["errors"] += 1
+            continue
+        settlement = _settle(payment, result, bank_status, via="reconcile")
+        status = settlement.payment.status
+        key = {PaymentStatus.PAID: "paid", PaymentStatus.FAILED: "failed"}.get(
+            PaymentStatus(status), "pending") if settlement.changed else "pending"
+        counts[key] += 1
+    return counts
+
+
+def _ask_bank(payment: Payment) -> tuple[int, str]:
+    if payment.backend == "dummy":
+        return eopayment.EXPIRED, "expiré (banque simulée, aucune notification)"
+    bank = _bank(_config_of(payment), settings.BASE_URL)
+    if not bank.has_payment_status:
+        return eopayment.WAITING, ""
+    try:
+        response = bank.payment_status(payment.transaction_id, transaction_date=payment.created_at)
+    except eopayment.PaymentException as exc:
+        raise BankUnavailable(str(exc)) from exc
+    try:
+        _check(payment, response, payment.backend)
+    except NotificationRejected as exc:
+        raise _reject(exc.reason, backend=payment.backend, query=f"idop={payment.transaction_id}",
+                      payment=payment) from None
+    return response.result, _status_text(response.bank_status)
+
+
+@task(queue_name="default")
+def payment_reconcile_task() -> dict[str, int]:
+    """Settle the payments left pending (run by `socle worker`)."""
+    return payment_reconcile()

@@ -1,0 +1,302 @@
+"""Every read of the portal's data, scoped to the actor."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from socle.core.access import Actor, can, get_or_404, organisations_for, scope
+from socle.core.models import Organisation, OrganisationKind, User
+
+from .effective import EffectiveProcedure, effective
+from .models import Adoption, Case, CaseDocument, CaseEvent, Payment, Procedure, ProcedureStatus
+
+VIEW_CASE = "portal.view_case"
+PROCESS_CASE = "portal.process_case"
+EDIT_PROCEDURE = "portal.edit_procedure"
+
+
+def _published() -> QuerySet[Procedure]:
+    return Procedure.objects.filter(status=ProcedureStatus.PUBLISHED,
+                                    published_revision__isnull=False)
+
+
+def procedures_offered(commune: Organisation | None) -> list[EffectiveProcedure]:
+    """Return the procedures offered to residents of a commune (all communes' when None).
+
+    Offered: the intercommunality's own procedures, the commune's own, and the
+    templates the commune adopted and offers.
+    """
+    published = _published().select_related("organisation", "published_revision")
+    offered: list[EffectiveProcedure] = [
+        effective(p) for p in published.filter(is_template=False,
+                                               organisation__kind=OrganisationKind.EPCI)
+    ]
+    if commune is not None:
+        offered += [effective(p) for p in published.filter(is_template=False,
+                                                           organisation=commune)]
+        adoptions = Adoption.objects.filter(
+            organisation=commune, offered=True, template__in=published.filter(is_template=True)
+        ).select_related("template", "template__published_revision", "organisation")
+        offered += [effective(a.template, a) for a in adoptions]
+    return sorted(offered, key=lambda e: e.title.lower())
+
+
+def procedure_offered_get(slug: str, commune: Organisation | None) -> EffectiveProcedure:
+    """Return one procedure as offered in a commune, or 404 when it is not offered there."""
+    procedure = _published().filter(slug=slug).select_related("organisation").first()
+    if procedure is None:
+        raise Http404("Démarche introuvable.")
+    if procedure.is_template:
+        if commune is None:
+            return effective(procedure)
+        adoption = Adoption.objects.filter(template=procedure, organisation=commune,
+                                           offered=True).select_related("organisation").first()
+        if adoption is None:
+            raise Http404("Cette démarche n'est pas proposée dans cette commune.")
+        return effective(procedure, adoption)
+    if procedure.organisation.kind == OrganisationKind.COMMUNE and commune is not None \
+            and procedure.organisation_id != commune.pk:
+        raise Http404("Cette démarche n'est pas proposée dans cette commune.")
+    return effective(procedure)
+
+
+def procedures_editable(actor: Actor) -> QuerySet[Procedure]:
+    """Return the procedures an editor may change."""
+    return scope(Procedure.objects.select_related("organisation", "published_revision"),
+                 actor, EDIT_PROCEDURE).order_by("title")
+
+
+def procedure_editable_get(actor: Actor, slug: str) -> Procedure:
+    """Return one procedure the editor may change, or 404."""
+    return get_or_404(procedures_editable(actor), slug=slug)
+
+
+def organisations_editable(actor: Actor) -> QuerySet[Organisation]:
+    """Return the intercommunality and communes whose procedures the editor may write."""
+    return organisations_for(actor, EDIT_PROCEDURE).filter(
+        kind__in=[OrganisationKind.EPCI, OrganisationKind.COMMUNE]).order_by("path")
+
+
+def communes_editable(actor: Actor) -> QuerySet[Organisation]:
+    """Return the communes for which the editor may adopt the intercommunality's templates."""
+    # Slugs carry no accents: their order is the alphabetical one, on every database.
+    return organisations_for(actor, EDIT_PROCEDURE).filter(
+        kind=OrganisationKind.COMMUNE).order_by("slug")
+
+
+def adoptions_editable(actor: Actor) -> QuerySet[Adoption]:
+    """Return the adoptions of the communes the editor may write for."""
+    return scope(Adoption.objects.select_related("template", "organisation"), actor,
+                 EDIT_PROCEDURE)
+
+
+def adoptable_templates(actor: Actor) -> QuerySet[Procedure]:
+    """Return the intercommunality's templates, which any editor may adopt for a commune."""
+    if not organisations_for(actor, EDIT_PROCEDURE).exists():
+        return Procedure.objects.none()
+    return _published().filter(is_template=True).order_by("title")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    procedure: str = ""
+    assigned: str = ""  # "me", "none", or an agent's email
+    overdue: bool = False
+    q: str = ""
+    organisation: str = ""
+
+
+def cases_for_agent(actor: Actor, filters: QueueFilters | None = None) -> QuerySet[Case]:
+    """Return the cases of the organisations where the agent may see cases, filtered."""
+    filters = filters or QueueFilters()
+    # The organisations' ids, read first, let the database walk the (organisation,
+    # submitted_at) index for a page; a join on their paths made it sort every case.
+    organisations = organisations_for(actor, VIEW_CASE)
+    if filters.organisation:
+        organisations = organisations.filter(slug=filters.organisation)
+    visible = list(organisations.values_list("pk", flat=True))
+    cases = Case.objects.filter(organisation_id__in=visible).exclude(status="draft")
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.procedure:
+        cases = cases.filter(procedure__slug=filters.procedure)
+    if filters.assigned == "me" and isinstance(actor, User):
+        cases = cases.filter(assigned_to=actor)
+    elif filters.assigned == "none":
+        cases = cases.filter(assigned_to__isnull=True)
+    elif filters.assigned:
+        cases = cases.filter(assigned_to__email=filters.assigned)
+    if filters.overdue:
+        cases = cases.filter(decision_due_on__lt=timezone.localdate(), closed_at__isnull=True)
+    query = filters.q.strip()
+    if re.fullmatch(r"\d{4}-\d{6}", query):
+        # A case number: the unique index answers at once, where the name search scans.
+        cases = cases.filter(number=query)
+    elif query:
+        cases = cases.filter(Q(number__iexact=query) | Q(applicant_name__icontains=query)
+                             | Q(email__iexact=query))
+    return cases.select_related("procedure", "organisation", "assigned_to").order_by(
+        "-submitted_at", "-pk")
+
+
+def case_get_for(actor: Actor, number: str) -> Case:
+    """Return a case to its citizen or to an agent who may see it; 404 for anyone else."""
+    cases = Case.objects.select_related("procedure", "organisation", "revision", "citizen",
+                                        "assigned_to", "group")
+    if actor is not None and actor.is_authenticated:
+        own = cases.filter(number=number, citizen=actor).first()
+        if own is not None:
+            return own
+    return get_or_404(scope(cases, actor, VIEW_CASE).exclude(status="draft"), number=number)
+
+
+def case_is_citizen(actor: Actor, case: Case) -> bool:
+    """Tell whether the actor is the case's citizen."""
+    return bool(actor is not None and actor.is_authenticated and case.citizen_id == actor.pk)
+
+
+def case_may_process(actor: Actor, case: Case) -> bool:
+    """Tell whether the actor may process the case (move it, comment, assign)."""
+    return can(actor, PROCESS_CASE, case.organisation)
+
+
+def cases_of_citizen(user: User) -> QuerySet[Case]:
+    """Return a citizen's own cases, drafts included."""
+    return Case.objects.filter(citizen=user).select_related("procedure", "organisation").order_by(
+        "-created_at")
+
+
+def case_events_visible(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
+    """Return the history of a case: everything for agents, the public part for the citizen."""
+    events = case.events.select_related("actor")
+    if case_is_citizen(actor, case) and not can(actor, VIEW_CASE, case.organisation):
+        events = events.filter(visible_to_citizen=True)
+    return events
+
+
+def case_documents_visible(actor: Actor, case: Case) -> QuerySet[CaseDocument]:
+    """Return the files of a case the actor may download."""
+    documents = case.documents.select_related("blob")
+    if case_is_citizen(actor, case) and not can(actor, VIEW_CASE, case.organisation):
+        documents = documents.filter(visible_to_citizen=True)
+    return documents
+
+
+def case_document_get(actor: Actor, number: str, document_id: int) -> CaseDocument:
+    """Return one file of a case the actor may download, or 404."""
+    case = case_get_for(actor, number)
+    return get_or_404(case_documents_visible(actor, case), pk=document_id)
+
+
+def caseworkers_of(organisation: Organisation) -> QuerySet[User]:
+    """Return the agents who may process the cases of an organisation (for assignment)."""
+    from socle.core.models import Membership
+    from socle.core.roles import roles_granting
+
+    ancestors = [p for p in organisation.path.strip("/").split("/") if p]
+    paths = ["/" + "/".join(ancestors[: i + 1]) + "/" for i in range(len(ancestors))]
+    user_ids = Membership.objects.filter(
+        role__in=roles_granting(PROCESS_CASE), revoked_at__isnull=True,
+        organisation__path__in=paths).values("user_id")
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by("last_name", "email")
+
+
+def case_is_overdue(case: Case, today: date | None = None) -> bool:
+    """Tell whether a case passed its implicit-decision date without being closed."""
+    today = today or timezone.localdate()
+    return bool(case.decision_due_on and case.closed_at is None and case.decision_due_on < today)
+
+
+def procedures_for_queue(actor: Actor) -> QuerySet[Procedure]:
+    """Return the procedures whose cases can reach the agent's organisations (queue filter)."""
+    from socle.core.access import granted_paths
+
+    if not granted_paths(actor, VIEW_CASE):
+        return Procedure.objects.none()
+    # The intercommunality's procedures and templates route cases to the communes.
+    return (Procedure.objects.filter(published_revision__isnull=False)
+            .filter(Q(organisation__in=organisations_for(actor, VIEW_CASE))
+                    | Q(organisation__kind=OrganisationKind.EPCI))
+            .select_related("published_revision").defer("summary", "published_revision__fields")
+            .order_by("title"))
+
+
+def caseworkers_for_agent(actor: Actor) -> QuerySet[User]:
+    """Return the agents who may be assigned cases the agent sees (queue filter)."""
+    from functools import reduce
+    from operator import or_
+
+    from socle.core.access import granted_paths
+    from socle.core.models import Membership
+    from socle.core.roles import roles_granting
+
+    paths = granted_paths(actor, VIEW_CASE)
+    if not paths:
+        return User.objects.none()
+    ancestors = set()
+    for granted in paths:
+        parts = [p for p in granted.strip("/").split("/") if p]
+        ancestors |= {"/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))}
+    below = reduce(or_, (Q(organisation__path__startswith=p) for p in paths))
+    user_ids = Membership.objects.filter(
+        role__in=roles_granting(PROCESS_CASE), revoked_at__isnull=True).filter(
+        below | Q(organisation__path__in=ancestors)).values("user_id")
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by("last_name", "email")
+
+
+def revision_workflows(revision_ids: Any) -> dict[int, dict[str, Any]]:
+    """Return the workflow definitions of revisions, by id (status labels of a list)."""
+    from .models import ProcedureRevision
+
+    ids = {int(pk) for pk in revision_ids}
+    if not ids:
+        return {}
+    return dict(ProcedureRevision.objects.filter(pk__in=ids).order_by()
+                .values_list("pk", "workflow"))
+
+
+def procedure_for_export(procedure: Procedure) -> dict[str, Any]:
+    """Return a procedure as the JSON shared between intercommunalities."""
+    revision = procedure.published_revision or procedure.revisions.order_by("-number").first()
+    return {
+        "format": "socle-procedure/1",
+        "slug": procedure.slug,
+        "title": procedure.title,
+        "summary": procedure.summary,
+        "category": procedure.category,
+        "requires_account": procedure.requires_account,
+        "requires_franceconnect": procedure.requires_franceconnect,
+        "fee_kind": procedure.fee_kind,
+        "fee_amount": str(procedure.fee_amount),
+        "implicit_decision_days": procedure.implicit_decision_days,
+        "silence_means": procedure.silence_means,
+        "routing": procedure.routing,
+        "routing_field": procedure.routing_field,
+        "service_name": procedure.service_name,
+        "service_contact": procedure.service_contact,
+        "group_slug": procedure.group_slug,
+        "is_template": procedure.is_template,
+        "fields": revision.fields if revision else [],
+        "workflow": revision.workflow if revision else {},
+    }
+
+
+def case_payments(case: Case) -> QuerySet[Payment]:
+    """Return the payments of a case already obtained through case_get_for, newest first."""
+    return case.payments.order_by("-created_at", "-pk")
+
+
+def payment_of_citizen(actor: Actor, transaction_id: str) -> Payment | None:
+    """Return one of the actor's own payments by its bank transaction, or None."""
+    if actor is None or not actor.is_authenticated or not transaction_id:
+        return None
+    return (Payment.objects.select_related("case", "case__procedure")
+            .filter(transaction_id=transaction_id[:120], case__citizen=actor).first())

@@ -1,0 +1,310 @@
+"""The citizens' pages: catalogue, filing a procedure, my requests, a request's follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.crypto import get_random_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from socle.core.blobs import blob_open
+from socle.core.models import Organisation, OrganisationKind
+from socle.core.selectors import communes_public, organisation_get_public
+from socle.core.services import ServiceError
+
+from . import selectors, services
+from .effective import EffectiveProcedure
+from .form_render import parse_post, summary, widgets
+from .models import Case, FeeKind
+from .workflow import TransitionRefused, workflow_of
+
+ACCESS_SALT = "socle.portal.case-access"
+ACCESS_SESSION_KEY = "socle_case_access"
+
+
+def _home_commune(request: HttpRequest) -> Organisation | None:
+    profile = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+    return profile.home_commune if profile else None
+
+
+def _chosen_commune(request: HttpRequest) -> Organisation | None:
+    slug = request.GET.get("commune", "")
+    if slug:
+        org = organisation_get_public(slug)
+        if org is None or org.kind != OrganisationKind.COMMUNE:
+            raise Http404("Commune inconnue.")
+        return org
+    return _home_commune(request)
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    commune = _chosen_commune(request)
+    offered = selectors.procedures_offered(commune)
+    return render(request, "portal/catalogue.html", {
+        "commune": commune, "offered": offered, "communes": communes_public(),
+        "home_commune": _home_commune(request),
+    })
+
+
+def _form_context(offered: EffectiveProcedure, data: dict[str, Any], errors: dict[str, str],
+                  extra_rows: dict[str, int] | None = None, revision: Any = None) -> dict[str, Any]:
+    fields = offered.fields(revision)
+    return {"widgets": widgets(fields, data, errors, extra_rows=extra_rows),
+            "communes_choices": communes_public(),
+            "has_files": any(f.type == "file" or any(s.type == "file" for s in f.fields)
+                             for f in fields)}
+
+
+def _error_list(errors: dict[str, str], offered: EffectiveProcedure,
+                revision: Any = None) -> list[tuple[str, str, str]]:
+    labels = {f.name: f.label for f in offered.fields(revision)}
+    items = []
+    for key, message in errors.items():
+        head = key.split(".")[0]
+        anchor = "id-f-" + key.replace(".", "-")
+        items.append((anchor, labels.get(head, key or "Formulaire"), message))
+    return items
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def procedure(request: HttpRequest, slug: str) -> HttpResponse:
+    commune = _chosen_commune(request)
+    offered = selectors.procedure_offered_get(slug, commune)
+    if offered.procedure.is_template and commune is None:
+        # A template is filed with a commune: ask which one.
+        return render(request, "portal/choose_commune.html", {"offered": offered,
+                                                               "communes": _adopting(offered)})
+    user = request.user if request.user.is_authenticated else None
+    procedure_obj = offered.procedure
+    blocked = ""
+    if procedure_obj.requires_account and user is None:
+        blocked = "account"
+    elif procedure_obj.requires_franceconnect:
+        profile = getattr(user, "citizen", None)
+        if profile is None or profile.identity_assurance != "franceconnect":
+            blocked = "franceconnect"
+    draft = None
+    if user is not None and request.GET.get("brouillon"):
+        draft = selectors.cases_of_citizen(user).filter(number=request.GET["brouillon"],
+                                                       status="draft").first()
+    data: dict[str, Any] = dict(draft.data) if draft else {}
+    errors: dict[str, str] = {}
+    extra_rows: dict[str, int] = {}
+    status = 200
+    revision = draft.revision if draft else offered.revision
+    if request.method == "POST" and not blocked:
+        fields = offered.fields(revision)
+        parsed = parse_post(fields, request.POST, request.FILES, data)
+        data, errors = parsed.data, dict(parsed.errors)
+        action = request.POST.get("action", "submit")
+        if parsed.add_row:
+            extra_rows[parsed.add_row] = 1
+        elif not errors:
+            try:
+                if action == "draft" and user is not None:
+                    draft = services.case_draft_save(actor=user, offered=offered, data=data,
+                                                     case=draft)
+                    messages.success(request, f"Brouillon n° {draft.number} enregistré. Vous "
+                                              "pourrez le reprendre depuis « Mes demandes ».")
+                    return redirect("portal:my_cases")
+                case = services.case_submit(
+                    actor=user, offered=offered, data=data, draft=draft,
+                    email=request.POST.get("contact_email", ""),
+                    expected_revision=_int(request.POST.get("revision")),
+                    idempotency_key=request.POST.get("submission_key", "")[:100])
+            except services.CaseInvalid as exc:
+                errors = exc.errors
+            except ServiceError as exc:
+                errors = {"": exc.message}
+                status = 409 if exc.code in {"revision_changed", "already_submitted"} else 400
+            else:
+                if user is None:
+                    _grant_access(request, case)
+                    _send_access_link(request, case)
+                messages.success(request, f"Votre demande n° {case.number} est enregistrée.")
+                return redirect("portal:case_detail", number=case.number)
+        if errors and status == 200:
+            status = 400
+    return render(request, "portal/procedure.html", {
+        "offered": offered, "commune": commune, "blocked": blocked, "draft": draft,
+        "revision": revision, "errors": _error_list(errors, offered, revision),
+        "form_error": errors.get(""), "submission_key": get_random_string(24)
+        if request.method == "GET" else request.POST.get("submission_key", ""),
+        "workflow": workflow_of(revision.workflow if revision else None),
+        "fee_fixed": offered.fee_kind == FeeKind.FIXED,
+        **_form_context(offered, data, errors, extra_rows, revision),
+    }, status=status)
+
+
+def _adopting(offered: EffectiveProcedure) -> list[Organisation]:
+    return [a.organisation for a in offered.procedure.adoptions.filter(offered=True)
+            .select_related("organisation").order_by("organisation__name")]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _grant_access(request: HttpRequest, case: Case) -> None:
+    allowed = set(request.session.get(ACCESS_SESSION_KEY, []))
+    allowed.add(case.number)
+    request.session[ACCESS_SESSION_KEY] = sorted(allowed)
+
+
+def _send_access_link(request: HttpRequest, case: Case) -> None:
+    from socle.core.notifications import email_notify
+
+    token = signing.dumps({"n": case.number}, salt=ACCESS_SALT)
+    link = request.build_absolute_uri(reverse("portal:case_access", args=[token]))
+    email_notify(to=[case.email], subject=f"Confirmez votre demande n° {case.number}",
+                 body=f"Bonjour,\n\nPour confirmer votre adresse et suivre votre demande "
+                      f"n° {case.number}, ouvrez ce lien :\n{link}\n")
+
+
+def case_access(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        payload = signing.loads(token, salt=ACCESS_SALT, max_age=365 * 24 * 3600)
+    except signing.BadSignature:
+        raise Http404("Lien invalide.") from None
+    case = Case.objects.filter(number=payload.get("n"), citizen__isnull=True).first()
+    if case is None:
+        raise Http404("Demande introuvable.")
+    services.case_confirm_email(case=case)
+    _grant_access(request, case)
+    messages.success(request, "Votre adresse électronique est confirmée.")
+    return redirect("portal:case_detail", number=case.number)
+
+
+def _case_for(request: HttpRequest, number: str) -> Case:
+    """The case for its citizen, an agent who may see it, or a visitor holding its link."""
+    if number in request.session.get(ACCESS_SESSION_KEY, []):
+        case = Case.objects.filter(number=number, citizen__isnull=True).first()
+        if case is not None:
+            return case
+    if not request.user.is_authenticated:
+        raise Http404("Demande introuvable.")
+    return selectors.case_get_for(request.user, number)
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    cases = list(selectors.cases_of_citizen(request.user)[:200])  # type: ignore[arg-type]
+    rows = []
+    for case in cases:
+        workflow = workflow_of(case.revision.workflow) if case.revision_id else workflow_of(None)
+        rows.append({"case": case, "status": workflow.citizen_status(case.status, [])})
+    return render(request, "portal/my_cases.html", {"rows": rows})
+
+
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for(request, number)
+    user = request.user if request.user.is_authenticated else None
+    workflow = workflow_of(case.revision.workflow)
+    events = list(selectors.case_events_visible(user, case)) if user else list(
+        case.events.filter(visible_to_citizen=True))
+    documents = list(selectors.case_documents_visible(user, case)) if user else list(
+        case.documents.filter(visible_to_citizen=True))
+    for event in events:
+        event.status_label = workflow.status(event.to_status).citizen_label  # type: ignore[attr-defined]
+    offered = services.offered_for_case(case)
+    is_owner = user is not None and case.citizen_id == user.pk
+    return render(request, "portal/case_detail.html", {
+        "case": case, "status": workflow.citizen_status(case.status, []),
+        "events": events, "documents": documents,
+        "summary": summary(offered.fields(case.revision), case.data),
+        "can_complete": is_owner and case.status == "info_requested",
+        "can_write": is_owner and case.closed_at is None and case.status != "draft",
+        "can_pay": is_owner and case.amount_due > 0 and case.status == "awaiting_payment",
+        "is_agent": user is not None and selectors.case_may_process(user, case),
+        "offered": offered,
+    })
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_complete(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for(request, number)
+    if case.citizen_id != request.user.pk or case.status != "info_requested":
+        raise Http404("Ce dossier n'attend pas de complément.")
+    offered = services.offered_for_case(case)
+    fields = offered.fields(case.revision)
+    data: dict[str, Any] = dict(case.data)
+    errors: dict[str, str] = {}
+    extra_rows: dict[str, int] = {}
+    status = 200
+    if request.method == "POST":
+        parsed = parse_post(fields, request.POST, request.FILES, data)
+        data, errors = parsed.data, dict(parsed.errors)
+        if parsed.add_row:
+            extra_rows[parsed.add_row] = 1
+        elif not errors:
+            try:
+                services.case_resubmit(actor=request.user, case=case, data=data)  # type: ignore[arg-type]
+            except services.CaseInvalid as exc:
+                errors = exc.errors
+            except (ServiceError, TransitionRefused) as exc:
+                errors = {"": exc.message}
+            else:
+                messages.success(request, "Votre dossier complété a été renvoyé au service.")
+                return redirect("portal:case_detail", number=case.number)
+        status = 400 if errors else 200
+    request_event = case.events.filter(to_status="info_requested").order_by("-at").first()
+    return render(request, "portal/case_complete.html", {
+        "case": case, "offered": offered, "request_event": request_event,
+        "errors": _error_list(errors, offered, case.revision), "form_error": errors.get(""),
+        **_form_context(offered, data, errors, extra_rows, case.revision),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def case_message(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_for(request, number)
+    try:
+        services.case_message(actor=request.user, case=case,  # type: ignore[arg-type]
+                              text=request.POST.get("text", ""))
+    except (ServiceError, TransitionRefused) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Votre message a été envoyé au service.")
+    return redirect("portal:case_detail", number=case.number)
+
+
+def document_download(request: HttpRequest, number: str, document_id: int) -> HttpResponseBase:
+    case = _case_for(request, number)
+    user = request.user if request.user.is_authenticated else None
+    documents = (selectors.case_documents_visible(user, case) if user
+                 else case.documents.filter(visible_to_citizen=True))
+    document = documents.filter(pk=document_id).select_related("blob").first()
+    if document is None:
+        raise Http404("Document introuvable.")
+    response = FileResponse(blob_open(document.blob), as_attachment=True,
+                            filename=document.name, content_type=document.blob.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+urlpatterns = [
+    path("demarches/", catalogue, name="catalogue"),
+    path("demarches/<slug:slug>/", procedure, name="procedure"),
+    path("suivi/<str:token>/", case_access, name="case_access"),
+    path("mes-demandes/", my_cases, name="my_cases"),
+    path("mes-demandes/<str:number>/", case_detail, name="case_detail"),
+    path("mes-demandes/<str:number>/completer/", case_complete, name="case_complete"),
+    path("mes-demandes/<str:number>/message/", case_message, name="case_message"),
+    path("mes-demandes/<str:number>/documents/<int:document_id>/", document_download,
+         name="document_download"),
+]

@@ -1,0 +1,529 @@
+"""Online payment: starting it, the bank's notification, the simulated bank, refunds, reconciliation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from socle.core.models import AuditEvent
+from socle.core.services import ServiceError
+from socle.portal import selectors
+from socle.portal.models import CaseEvent, CaseEventKind, Payment, PaymentStatus
+from socle.portal.payment_config import PaymentConfigError, backend_resolve, backends_parse
+from socle.portal.payments import (
+    _dummy_mac,
+    case_amount_outstanding,
+    dummy_notification_query,
+    payment_reconcile_task,
+    payment_refund,
+    payment_start,
+)
+from socle.portal.services import Conflict, case_set_amount, case_submit, case_transition
+from socle.portal.workflow import TransitionRefused
+from tests.conftest import ROOT
+from tests.support.payfip_server import running_payfip_server
+
+GOOD = {"nom": "Martin", "motif": "perte"}
+NOTIFY_URL = "/paiement/notification/dummy/"
+
+
+def file_case(territory, publish, citizen, **values):
+    procedure = publish(territory["compiegne"], "abonnement-velotic", **values)
+    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    return case_submit(actor=citizen, offered=offered, data=GOOD)
+
+
+@pytest.fixture
+def paying_case(territory, publish, citizen, caseworker):
+    """A VéloTIC subscription at 12.30 €, waiting for its payment."""
+    case = file_case(territory, publish, citizen, fee_kind="fixed", fee_amount=Decimal("12.30"))
+    case_transition(actor=caseworker, case=case, to="awaiting_payment")
+    case.refresh_from_db()
+    return case
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def start(client: Client, case) -> tuple[Payment, str]:
+    response = client.post(reverse("portal:case_pay", args=[case.number]))
+    assert response.status_code == 302, response.content
+    return Payment.objects.filter(case=case).latest("pk"), response["Location"]
+
+
+def bank_notifies(query: str, method: str = "post"):
+    """The bank calls us server to server: no session, CSRF checks on."""
+    bank = Client(enforce_csrf_checks=True)
+    if method == "post":
+        return bank.post(NOTIFY_URL, data=query, content_type="application/x-www-form-urlencoded")
+    return bank.get(f"{NOTIFY_URL}?{query}")
+
+
+def journal(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+
+
+def test_a_paid_notification_settles_the_payment_and_moves_the_case_on(paying_case, citizen):
+    client = logged_in(citizen)
+    payment, location = start(client, paying_case)
+    # The citizen stays on our own host: the simulated bank, with eopayment's query.
+    target = urlsplit(location)
+    assert target.netloc == "testserver" and target.path == reverse("portal:dummy_bank")
+    query = parse_qs(target.query)
+    assert query["transaction_id"] == [payment.transaction_id]
+    assert query["amount"] == ["12.30"]
+    assert query["direct_notification_url"] == ["http://testserver" + NOTIFY_URL]
+    assert payment.amount == Decimal("12.30") and payment.backend == "dummy"
+
+    response = bank_notifies(dummy_notification_query(payment, accepted=True))
+
+    assert response.status_code == 200
+    assert response.content == b"signature ok"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and payment.settled_at is not None
+    paying_case.refresh_from_db()
+    assert paying_case.status == "in_instruction"
+    assert case_amount_outstanding(paying_case) == Decimal("0.00")
+    [paid] = journal("payment.paid")
+    assert paid.data["amount"] == "12.30" and paid.data["number"] == paying_case.number
+    moved = journal("case.transition")[-1]
+    assert (moved.data["from"], moved.data["to"]) == ("awaiting_payment", "in_instruction")
+    page = client.get(reverse("portal:payment_return") + f"?transaction_id={payment.transaction_id}")
+    assert "a bien été reçu" in page.content.decode()
+
+
+def test_the_notification_also_arrives_as_a_get(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    response = bank_notifies(dummy_notification_query(payment, accepted=True), method="get")
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+
+
+def test_the_simulated_bank_shows_the_amount_and_accepts(paying_case, citizen):
+    client = logged_in(citizen)
+    payment, location = start(client, paying_case)
+    page = client.get(location)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "12,30" in html and "Simuler un paiement accepté" in html and "refusé" in html
+
+    response = client.post(reverse("portal:dummy_bank"),
+                           {"transaction_id": payment.transaction_id, "outcome": "accepted"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:payment_return"))
+    payment.refresh_from_db()
+    paying_case.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert paying_case.status == "in_instruction"
+
+
+def test_a_refused_payment_fails_and_the_case_keeps_waiting(paying_case, citizen):
+    client = logged_in(citizen)
+    payment, _ = start(client, paying_case)
+    client.post(reverse("portal:dummy_bank"),
+                {"transaction_id": payment.transaction_id, "outcome": "refused"})
+    payment.refresh_from_db()
+    paying_case.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    assert paying_case.status == "awaiting_payment"
+    assert len(journal("payment.failed")) == 1
+    retry, _ = start(client, paying_case)  # the citizen may try again
+    assert retry.pk != payment.pk
+
+
+def test_the_same_notification_twice_changes_nothing(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    query = dummy_notification_query(payment, accepted=True)
+    assert bank_notifies(query).status_code == 200
+    transitions = len(journal("case.transition"))
+    events = CaseEvent.objects.filter(case=paying_case).count()
+
+    again = bank_notifies(query)
+
+    assert again.status_code == 200
+    assert len(journal("payment.paid")) == 1
+    assert len(journal("case.transition")) == transitions
+    assert CaseEvent.objects.filter(case=paying_case).count() == events
+
+
+def test_a_refusal_after_the_payment_does_not_undo_it(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+    bank_notifies(dummy_notification_query(payment, accepted=False))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert journal("payment.failed") == []
+
+
+def rejected_reason() -> str:
+    [event] = journal("payment.rejected")
+    return event.data["reason"]
+
+
+def assert_still_pending(payment, case) -> None:
+    payment.refresh_from_db()
+    case.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert case.status == "awaiting_payment"
+    assert journal("payment.paid") == []
+
+
+def test_an_unsigned_notification_is_refused(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    fields = parse_qs(dummy_notification_query(payment, accepted=True))
+    del fields["signed"]
+    response = bank_notifies(urlencode(fields, doseq=True))
+    assert response.status_code == 400
+    assert_still_pending(payment, paying_case)
+    assert rejected_reason() == "unsigned"
+
+
+def test_a_forged_notification_is_refused(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    # What anyone can type: eopayment's dummy fields, "signed" included, without our key.
+    query = urlencode({"transaction_id": payment.transaction_id, "amount": "12.30",
+                       "signed": "1", "ok": "1"})
+    response = bank_notifies(query)
+    assert response.status_code == 400
+    assert_still_pending(payment, paying_case)
+    assert rejected_reason() == "bad_signature"
+
+
+def test_a_notification_for_an_unknown_transaction_is_refused(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    query = dummy_notification_query(payment, accepted=True).replace(
+        payment.transaction_id, "0" * 32)
+    response = bank_notifies(query)
+    assert response.status_code == 400
+    assert_still_pending(payment, paying_case)
+    assert rejected_reason() == "unknown_transaction"
+
+
+def test_a_notification_of_another_amount_is_refused(paying_case, citizen):
+    payment, _ = start(logged_in(citizen), paying_case)
+    # Signed by the bank, but not for what we asked: 12.300001 is not 12.30.
+    for amount in ["1.23", "12.300001"]:
+        query = urlencode({"transaction_id": payment.transaction_id, "amount": amount,
+                           "signed": "1", "ok": "1",
+                           "mac": _dummy_mac(payment.transaction_id, amount, "ok")})
+        assert bank_notifies(query).status_code == 400
+    assert_still_pending(payment, paying_case)
+    assert [e.data["reason"] for e in journal("payment.rejected")] == ["wrong_amount"] * 2
+
+
+def test_an_unknown_backend_is_not_a_notification_address(db):
+    assert Client().post("/paiement/notification/paypal/", data="x=1",
+                         content_type="application/x-www-form-urlencoded").status_code == 404
+
+
+def test_amounts_stay_exact_decimals(territory, publish, citizen, caseworker):
+    case = file_case(territory, publish, citizen, fee_kind="agent")
+    # 0.1 + 0.2 is 0.30000000000000004 in floating point; a penalty of 0.30 € stays 0.30 €.
+    case_set_amount(actor=caseworker, case=case, amount=Decimal("0.1") + Decimal("0.2"))
+    case.refresh_from_db()
+    assert case.amount_due == Decimal("0.30")
+    with pytest.raises(ServiceError):
+        case_set_amount(actor=caseworker, case=case, amount=Decimal("0.301"))
+    case_set_amount(actor=caseworker, case=case, amount=Decimal("12.30"))
+    case_transition(actor=caseworker, case=case, to="awaiting_payment")
+    case.refresh_from_db()
+    payment, location = start(logged_in(citizen), case)
+    assert parse_qs(urlsplit(location).query)["amount"] == ["12.30"]
+    assert isinstance(payment.amount, Decimal)
+    payment.refresh_from_db()
+    assert payment.amount == Decimal("12.30") and str(payment.amount) == "12.30"
+
+
+def test_an_agent_sets_the_amount_then_the_citizen_pays_it(territory, publish, citizen,
+                                                           caseworker, other_caseworker):
+    case = file_case(territory, publish, citizen, fee_kind="agent")
+    client = logged_in(citizen)
+    assert case.amount_due == Decimal("0.00")
+    with pytest.raises(Conflict):
+        payment_start(actor=citizen, case=case, base_url="http://testserver")
+    with pytest.raises(TransitionRefused):
+        case_set_amount(actor=other_caseworker, case=case, amount=Decimal("35.00"))
+    case_set_amount(actor=caseworker, case=case, amount=Decimal("35.00"))
+    assert journal("case.amount")[-1].data["amount"] == "35.00"
+    case_transition(actor=caseworker, case=case, to="awaiting_payment")
+    case.refresh_from_db()
+    payment, _ = start(client, case)
+    assert payment.amount == Decimal("35.00")
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+    case.refresh_from_db()
+    assert case.status == "in_instruction"
+
+
+def test_nothing_is_paid_twice(paying_case, citizen):
+    client = logged_in(citizen)
+    payment, _ = start(client, paying_case)
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+
+    response = client.post(reverse("portal:case_pay", args=[paying_case.number]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:case_detail", args=[paying_case.number])
+    assert Payment.objects.filter(case=paying_case).count() == 1
+    with pytest.raises(Conflict):
+        payment_start(actor=citizen, case=paying_case, base_url="http://testserver")
+
+
+def test_only_the_citizen_of_the_case_can_pay_it_or_see_its_payment(paying_case, citizen,
+                                                                    caseworker, other_caseworker,
+                                                                    make_user, territory):
+    payment, location = start(logged_in(citizen), paying_case)
+    pay_url = reverse("portal:case_pay", args=[paying_case.number])
+    stranger = logged_in(make_user("voisin@exemple.fr", commune=territory["compiegne"]))
+    # Neither another citizen, nor the commune's caseworker, nor another commune's agent.
+    for other in (stranger, logged_in(caseworker), logged_in(other_caseworker)):
+        assert other.post(pay_url).status_code == 404
+        assert other.get(location).status_code == 404
+        assert other.post(reverse("portal:dummy_bank"), {
+            "transaction_id": payment.transaction_id, "outcome": "accepted"}).status_code == 404
+        page = other.get(reverse("portal:payment_return")
+                         + f"?transaction_id={payment.transaction_id}").content.decode()
+        assert paying_case.number not in page and "12,30" not in page
+    assert Client().post(pay_url).status_code == 302  # to the sign-in page
+    assert Payment.objects.filter(case=paying_case).count() == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_the_citizens_return_never_settles_the_payment(paying_case, citizen):
+    client = logged_in(citizen)
+    payment, _ = start(client, paying_case)
+    # Even with the bank's fields in the address, the return page only shows the state.
+    query = dummy_notification_query(payment, accepted=True)
+    page = client.get(reverse("portal:payment_return") + "?" + query)
+    assert "en cours de confirmation" in page.content.decode()
+    posted = client.post(reverse("portal:payment_return"), {"transaction_id": payment.transaction_id,
+                                                            "ok": "1", "signed": "1"})
+    assert posted.status_code == 303
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+
+def test_refunds_are_journaled_and_shown_to_the_citizen(paying_case, citizen, caseworker,
+                                                        other_caseworker):
+    payment, _ = start(logged_in(citizen), paying_case)
+    with pytest.raises(Conflict):
+        payment_refund(actor=caseworker, payment=payment)  # nothing received yet
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+    payment.refresh_from_db()
+    for intruder in (other_caseworker, citizen):
+        with pytest.raises(TransitionRefused):
+            payment_refund(actor=intruder, payment=payment)
+
+    payment_refund(actor=caseworker, payment=payment, reason="Abonnement annulé.")
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    [refund] = journal("payment.refund")
+    assert refund.actor_id == caseworker.pk
+    assert refund.data == {"number": paying_case.number, "amount": "12.30",
+                           "transaction": payment.transaction_id, "reason": "Abonnement annulé."}
+    event = CaseEvent.objects.filter(case=paying_case, kind=CaseEventKind.PAYMENT).last()
+    assert event.visible_to_citizen and "remboursé" in event.text
+    with pytest.raises(Conflict):
+        payment_refund(actor=caseworker, payment=payment)
+    assert len(journal("payment.refund")) == 1
+
+
+def test_reconciliation_expires_forgotten_dummy_payments_only_once_stale(paying_case, citizen):
+    client = logged_in(citizen)
+    stale, _ = start(client, paying_case)
+    Payment.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    fresh, _ = start(client, paying_case)
+
+    call_command("portal", "reconcile-payments", "--older-than", "30")
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == PaymentStatus.FAILED and fresh.status == PaymentStatus.PENDING
+    [failed] = journal("payment.failed")
+    assert failed.data["via"] == "reconcile"
+    # A late notification of the stale one still counts: the money was taken.
+    bank_notifies(dummy_notification_query(stale, accepted=True))
+    stale.refresh_from_db()
+    assert stale.status == PaymentStatus.PAID
+
+
+@pytest.mark.django_db(transaction=True)  # the worker runs outside any test transaction
+def test_reconciliation_runs_as_a_background_task(paying_case, citizen, settings):
+    payment, _ = start(logged_in(citizen), paying_case)
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    settings.PAYMENT_PENDING_MINUTES = 60
+    result = payment_reconcile_task.enqueue()
+    call_command("worker", batch=True)
+    result.refresh()
+    assert result.return_value == {"checked": 1, "paid": 0, "failed": 1, "pending": 0, "errors": 0}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+
+
+def test_no_configured_backend_means_no_online_payment(paying_case, citizen, settings):
+    settings.PAYMENT_BACKENDS = backends_parse("", production=True)
+    client = logged_in(citizen)
+    response = client.post(reverse("portal:case_pay", args=[paying_case.number]), follow=True)
+    assert "paiement en ligne est indisponible" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_a_started_payment_is_still_settled_after_the_configuration_changed(paying_case, citizen,
+                                                                            settings):
+    payment, _ = start(logged_in(citizen), paying_case)
+    settings.PAYMENT_BACKENDS = backends_parse("", production=True)
+    assert bank_notifies(dummy_notification_query(payment, accepted=True)).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+
+
+def test_payfip_needs_its_client_number_per_organisation_or_regie():
+    with pytest.raises(PaymentConfigError, match="numcli"):
+        backends_parse('{"*": {"kind": "payfip_ws"}}', production=True)
+    with pytest.raises(PaymentConfigError, match="cantine"):
+        backends_parse('{"*": {"kind": "payfip_ws", "regies": {"cantine": {"numcli": "12"}}}}',
+                       production=True)
+    with pytest.raises(PaymentConfigError, match="kind"):
+        backends_parse('{"*": {"kind": "paypal"}}', production=False)
+    config = backends_parse(
+        '{"*": {"kind": "payfip_ws", "options": {"numcli": "111111", "saisie": "W"},'
+        ' "regies": {"cantine": {"numcli": "222222"}}},'
+        ' "venette": {"kind": "dummy"}}', production=True)
+    assert backend_resolve(config, "/arc/compiegne/", "cantine").options["numcli"] == "222222"
+    assert backend_resolve(config, "/arc/compiegne/", "").options == {"numcli": "111111",
+                                                                      "saisie": "W"}
+    assert backend_resolve(config, "/arc/venette/", "cantine").kind == "dummy"
+    assert backends_parse("", production=False)["*"]["kind"] == "dummy"
+
+
+def test_the_platform_refuses_to_start_with_payfip_but_no_client_number(tmp_path):
+    script = "import django; django.setup()"
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "socle.settings",
+           "SOCLE_DATA_DIR": str(tmp_path),
+           "SOCLE_PAYMENT_BACKENDS": '{"compiegne": {"kind": "payfip_ws", "options": {}}}'}
+    run = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode != 0
+    assert "ImproperlyConfigured" in run.stderr and "numcli" in run.stderr
+
+
+# ------------------------------------------------------------- PayFiP (DGFiP)
+
+
+@pytest.fixture
+def payfip(settings, tmp_path):
+    """A PayFiP web service on 127.0.0.1, configured for the VéloTIC régie of every commune."""
+    with running_payfip_server(tmp_path) as server:
+        settings.PAYMENT_BACKENDS = backends_parse(json.dumps({"*": {
+            "kind": "payfip_ws", "options": {"saisie": "T", "wsdl_url": server.wsdl_url},
+            "regies": {"velotic": {"numcli": "123456"}}}}), production=True)
+        yield server
+
+
+@pytest.fixture
+def payfip_case(territory, publish, citizen, caseworker):
+    case = file_case(territory, publish, citizen, fee_kind="fixed", fee_amount=Decimal("12.30"),
+                     regie="velotic")
+    case_transition(actor=caseworker, case=case, to="awaiting_payment")
+    case.refresh_from_db()
+    return case
+
+
+def payfip_notifies(idop: str):
+    # PayFiP posts the operation id, and nothing else, to the notification address.
+    return Client(enforce_csrf_checks=True).post(
+        "/paiement/notification/payfip_ws/", data=urlencode({"idOp": idop}),
+        content_type="application/x-www-form-urlencoded")
+
+
+def test_payfip_is_asked_for_the_regies_payment_and_confirms_it(payfip, payfip_case, citizen):
+    payment, location = start(logged_in(citizen), payfip_case)
+
+    assert location == f"https://www.payfip.gouv.fr/tpa/paiementws.web?idop={payment.transaction_id}"
+    request = payfip.operations[payment.transaction_id].request
+    assert request["numcli"] == "123456" and request["saisie"] == "T"
+    assert request["montant"] == "1230"  # cents, from Decimal("12.30")
+    assert request["mel"] == citizen.email
+    assert request["urlnotif"] == "http://testserver/paiement/notification/payfip_ws/"
+    assert request["urlredirect"] == "http://testserver/paiement/retour/"
+    assert payment.backend == "payfip_ws"
+
+    # Notified before the citizen paid: PayFiP says it does not know yet, nothing changes.
+    assert payfip_notifies(payment.transaction_id).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+    payfip.settle(payment.transaction_id, "P")
+    assert payfip_notifies(payment.transaction_id).status_code == 200
+    assert payfip_notifies(payment.transaction_id).status_code == 200
+
+    payment.refresh_from_db()
+    payfip_case.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and payment.bank_status == "paid CB"
+    assert payfip_case.status == "in_instruction"
+    assert len(journal("payment.paid")) == 1
+
+
+def test_payfip_confirming_another_amount_is_refused(payfip, payfip_case, citizen):
+    payment, _ = start(logged_in(citizen), payfip_case)
+    payfip.settle(payment.transaction_id, "P", montant="1000")
+    assert payfip_notifies(payment.transaction_id).status_code == 400
+    assert_still_pending(payment, payfip_case)
+    assert rejected_reason() == "wrong_amount"
+
+
+def test_payfip_notification_of_an_unknown_operation_is_refused(payfip, payfip_case):
+    assert payfip_notifies("inconnu").status_code == 400
+    assert rejected_reason() == "unknown_transaction"
+    assert payfip.calls == []  # PayFiP is not even asked
+
+
+def test_reconciliation_asks_payfip_about_pending_payments(payfip, payfip_case, citizen):
+    client = logged_in(citizen)
+    refused, _ = start(client, payfip_case)
+    payfip.settle(refused.transaction_id, "R")
+    paid, _ = start(client, payfip_case)
+    payfip.settle(paid.transaction_id, "P")
+    waiting, _ = start(client, payfip_case)
+
+    call_command("portal", "reconcile-payments", "--older-than", "0")
+
+    for payment in (refused, paid, waiting):
+        payment.refresh_from_db()
+    assert refused.status == PaymentStatus.FAILED
+    assert paid.status == PaymentStatus.PAID
+    assert waiting.status == PaymentStatus.PENDING  # the citizen may still be on PayFiP's page
+    payfip_case.refresh_from_db()
+    assert payfip_case.status == "in_instruction"
+    assert [e.data["via"] for e in journal("payment.paid")] == ["reconcile"]
+
+
+def test_an_unreachable_payfip_is_retried_not_refused(payfip_case, citizen, settings, tmp_path):
+    with running_payfip_server(tmp_path) as server:
+        settings.PAYMENT_BACKENDS = backends_parse(json.dumps({"*": {
+            "kind": "payfip_ws", "options": {"numcli": "123456", "wsdl_url": server.wsdl_url}}}),
+            production=True)
+        payment, _ = start(logged_in(citizen), payfip_case)
+        server.settle(payment.transaction_id, "P")
+    # PayFiP is down: the bank is told to notify again; nothing is journaled as rejected.
+    assert payfip_notifies(payment.transaction_id).status_code == 503
+    with pytest.raises(CommandError):
+        call_command("portal", "reconcile-payments", "--older-than", "0")
+    assert_still_pending(payment, payfip_case)
+    assert journal("payment.rejected") == []
