@@ -23,6 +23,7 @@ from typing import Any
 # Name on the command line -> module exposing run() -> dict (and optionally summary()).
 BENCHMARKS = {
     "http": "bench.http_pages",
+    "portal": "bench.portal",
 }
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .instance import prepared
 from .load import LoadConfig, LoadGenerator
-from .server import ServerConfig, served
+from .server import Server, ServerConfig, served
 
 AIM = 0.7
 APP_TARGETS = {"home_page": "/", "api_organisations": "/api/v1/organisations"}
@@ -43,14 +43,21 @@ def _status(url: str) -> int:
         conn.close()
 
 
-def _measure(load: LoadGenerator, url: str, path: str, label: str) -> dict[str, Any]:
+def _measure(load: LoadGenerator, server: Server, path: str, label: str) -> dict[str, Any]:
     print(f"  mesure : {label} ({path})…", file=sys.stderr)
+    url = server.base_url + path
     status = _status(url)
     figures: dict[str, Any] = {"path": path}
     if status != 200:
         figures["error"] = f"réponse {status} au lieu de 200 avant la mesure"
         return figures
+    load.warm_up(url)
+    cpu_before = server.cpu_seconds()
     figures.update(load.measure(url))
+    cpu_after = server.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None and figures["requests"]:
+        figures["server_cpu_ms_per_request"] = round(
+            (cpu_after - cpu_before) * 1000 / figures["requests"], 3)
     if figures["non_2xx"] or figures["socket_errors"]:
         figures["error"] = (f"{figures['non_2xx']} réponses hors 2xx et "
                             f"{figures['socket_errors']} erreurs de connexion pendant la mesure")
@@ -92,18 +99,20 @@ def run() -> dict[str, Any]:
             for number in range(1, rounds + 1):
                 if rounds > 1:
                     print(f"  tour {number}/{rounds}", file=sys.stderr)
-                runs["bare_view"].append(
-                    _measure(load, bare.base_url + "/", "/", LABELS["bare_view"]))
+                runs["bare_view"].append(_measure(load, bare, "/", LABELS["bare_view"]))
                 for name, path in APP_TARGETS.items():
-                    runs[name].append(
-                        _measure(load, app.base_url + path, path, LABELS[name]))
+                    runs[name].append(_measure(load, app, path, LABELS[name]))
             database = instance.database
     targets = {name: _median_round(results) for name, results in runs.items()}
     ceiling = targets["bare_view"].get("requests_per_second")
-    ratios = {}
+    ceiling_cpu = targets["bare_view"].get("server_cpu_ms_per_request")
+    ratios: dict[str, float | None] = {}
+    cpu_ratios: dict[str, float | None] = {}
     for name in APP_TARGETS:
         rate = targets[name].get("requests_per_second")
         ratios[f"{name}_vs_bare"] = round(rate / ceiling, 3) if rate and ceiling else None
+        cpu = targets[name].get("server_cpu_ms_per_request")
+        cpu_ratios[f"{name}_vs_bare"] = round(ceiling_cpu / cpu, 3) if cpu and ceiling_cpu else None
     result: dict[str, Any] = {
         "benchmark": "http",
         "server": server_config.describe(),
@@ -113,6 +122,9 @@ def run() -> dict[str, Any]:
         "database": database,
         "targets": targets,
         "ratios": ratios,
+        # The same comparison by the server's CPU time per request: steadier than
+        # throughput when other programs share the machine.
+        "cpu_ratios": cpu_ratios,
         "aim": AIM,
     }
     errors = [f"{name} : {t['error']}" for name, t in targets.items() if "error" in t]
@@ -127,9 +139,11 @@ def summary(result: dict[str, Any]) -> list[str]:
              f"base : {result['database']['vendor']} {result['database']['version']}"]
     for name, figures in result["targets"].items():
         if "requests_per_second" in figures:
+            cpu = figures.get("server_cpu_ms_per_request")
             lines.append(
                 f"  {LABELS[name]:28} {figures['requests_per_second']:>9.1f} req/s   "
                 f"p50 {figures['p50_ms']:.2f} ms   p99 {figures['p99_ms']:.2f} ms"
+                + (f"   CPU serveur {cpu:.2f} ms/req" if cpu is not None else "")
             )
         if "error" in figures:
             lines.append(f"  {LABELS[name]:28} ERREUR : {figures['error']}")
@@ -138,6 +152,8 @@ def summary(result: dict[str, Any]) -> list[str]:
         if ratio is None:
             continue
         verdict = "objectif atteint" if ratio >= result["aim"] else "sous l'objectif"
-        lines.append(f"  {LABELS[name]} / plafond : {ratio:.2f} "
+        cpu_ratio = result["cpu_ratios"].get(f"{name}_vs_bare")
+        by_cpu = f", {cpu_ratio:.2f} en temps CPU" if cpu_ratio is not None else ""
+        lines.append(f"  {LABELS[name]} / plafond : {ratio:.2f} en débit{by_cpu} "
                      f"({verdict} : {result['aim']:.2f})")
     return lines

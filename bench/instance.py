@@ -66,8 +66,13 @@ def database_description(url: str | None = None) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def prepared(*, work_dir: Path) -> Iterator[Instance]:
-    """Prepare the demo territory with production settings, then clean everything up."""
+def prepared(*, work_dir: Path, database_url: str | None = None,
+             database_name: str | None = None) -> Iterator[Instance]:
+    """Prepare the demo territory with production settings, then clean everything up.
+
+    ``database_url`` (a PostgreSQL server, "" for SQLite) replaces SOCLE_DATABASE_URL,
+    and ``database_name`` the ``<name>_bench`` database created on that server.
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="data-", dir=work_dir))
     env = {
         **_base_env(),
@@ -81,14 +86,15 @@ def prepared(*, work_dir: Path) -> Iterator[Instance]:
         "SOCLE_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "SOCLE_LOG_LEVEL": "WARNING",
     }
-    source_url = os.environ.get("SOCLE_DATABASE_URL", "")
+    source_url = (os.environ.get("SOCLE_DATABASE_URL", "") if database_url is None
+                  else database_url)
     bench_db = ""
     if source_url:
         if not urlsplit(source_url).scheme.startswith("postgres"):
             raise RuntimeError("Le banc accepte SQLite (par défaut) ou une URL PostgreSQL "
                                "dans SOCLE_DATABASE_URL.")
         name = urlsplit(source_url).path.lstrip("/") or "socle"
-        bench_db = f"{name}_bench"
+        bench_db = database_name or f"{name}_bench"
         _postgres_admin(source_url, f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
         _postgres_admin(source_url, f'CREATE DATABASE "{bench_db}"')
         env["SOCLE_DATABASE_URL"] = _postgres_url_with_name(source_url, bench_db)

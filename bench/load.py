@@ -81,12 +81,14 @@ class LoadGenerator:
             return f"{version} threads={c.wrk_threads} {settings}"
         return f"python-asyncio (repli : wrk introuvable) {settings}"
 
+    def warm_up(self, url: str) -> None:
+        """Load the target without recording: workers load templates, open connections."""
+        if self.config.warmup > 0:
+            self._run(url, self.config.warmup)
+
     def measure(self, url: str) -> dict[str, Any]:
-        """Warm the target up, then load it for the configured duration."""
-        c = self.config
-        if c.warmup > 0:
-            self._run(url, c.warmup)
-        return self._run(url, c.duration)
+        """Load the target for the configured duration."""
+        return self._run(url, self.config.duration)
 
     def _run(self, url: str, duration: float) -> dict[str, Any]:
         if self.wrk:

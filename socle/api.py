@@ -13,9 +13,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from socle.archives.api import router as archives_router
 from socle.core.api import router as core_router
 from socle.core.api_auth import session_auth, token_auth
 from socle.core.services import ServiceError
+from socle.documents.api import router as documents_router
+from socle.mail.api import router as mail_router
 from socle.portal.api import router as portal_router
 from socle.portal.services import CaseInvalid, Conflict
 from socle.portal.workflow import TransitionRefused
@@ -103,3 +106,6 @@ def _french(item: dict[str, Any]) -> str:
 
 api.add_router("/", core_router)
 api.add_router("/", portal_router)
+api.add_router("/", documents_router)
+api.add_router("/", mail_router)
+api.add_router("/", archives_router)

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "socle.core",
     "socle.portal",
+    "socle.documents",
+    "socle.mail",
+    "socle.archives",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "socle.core.middleware.RequestSizeLimitMiddleware",
+    "socle.core.public_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +91,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Public pages served again from memory to visitors without a session, for a few
+# seconds (0 turns it off): see socle/core/public_cache.py.
+PUBLIC_CACHE_SECONDS = int(env("PUBLIC_CACHE_SECONDS", "10"))
+PUBLIC_CACHE_PATHS = frozenset({"/", "/communes/", "/accessibilite/", "/demarches/",
+                                "/api/v1/organisations"})
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "public": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+               "LOCATION": "public-pages", "OPTIONS": {"MAX_ENTRIES": 100}},
+}
 
 ROOT_URLCONF = "socle.urls"
 WSGI_APPLICATION = "socle.wsgi.application"
@@ -190,6 +205,31 @@ if BLOB_BACKEND == "s3" and not (S3_BUCKET and S3_ACCESS_KEY and S3_SECRET_KEY):
 if BLOB_BACKEND not in {"local", "s3"}:
     raise ImproperlyConfigured("SOCLE_BLOB_BACKEND vaut « local » ou « s3 ».")
 
+# Electronic archives (SAE): storage offers "name=location" (a directory or s3://bucket/prefix),
+# at least two; the SEDA schema folders; the limits of an incoming transfer package.
+ARCHIVES_OFFERS = [
+    (name.strip(), location.strip())
+    for name, _, location in (item.partition("=") for item in env_list(
+        "ARCHIVE_OFFERS",
+        f"offer-a={DATA_DIR / 'archives' / 'offer-a'},offer-b={DATA_DIR / 'archives' / 'offer-b'}"))
+]
+if len(ARCHIVES_OFFERS) < 2 or any(not name or not location for name, location in ARCHIVES_OFFERS):
+    raise ImproperlyConfigured(
+        "SOCLE_ARCHIVE_OFFERS liste au moins deux offres « nom=dossier » ou « nom=s3://compartiment ».")
+_SEDA_SCHEMAS = env("SEDA_SCHEMAS")
+_SEDA_SCHEMA_DIRS = {"2.1": env("SEDA_SCHEMA_DIR_2_1"), "2.2": env("SEDA_SCHEMA_DIR_2_2"),
+                     "2.3": env("SEDA_SCHEMA_DIR_2_3")}
+ARCHIVES_SEDA_SCHEMA_DIRS = {
+    # In SOCLE_SEDA_SCHEMAS, a "seda-2.1-lxml" folder (patched to load in libxml2) wins.
+    version: folder
+    or next((str(Path(_SEDA_SCHEMAS) / name) for name in (f"seda-{version}-lxml", f"seda-{version}")
+             if _SEDA_SCHEMAS and (Path(_SEDA_SCHEMAS) / name).is_dir()), "")
+    for version, folder in _SEDA_SCHEMA_DIRS.items()
+}
+ARCHIVES_MAX_ENTRIES = int(env("ARCHIVES_MAX_ENTRIES", "10000"))
+ARCHIVES_MAX_UNPACKED_SIZE = int(env("ARCHIVES_MAX_UNPACKED_SIZE", str(20 * 1024**3)))
+ARCHIVES_MAX_COMPRESSION_RATIO = int(env("ARCHIVES_MAX_COMPRESSION_RATIO", "200"))
+
 # Requests larger than this are refused with a 413 before being read.
 REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -205,6 +245,15 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# RFC 3161 timestamping authority that seals the journal (`socle audit seal`).
+TSA_URL = env("TSA_URL")
+TSA_CA_FILE = env("TSA_CA_FILE")
+TSA_TIMEOUT = float(env("TSA_TIMEOUT", "10"))
+if TSA_URL and not (TSA_CA_FILE and Path(TSA_CA_FILE).is_file()):
+    raise ImproperlyConfigured(
+        "SOCLE_TSA_URL demande SOCLE_TSA_CA_FILE, le fichier PEM des autorités de confiance."
+    )
 
 # Sign-in throttling: failures tolerated in the window, per account and per address.
 LOGIN_WINDOW_SECONDS = int(env("LOGIN_WINDOW_SECONDS", "900"))

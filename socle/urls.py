@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/schema", core_views.api_schema, name="api_schema"),
     path("api/v1/", api.urls),
     path("", include("socle.portal.urls")),
+    path("", include("socle.documents.urls")),
+    path("", include("socle.mail.urls")),
+    path("", include("socle.archives.urls")),
     path("", include("socle.core.urls")),
 ]
 

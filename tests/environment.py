@@ -9,3 +9,5 @@ import tempfile
 
 os.environ["SOCLE_DATA_DIR"] = tempfile.mkdtemp(prefix="socle-test-")
 os.environ.setdefault("SOCLE_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# Tests that check the public page cache turn it on themselves.
+os.environ.setdefault("SOCLE_PUBLIC_CACHE_SECONDS", "0")

@@ -244,6 +244,40 @@ class AuditEvent(models.Model):
         raise PermissionError("Le journal est en ajout seul.")
 
 
+class AuditSeal(models.Model):
+    """A timestamped Merkle root over a contiguous range of journal events (see journal_seal)."""
+
+    seq = models.BigIntegerField(unique=True)
+    first_seq = models.BigIntegerField(unique=True)
+    last_seq = models.BigIntegerField(unique=True)
+    merkle_root = models.CharField(max_length=64)
+    last_event_hash = models.CharField(max_length=64)
+    prev_seal_hash = models.CharField(max_length=64)
+    seal_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    tsa_url = models.CharField(max_length=500)
+    # The RFC 3161 token (DER ContentInfo), base64: text survives every export format.
+    tst = models.TextField()
+    tst_time = models.DateTimeField()
+    # The TSA's certificate and its issuers up to the trusted root, PEM, so the
+    # token can be checked offline even if the authority has gone.
+    tsa_certificates = models.TextField()
+
+    class Meta:
+        ordering: ClassVar = ["seq"]
+
+    def __str__(self) -> str:
+        return f"Scellement {self.seq} (#{self.first_seq} à #{self.last_seq})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Les scellements du journal sont en ajout seul.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Les scellements du journal sont en ajout seul.")
+
+
 class Blob(models.Model):
     """A file stored once under its SHA-256."""
 

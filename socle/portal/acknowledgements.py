@@ -131,7 +131,9 @@ def after_transition(case: Case, transition: Transition, comment: str) -> None:
         if "request_info" in transition.actions:
             lines.append("Le service a besoin de compléments : complétez votre dossier en ligne.")
         if "require_payment" in transition.actions:
-            lines.append(f"Montant à régler : {case.amount_due} €.")
+            from .payments import amount_label
+
+            lines.append(f"Montant à régler : {amount_label(case.amount_due)}, à payer en ligne.")
         lines.append(f"Suivre votre demande : {case_url(case)}")
         email_notify(to=[case.email], subject=f"Demande n° {case.number} : {status.citizen_label}",
                      body="\n\n".join(lines) + "\n")

@@ -37,7 +37,7 @@ from socle.core.selectors import organisations_public
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
-from . import selectors, services
+from . import payments, selectors, services
 from .form_render import display_value
 from .form_schema import DefinitionError, Field, definition_parse
 from .models import Case, CaseEventKind, FeeKind, Procedure
@@ -503,6 +503,7 @@ def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
         "overdue": selectors.case_is_overdue(case),
         "answers": _answers(fields, data, by_content, communes),
         "documents": documents, "events": events,
+        "payments": list(selectors.case_payments(case)),
         "may_process": may_process, "transitions": transitions,
         "agent_sets_amount": offered.fee_kind == FeeKind.AGENT,
         "forms": page_forms, "failed": failed, "refusal": refusal,
@@ -642,7 +643,24 @@ def agent_case_amount(request: HttpRequest, number: str) -> HttpResponse:
     except (TransitionRefused, ServiceError) as exc:
         return _refused(request, case, "amount", form, exc)
     return _done(request, case, f"Le montant à payer est fixé à "
-                                f"{_french_decimal(case.amount_due)} €.")
+                                f"{payments.amount_label(case.amount_due)}.")
+
+
+@agent_required
+@require_POST
+def agent_payment_refund(request: HttpRequest, number: str, payment_id: int) -> HttpResponse:
+    case = _case_for_agent(request, number)
+    payment = selectors.case_payments(case).filter(pk=payment_id).first()
+    if payment is None:
+        raise Http404("Paiement introuvable.")
+    try:
+        payment = payments.payment_refund(actor=request.user,  # type: ignore[arg-type]
+                                          payment=payment,
+                                          reason=request.POST.get("reason", "").replace("\x00", ""))
+    except (TransitionRefused, ServiceError) as exc:
+        return _render_case(request, case, status=409, refusal=exc.message)
+    return _done(request, case, f"Le remboursement de {payments.amount_label(payment.amount)} "
+                                "est enregistré ; l'usager en est informé sur sa demande.")
 
 
 urlpatterns = [
@@ -658,4 +676,6 @@ urlpatterns = [
     path("agent/dossiers/<str:number>/document/", agent_case_document,
          name="agent_case_document"),
     path("agent/dossiers/<str:number>/montant/", agent_case_amount, name="agent_case_amount"),
+    path("agent/dossiers/<str:number>/paiements/<int:payment_id>/remboursement/",
+         agent_payment_refund, name="agent_payment_refund"),
 ]

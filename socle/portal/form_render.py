@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field as default
 from typing import Any
 
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
@@ -21,6 +22,10 @@ from socle.core.blobs import BlobRefused, blob_put
 from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, Field
 
 PREFIX = "f-"
+# Files received before the form is shown again (an added row, another field's error)
+# come back as a signed reference: the browser cannot resend them, nor name another's.
+KEPT_SALT = "socle.portal.kept-files"
+KEPT_SUFFIX = "-kept"
 
 TYPE_HINTS = {
     "phone": "Exemple : 03 44 40 00 00",
@@ -60,6 +65,23 @@ class Widget:
         if self.error:
             ids.append(f"{self.html_id}-error")
         return " ".join(ids)
+
+    @property
+    def yes_no(self) -> str:
+        """Return "oui", "non" or "": a saved answer is a boolean, a re-displayed one the POST's text."""
+        text = str(self.value).strip().lower()
+        if text in {"true", "oui", "1", "on", "yes"}:
+            return "oui"
+        return "non" if text in {"false", "non", "0", "off", "no"} else ""
+
+    @property
+    def kept(self) -> str:
+        """Return the signed reference of the files already received for this field."""
+        if self.type != "file" or not isinstance(self.value, list) or not self.value:
+            return ""
+        return signing.dumps([{"sha256": item.get("sha256"), "name": item.get("name")}
+                              for item in self.value if isinstance(item, Mapping)],
+                             salt=KEPT_SALT, compress=True)
 
 
 def _hint(f: Field, labels: Mapping[str, str]) -> tuple[str, str]:
@@ -124,11 +146,21 @@ class Parsed:
     add_row: str = ""
 
 
-def _file_value(f: Field, name: str, files: MultiValueDict[str, UploadedFile],
+def _kept_files(post: QueryDict, name: str) -> list[dict[str, Any]] | None:
+    try:
+        kept = signing.loads(post.get(name + KEPT_SUFFIX, ""), salt=KEPT_SALT,
+                             max_age=24 * 3600)
+    except signing.BadSignature:
+        return None
+    return kept if isinstance(kept, list) else None
+
+
+def _file_value(f: Field, name: str, post: QueryDict, files: MultiValueDict[str, UploadedFile],
                 previous: Any, errors: dict[str, str], key: str) -> Any:
     uploads = files.getlist(name)
     if not uploads:
-        return previous
+        kept = _kept_files(post, name)
+        return previous if kept is None else kept
     stored = []
     types = f.options.get("types") or DEFAULT_FILE_TYPES
     max_size = int(f.options.get("max_size") or DEFAULT_FILE_MAX_SIZE)
@@ -160,7 +192,7 @@ def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, 
                      for part in ("street", "postal_code", "city")}
             data[f.name] = parts if any(parts.values()) else None
         elif f.type == "file":
-            data[f.name] = _file_value(f, name, files, previous.get(f.name), errors, key)
+            data[f.name] = _file_value(f, name, post, files, previous.get(f.name), errors, key)
         elif f.type == "group":
             count = 0
             try:

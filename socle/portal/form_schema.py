@@ -26,6 +26,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+# Re-exported: the check lives in the core, shared with the mail register's contacts.
+from socle.core.siret import siret_is_valid
+
 FIELD_TYPES = {
     "text": "Texte court",
     "textarea": "Texte long",
@@ -256,24 +259,6 @@ def _parse_list(raw: Any, where: str, depth: int = 0) -> list[Field]:
 def definition_parse(raw: Any) -> list[Field]:
     """Check a form definition and return its fields, or raise DefinitionError in French."""
     return _parse_list(raw, "Formulaire")
-
-
-def siret_is_valid(value: str) -> bool:
-    """Check a SIRET: 14 digits and its Luhn key (La Poste's establishments excepted)."""
-    if not re.fullmatch(r"\d{14}", value):
-        return False
-    if value.startswith("356000000"):
-        # La Poste's establishments share one SIREN: their key is the digit sum modulo 5.
-        return sum(int(d) for d in value) % 5 == 0
-    total = 0
-    for index, digit in enumerate(reversed(value)):
-        n = int(digit)
-        if index % 2 == 1:
-            n *= 2
-            if n > 9:
-                n -= 9
-        total += n
-    return total % 10 == 0
 
 
 def _empty(value: Any) -> bool:

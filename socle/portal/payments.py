@@ -68,8 +68,10 @@ class Settlement:
 
 
 def amount_label(amount: Decimal) -> str:
-    """Write an amount as a French reader does: 12,30 €."""
-    return f"{amount.quantize(CENT):f}".replace(".", ",") + "\u00a0€"
+    """Write an amount as a French reader does: 12,30 €, 1 234,50 €."""
+    # Thousands are grouped with a narrow no-break space, the French typographic rule.
+    text = f"{amount.quantize(CENT):,.2f}"
+    return text.replace(",", "\u202f").replace(".", ",") + "\u00a0€"
 
 
 def case_amount_outstanding(case: Case) -> Decimal:

@@ -40,7 +40,15 @@ from .models import (
     Routing,
     SilenceMeans,
 )
-from .workflow import CASEWORKER, CITIZEN, DEFAULT_WORKFLOW, TransitionRefused, WorkflowError, workflow_of
+from .workflow import (
+    CASEWORKER,
+    CITIZEN,
+    DEFAULT_WORKFLOW,
+    SYSTEM,
+    TransitionRefused,
+    WorkflowError,
+    workflow_of,
+)
 
 EDIT_PROCEDURE = "portal.edit_procedure"
 PROCESS_CASE = "portal.process_case"
@@ -539,6 +547,8 @@ def case_submit(
             from . import acknowledgements
 
             acknowledgements.acknowledge_submission(case, offered)
+            if fee > 0:
+                case = _await_payment(case)
     except IntegrityError:
         # Two retries racing with the same idempotency key: the first one won.
         if idempotency_key and actor is not None:
@@ -555,13 +565,27 @@ def _actor_role(actor: User | None, case: Case) -> str | None:
     return None
 
 
+def _await_payment(case: Case) -> Case:
+    """Send a filed case with a fixed fee to payment, when its workflow lets the platform do it."""
+    workflow = workflow_of(case.revision.workflow)
+    step = next((t for t in workflow.available(case.status, SYSTEM) if t.requires_payment), None)
+    if step is None:
+        return case
+    from .payments import amount_label
+
+    return case_transition(actor=None, case=case, to=step.target, system_role=SYSTEM,
+                           comment=f"Montant à régler : {amount_label(case.amount_due)}. "
+                                   "Payez en ligne depuis le suivi de votre demande.")
+
+
 def case_available_transitions(actor: User | None, case: Case) -> list[str]:
     """Return the statuses the actor may move the case to now."""
     role = _actor_role(actor, case)
     if role is None:
         return []
     workflow = workflow_of(case.revision.workflow)
-    return [t.target for t in workflow.available(case.status, role)]
+    return [t.target for t in workflow.available(case.status, role)
+            if not (t.requires_payment and case.amount_due <= 0)]
 
 
 def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "",
@@ -575,6 +599,9 @@ def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "
         role = system_role or _actor_role(actor, case)
         if role is None or not transition.allows(role):
             raise TransitionRefused("Votre rôle ne permet pas ce changement de statut.")
+        if transition.requires_payment and case.amount_due <= 0:
+            raise TransitionRefused("Aucun montant n'est dû sur ce dossier : il ne peut pas "
+                                    "attendre un paiement. Fixez d'abord le montant à payer.")
         if transition.needs_motivation and not comment.strip():
             raise TransitionRefused("Une motivation écrite est obligatoire pour ce changement.")
         source = case.status
@@ -589,7 +616,9 @@ def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "
                from_citizen=role == CITIZEN)
         audit_record(actor=actor, action="case.transition", organisation=case.organisation,
                      target=case, data={"number": case.number, "from": source, "to": to,
-                                        "comment": comment.strip()})
+                                        "comment": comment.strip()},
+                     actor_label=f"plateforme:{system_role}" if actor is None and system_role
+                     else "")
         from . import acknowledgements
 
         acknowledgements.after_transition(case, transition, comment.strip())

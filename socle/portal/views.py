@@ -20,7 +20,7 @@ from socle.core.models import Organisation, OrganisationKind
 from socle.core.selectors import communes_public, organisation_get_public
 from socle.core.services import ServiceError
 
-from . import selectors, services
+from . import payments, selectors, services
 from .effective import EffectiveProcedure
 from .form_render import parse_post, summary, widgets
 from .models import Case, FeeKind
@@ -220,13 +220,17 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         event.status_label = workflow.status(event.to_status).citizen_label  # type: ignore[attr-defined]
     offered = services.offered_for_case(case)
     is_owner = user is not None and case.citizen_id == user.pk
+    awaiting = is_owner and case.amount_due > 0 and case.status == "awaiting_payment"
+    # What is left to pay, not the whole amount, once a part was paid.
+    outstanding = payments.case_amount_outstanding(case) if awaiting else None
+    can_pay = outstanding is not None and outstanding > 0
     return render(request, "portal/case_detail.html", {
         "case": case, "status": workflow.citizen_status(case.status, []),
         "events": events, "documents": documents,
         "summary": summary(offered.fields(case.revision), case.data),
         "can_complete": is_owner and case.status == "info_requested",
         "can_write": is_owner and case.closed_at is None and case.status != "draft",
-        "can_pay": is_owner and case.amount_due > 0 and case.status == "awaiting_payment",
+        "can_pay": can_pay, "amount_outstanding": outstanding,
         "is_agent": user is not None and selectors.case_may_process(user, case),
         "offered": offered,
     })

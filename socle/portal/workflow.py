@@ -14,6 +14,9 @@ from typing import Any
 
 CITIZEN = "citizen"
 CASEWORKER = "portal.caseworker"
+# The platform itself, moving a case on no one's click (a filed case with a fixed fee
+# goes straight to payment). No person holds this role.
+SYSTEM = "system"
 
 # Actions a transition may carry out.
 ACTIONS = {
@@ -49,7 +52,7 @@ DEFAULT_WORKFLOW: dict[str, Any] = {
     "transitions": [
         {"from": "submitted", "to": "in_instruction", "roles": [CASEWORKER],
          "label": "Prendre en instruction", "actions": ["notify", "receipt_pdf"]},
-        {"from": "submitted", "to": "awaiting_payment", "roles": [CASEWORKER],
+        {"from": "submitted", "to": "awaiting_payment", "roles": [CASEWORKER, SYSTEM],
          "label": "Demander le paiement", "actions": ["notify", "require_payment"]},
         {"from": "awaiting_payment", "to": "in_instruction", "roles": ["payment"],
          "label": "Paiement reçu", "actions": ["notify"]},
@@ -107,6 +110,10 @@ class Transition:
     @property
     def needs_motivation(self) -> bool:
         return "motivation" in self.actions
+
+    @property
+    def requires_payment(self) -> bool:
+        return "require_payment" in self.actions or self.target == "awaiting_payment"
 
 
 class Workflow:

@@ -485,7 +485,7 @@ def test_the_agent_of_the_commune_sees_the_case_and_what_they_may_do(api_client,
                                                                       caseworker):
     body = api_client(caseworker).get(f"/api/v1/cases/{filed.number}").json()
     assert body["status"] == "submitted"
-    assert sorted(body["transitions"]) == ["awaiting_payment", "closed", "in_instruction"]
+    assert sorted(body["transitions"]) == ["closed", "in_instruction"]  # nothing to pay
 
 
 def test_agents_of_another_commune_and_other_citizens_get_404(api_client, filed,

@@ -373,7 +373,8 @@ def test_the_case_page_shows_the_identity_assurance(parking, caseworker, territo
 def test_the_case_page_offers_only_the_transitions_the_workflow_allows(case, caseworker):
     response = signed_in(caseworker).get(reverse("portal:agent_case", args=[case.number]))
     offered = {t.target for t in response.context["transitions"]}
-    assert offered == {"in_instruction", "awaiting_payment", "closed"}
+    # Nothing is due on this free procedure: no waiting for a payment.
+    assert offered == {"in_instruction", "closed"}
     assert 'value="accepted"' not in response.content.decode()
 
 

@@ -45,10 +45,9 @@ def file_case(territory, publish, citizen, **values):
 
 @pytest.fixture
 def paying_case(territory, publish, citizen, caseworker):
-    """A VéloTIC subscription at 12.30 €, waiting for its payment."""
+    """A VéloTIC subscription at 12.30 €, waiting for its payment as soon as it is filed."""
     case = file_case(territory, publish, citizen, fee_kind="fixed", fee_amount=Decimal("12.30"))
-    case_transition(actor=caseworker, case=case, to="awaiting_payment")
-    case.refresh_from_db()
+    assert case.status == "awaiting_payment"
     return case
 
 
@@ -440,8 +439,7 @@ def payfip(settings, tmp_path):
 def payfip_case(territory, publish, citizen, caseworker):
     case = file_case(territory, publish, citizen, fee_kind="fixed", fee_amount=Decimal("12.30"),
                      regie="velotic")
-    case_transition(actor=caseworker, case=case, to="awaiting_payment")
-    case.refresh_from_db()
+    assert case.status == "awaiting_payment"
     return case
 
 

@@ -79,8 +79,8 @@ def test_default_workflow_with_information_request(territory, publish, citizen, 
                                                    other_caseworker):
     procedure = publish(territory["compiegne"], "carte-stationnement")
     case = case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
-    assert set(case_available_transitions(caseworker, case)) == {"in_instruction",
-                                                                 "awaiting_payment", "closed"}
+    # A free procedure: the case never waits for a payment.
+    assert set(case_available_transitions(caseworker, case)) == {"in_instruction", "closed"}
     assert case_available_transitions(citizen, case) == []
     assert case_available_transitions(other_caseworker, case) == []
     with pytest.raises(TransitionRefused):

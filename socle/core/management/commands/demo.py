@@ -33,6 +33,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
     ("redaction@demo.socle.fr", "Élise", "Roux", None, [("arc", "portal.editor")]),
     ("archiviste@demo.socle.fr", "Paul", "Moreau", None,
      [("arc", "archives.archivist"), ("arc", "documents.archivist")]),
+    ("courrier@demo.socle.fr", "Chantal", "Girard", None, [("compiegne", "mail.clerk")]),
 ]
 
 

@@ -1,0 +1,175 @@
+"""The archives API: transfers (SEDA packages in, replies out), package search, DIP download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+
+from socle.core.access import organisations_for
+from socle.core.upload_handlers import UploadRefused, upload_refused_response
+
+from . import selectors
+from .dissemination import dip_build
+from .ingest import transfer_ingest
+from .models import ArchivalPackage, Transfer
+
+router = Router(tags=["Archivage électronique"])
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class StepOut(Schema):
+    name: str
+    label: str
+    ok: bool
+    reason: str
+
+
+class TransferOut(Schema):
+    reply_identifier: str
+    status: str
+    organisation: str
+    received_at: dt.datetime
+    seda_version: str
+    message_identifier: str
+    package: str | None
+    steps: list[StepOut]
+
+
+class PackageOut(Schema):
+    identifier: str
+    title: str
+    organisation: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    originating_agency: str
+    transferring_agency: str
+    appraisal_rule: str
+    appraisal_end_date: dt.date | None
+    final_action: str
+    access_rule: str
+    access_end_date: dt.date | None
+    communicable: bool
+    size: int
+    object_count: int
+    manifest_sha256: str
+
+
+class SearchIn(Schema):
+    q: str = ""
+    agency: str = ""
+    rule: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def _transfer_out(transfer: Transfer) -> TransferOut:
+    package = getattr(transfer, "package", None) if transfer.status == "accepted" else None
+    return TransferOut(
+        reply_identifier=transfer.reply_identifier, status=transfer.status,
+        organisation=transfer.organisation.slug, received_at=transfer.received_at,
+        seda_version=transfer.seda_version, message_identifier=transfer.message_identifier,
+        package=package.identifier if package else None,
+        steps=[StepOut(name=s.name, label=s.label, ok=s.ok, reason=s.reason)
+               for s in transfer.steps.all()])
+
+
+def package_out(package: ArchivalPackage) -> PackageOut:
+    return PackageOut(
+        identifier=package.identifier, title=package.title,
+        organisation=package.organisation.slug, start_date=package.start_date,
+        end_date=package.end_date, originating_agency=package.originating_agency,
+        transferring_agency=package.transferring_agency, appraisal_rule=package.appraisal_rule,
+        appraisal_end_date=package.appraisal_end_date, final_action=package.final_action,
+        access_rule=package.access_rule, access_end_date=package.access_end_date,
+        communicable=selectors.communicable(package), size=package.size,
+        object_count=package.object_count, manifest_sha256=package.manifest_sha256)
+
+
+_TRANSFER_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["package", "organisation"],
+        "properties": {
+            "package": {"type": "string", "format": "binary",
+                        "description": "Paquet SEDA (zip ou tar) : manifest.xml et ses fichiers."},
+            "organisation": {"type": "string",
+                             "description": "Service d'archives destinataire (slug)."},
+        },
+    }}},
+}
+
+
+@router.post("/archives/transfers", summary="Verser un paquet SEDA",
+             response={201: TransferOut, 400: Any, 401: ErrorOut, 404: ErrorOut, 411: ErrorOut,
+                       413: ErrorOut, 422: TransferOut},
+             openapi_extra={"requestBody": _TRANSFER_BODY})
+def transfer_create(request: HttpRequest) -> Any:
+    """Run the ingest of one SEDA transfer package; 201 when accepted, 422 with the steps if not.
+
+    Either way the ArchiveTransferReply is at `/archives/transfers/{reply}/reply`.
+    """
+    allowed = organisations_for(request.user, "archives.ingest")
+    if not allowed.exists():
+        return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
+    try:
+        files = request.FILES.getlist("package")
+    except UploadRefused as refusal:
+        return upload_refused_response(request, refusal)
+    organisation = allowed.filter(slug=str(request.POST.get("organisation", ""))[:80]).first()
+    if organisation is None:
+        return Status(404, ErrorOut(code="not_found",
+                                    message="Service d'archives inconnu ou hors de vos droits."))
+    if len(files) != 1:
+        return Status(400, ErrorOut(code="missing_file",
+                                    message="Envoyez un paquet, et un seul, dans le champ "
+                                            "« package »."))
+    transfer = transfer_ingest(actor=request.user, organisation=organisation,  # type: ignore[arg-type]
+                               package=files[0], filename=files[0].name or "")
+    return Status(201 if transfer.status == "accepted" else 422, _transfer_out(transfer))
+
+
+@router.get("/archives/transfers/{reply}", response={200: TransferOut, 404: ErrorOut},
+            summary="Décrire un transfert et ses étapes")
+def transfer_detail(request: HttpRequest, reply: str) -> Any:
+    return _transfer_out(selectors.transfer_get(request.user, reply[:80]))
+
+
+@router.get("/archives/transfers/{reply}/reply", response={200: None, 404: ErrorOut},
+            summary="Télécharger l'ArchiveTransferReply (XML SEDA)")
+def transfer_reply(request: HttpRequest, reply: str) -> HttpResponse:
+    transfer = selectors.transfer_get(request.user, reply[:80])
+    response = HttpResponse(transfer.reply_xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{transfer.reply_identifier}.xml"'
+    return response
+
+
+@router.get("/archives/packages", response=list[PackageOut], summary="Rechercher des archives")
+def package_search(request: HttpRequest, filters: Query[SearchIn]) -> list[PackageOut]:
+    search = selectors.PackageSearch(q=filters.q[:200].replace("\x00", ""),
+                                     agency=filters.agency[:255].replace("\x00", ""),
+                                     rule=filters.rule[:60].replace("\x00", ""),
+                                     date_from=filters.date_from, date_to=filters.date_to)
+    return [package_out(p) for p in selectors.packages_for(request.user, search)[:200]]
+
+
+@router.get("/archives/packages/{identifier}", response={200: PackageOut, 404: ErrorOut},
+            summary="Décrire un paquet archivé")
+def package_detail(request: HttpRequest, identifier: str) -> Any:
+    return package_out(selectors.package_get(request.user, identifier[:80]))
+
+
+@router.get("/archives/packages/{identifier}/dip", response={200: None, 404: ErrorOut},
+            summary="Télécharger le paquet de diffusion (sac BagIt zippé)")
+def package_dip(request: HttpRequest, identifier: str) -> FileResponse:
+    package = selectors.package_get(request.user, identifier[:80])
+    if package is None:
+        raise Http404
+    return FileResponse(dip_build(package), as_attachment=True,
+                        filename=f"{package.identifier}.zip", content_type="application/zip")

@@ -1,0 +1,180 @@
+"""Fixity audits: re-hash every copy on every offer, repair a damaged copy from a healthy one.
+
+Repair is on by default (``--no-repair`` only reports): a copy found damaged or missing is
+rewritten from another offer's copy, after that copy's bytes were re-hashed against the
+digest kept in the database. Any failure found makes the run fail (exit code 1), even
+when repaired, so that the operator looks at the offer that degraded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from socle.core.journal import audit_record
+from socle.core.models import Organisation, User
+
+from .models import ArchivalPackage, ArchiveObject, PackageStatus
+from .offers import CHUNK, Offer, OfferError, digest_key, manifest_key, object_key, offer_get, offers
+
+
+class FixityError(RuntimeError):
+    """The audit could not run (unknown offer ...): a French message."""
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    repaired: int = 0
+    offers: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "offers": self.offers, "objects_checked": self.checked,
+            "bytes": self.bytes, "seconds": round(self.seconds, 3),
+            "throughput_mb_s": round(self.bytes / 1e6 / self.seconds, 1) if self.seconds else 0.0,
+            "failures": self.failures, "repaired": self.repaired,
+        }
+
+
+def _hash(offer: Offer, key: str) -> tuple[str, int] | None:
+    try:
+        handle = offer.open(key)
+    except OfferError:
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    with handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _read(offer: Offer, key: str) -> bytes | None:
+    try:
+        with offer.open(key) as handle:
+            return handle.read()
+    except OfferError:
+        return None
+
+
+def _package_manifest(package: ArchivalPackage) -> bytes:
+    return "".join(f"{obj.sha256}  objects/{obj.path}\n"
+                   for obj in package.contents.order_by("path")).encode()
+
+
+def _repair(*, actor: User | None, package: ArchivalPackage, key: str, damaged: Offer,
+            expected_sha256: str, content: bytes | None = None) -> bool:
+    """Rewrite one copy from a healthy offer (or from bytes the database vouches for)."""
+    source_name = "base de données"
+    if content is None:
+        for candidate in offers():
+            if candidate.name == damaged.name:
+                continue
+            found = _hash(candidate, key)
+            if found and found[0] == expected_sha256:
+                content = _read(candidate, key)
+                source_name = candidate.name
+                break
+    if content is None or hashlib.sha256(content).hexdigest() != expected_sha256:
+        return False
+    with transaction.atomic():
+        damaged.delete(key)
+        damaged.put(key, io.BytesIO(content))
+        audit_record(actor=actor, action="archives.repair", organisation=package.organisation,
+                     target=package, data={"package": package.identifier, "key": key,
+                                           "offer": damaged.name, "from": source_name,
+                                           "sha256": expected_sha256})
+    return True
+
+
+def archives_verify(*, actor: User | None, organisation: Organisation | None = None,
+                    offer_name: str | None = None, sample: float | None = None,
+                    repair: bool = True, seed: int | None = None) -> VerifyReport:
+    """Re-hash the stored copies (all, or a sample), report, repair, and journal the audit."""
+    try:
+        targets = [offer_get(offer_name)] if offer_name else offers()
+    except OfferError as exc:
+        raise FixityError(str(exc)) from None
+    packages = ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
+    if organisation is not None:
+        packages = packages.filter(organisation__path__startswith=organisation.path)
+    objects = list(ArchiveObject.objects.filter(package__in=packages)
+                   .select_related("package", "package__organisation").order_by("pk"))
+    if sample is not None and objects:
+        rng = random.Random(seed)
+        objects = rng.sample(objects, max(1, round(len(objects) * sample)))
+    report = VerifyReport(offers=[offer.name for offer in targets])
+    started = time.perf_counter()
+    checked_packages: dict[int, ArchivalPackage] = {}
+    for obj in objects:
+        package = obj.package
+        checked_packages[package.pk] = package
+        key = object_key(package.identifier, obj.path)
+        for offer in targets:
+            found = _hash(offer, key)
+            report.checked += 1
+            problem = ""
+            if found is None:
+                problem = "copie absente"
+            else:
+                report.bytes += found[1]
+                if found[0] != obj.sha256:
+                    problem = "empreinte SHA-256 différente de celle enregistrée"
+            if problem:
+                fixed = repair and _repair(actor=actor, package=package, key=key, damaged=offer,
+                                           expected_sha256=obj.sha256)
+                report.repaired += int(bool(fixed))
+                report.failures.append({"package": package.identifier, "object": obj.path,
+                                        "offer": offer.name, "location": offer.location(key),
+                                        "reason": problem, "repaired": "oui" if fixed else "non"})
+            sidecar_key = digest_key(package.identifier, obj.path)
+            sidecar = _read(offer, sidecar_key)
+            expected = f"{obj.sha256}  {obj.path}\n".encode()
+            if sidecar != expected:
+                fixed = repair and _repair(actor=actor, package=package, key=sidecar_key,
+                                           damaged=offer,
+                                           expected_sha256=hashlib.sha256(expected).hexdigest(),
+                                           content=expected)
+                report.repaired += int(bool(fixed))
+                report.failures.append({
+                    "package": package.identifier, "object": obj.path, "offer": offer.name,
+                    "location": offer.location(sidecar_key),
+                    "reason": "empreinte annexe (.sha256) absente ou différente",
+                    "repaired": "oui" if fixed else "non"})
+    for package in checked_packages.values():
+        key = manifest_key(package.identifier)
+        expected_manifest = _package_manifest(package)
+        for offer in targets:
+            found = _hash(offer, key)
+            report.checked += 1
+            if found is None or found[0] != package.manifest_sha256:
+                fixed = repair and hashlib.sha256(expected_manifest).hexdigest() == \
+                    package.manifest_sha256 and _repair(
+                        actor=actor, package=package, key=key, damaged=offer,
+                        expected_sha256=package.manifest_sha256, content=expected_manifest)
+                report.repaired += int(bool(fixed))
+                report.failures.append({
+                    "package": package.identifier, "object": "manifest-sha256.txt",
+                    "offer": offer.name, "location": offer.location(key),
+                    "reason": "manifeste du paquet absent ou altéré",
+                    "repaired": "oui" if fixed else "non"})
+    report.seconds = time.perf_counter() - started
+    audit_record(actor=actor, action="archives.verify", organisation=organisation,
+                 data={**report.as_dict(), "sample": sample, "at": timezone.now().isoformat()})
+    return report

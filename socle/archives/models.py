@@ -1,0 +1,206 @@
+"""The electronic archive: rules referential, transfers with their steps, archival packages.
+
+A transfer (SIP) is recorded whatever its outcome, with its steps and its reply; only an
+accepted one becomes an ``ArchivalPackage`` (AIP), whose objects are stored on every offer.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from socle.core.models import Organisation, User
+
+
+class RuleKind(models.TextChoices):
+    APPRAISAL = "AppraisalRule", "Durée d'utilité administrative"
+    ACCESS = "AccessRule", "Délai de communicabilité"
+
+
+class FinalAction(models.TextChoices):
+    KEEP = "Keep", "Conserver"
+    DESTROY = "Destroy", "Détruire"
+
+
+class Rule(models.Model):
+    """A management rule of an organisation's referential (e.g. APP-10Y, ACC-25Y)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="archive_rules")
+    rule_id = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    label = models.CharField(max_length=200, blank=True, default="")
+    duration_years = models.PositiveSmallIntegerField(default=0)
+    final_action = models.CharField(max_length=10, choices=FinalAction.choices, blank=True,
+                                    default="")
+
+    class Meta:
+        ordering: ClassVar = ["rule_id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "rule_id"], name="archives_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} ({self.get_kind_display()})"
+
+
+class TransferStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepté"
+    REJECTED = "rejected", "Refusé"
+
+
+class Transfer(models.Model):
+    """One transfer received (a SEDA ArchiveTransfer), accepted or rejected, with its reply."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="archive_transfers")
+    received_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    filename = models.CharField(max_length=255, blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    seda_version = models.CharField(max_length=5, blank=True, default="")
+    message_identifier = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=10, choices=TransferStatus.choices)
+    reply_identifier = models.CharField(max_length=80, unique=True)
+    reply_xml = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.reply_identifier} ({self.status})"
+
+
+class TransferStep(models.Model):
+    """One step of an ingest, OK or KO, with its reason in French."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=40)
+    label = models.CharField(max_length=120)
+    ok = models.BooleanField()
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["transfer", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'OK' if self.ok else 'KO'}"
+
+
+class PackageStatus(models.TextChoices):
+    KEPT = "kept", "Conservé"
+    DESTROYED = "destroyed", "Éliminé"
+
+
+class ArchivalPackage(models.Model):
+    """An archival information package (AIP): the whole transfer, stored on every offer."""
+
+    identifier = models.CharField(max_length=80, unique=True)
+    # The producer: the organisation whose archivists see the package.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="archival_packages")
+    archival_agency = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                        related_name="+")
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="package")
+    seda_version = models.CharField(max_length=5)
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True, default="")
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    originating_agency = models.CharField(max_length=255, blank=True, default="")
+    transferring_agency = models.CharField(max_length=255, blank=True, default="")
+    archival_agency_identifier = models.CharField(max_length=255, blank=True, default="")
+    appraisal_rule = models.CharField(max_length=60, blank=True, default="")
+    appraisal_start_date = models.DateField(null=True, blank=True)
+    appraisal_end_date = models.DateField(null=True, blank=True)
+    final_action = models.CharField(max_length=10, choices=FinalAction.choices, blank=True,
+                                    default="")
+    access_rule = models.CharField(max_length=60, blank=True, default="")
+    access_start_date = models.DateField(null=True, blank=True)
+    access_end_date = models.DateField(null=True, blank=True)
+    size = models.BigIntegerField(default=0)
+    object_count = models.PositiveIntegerField(default=0)
+    # SHA-256 of the package's own manifest (manifest-sha256.txt), kept beside the objects too.
+    manifest_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=PackageStatus.choices,
+                              default=PackageStatus.KEPT)
+    hold = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} — {self.title}"
+
+
+class ArchiveObject(models.Model):
+    """One file of a package (the SEDA manifest included), with its digests and its format."""
+
+    package = models.ForeignKey(ArchivalPackage, on_delete=models.CASCADE, related_name="contents")
+    path = models.CharField(max_length=1000)
+    data_object_id = models.CharField(max_length=255, blank=True, default="")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    declared_algorithm = models.CharField(max_length=10, blank=True, default="")
+    declared_digest = models.CharField(max_length=128, blank=True, default="")
+    format_id = models.CharField(max_length=40, blank=True, default="")
+    format_name = models.CharField(max_length=255, blank=True, default="")
+    mime_type = models.CharField(max_length=120, blank=True, default="")
+    format_tool = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["package", "path"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["package", "path"], name="archives_object_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Elimination(models.Model):
+    """An approved elimination: the archivist's decision and the director's visa."""
+
+    package = models.OneToOneField(ArchivalPackage, on_delete=models.PROTECT,
+                                   related_name="elimination")
+    approved_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    visa_name = models.CharField(max_length=200)
+    visa_date = models.DateField()
+    visa_reference = models.CharField(max_length=200)
+    certificate_event = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Élimination de {self.package_id}"
+
+
+class ArchivalProfile(models.Model):
+    """An archival profile of an archives service: rules a transfer declaring it must follow.
+
+    The schema is a RELAX NG grammar (the form SHERPA and Vitam produce) or an ISO
+    Schematron: both are checked with lxml, offline.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="archival_profiles")
+    identifier = models.CharField(max_length=100)
+    label = models.CharField(max_length=200, blank=True, default="")
+    schema = models.TextField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "identifier"],
+                                    name="archives_profile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier

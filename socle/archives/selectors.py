@@ -1,0 +1,77 @@
+"""Reads of archives data, scoped to the organisations where the actor holds the permission."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from socle.core.access import Actor, get_or_404, scope
+
+from .models import ArchivalPackage, PackageStatus, Transfer
+
+VIEW = "archives.view"
+
+
+def transfers_for(actor: Actor) -> QuerySet[Transfer]:
+    """Return the transfers received by the archives services the actor works for."""
+    return scope(Transfer.objects.select_related("organisation"), actor, VIEW)
+
+
+def transfer_get(actor: Actor, reply_identifier: str) -> Transfer:
+    """Return one transfer the actor may see, else 404."""
+    return get_or_404(transfers_for(actor).prefetch_related("steps"),
+                      reply_identifier=reply_identifier)
+
+
+@dataclass(frozen=True)
+class PackageSearch:
+    q: str = ""
+    agency: str = ""
+    rule: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def packages_for(actor: Actor, search: PackageSearch | None = None) -> QuerySet[ArchivalPackage]:
+    """Return the kept packages of the actor's organisations, filtered by metadata."""
+    packages = scope(ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
+                     .select_related("organisation"), actor, VIEW)
+    if search is None:
+        return packages
+    if search.q:
+        packages = packages.filter(Q(title__icontains=search.q)
+                                   | Q(description__icontains=search.q)
+                                   | Q(identifier__iexact=search.q))
+    if search.agency:
+        packages = packages.filter(Q(originating_agency__iexact=search.agency)
+                                   | Q(transferring_agency__iexact=search.agency)
+                                   | Q(organisation__slug__iexact=search.agency))
+    if search.rule:
+        packages = packages.filter(Q(appraisal_rule=search.rule) | Q(access_rule=search.rule))
+    if search.date_from:
+        packages = packages.filter(Q(end_date__gte=search.date_from) | Q(end_date__isnull=True))
+    if search.date_to:
+        packages = packages.filter(Q(start_date__lte=search.date_to) | Q(start_date__isnull=True))
+    return packages
+
+
+def package_get(actor: Actor, identifier: str) -> ArchivalPackage:
+    """Return one kept package the actor may see, else 404."""
+    return get_or_404(packages_for(actor), identifier=identifier)
+
+
+def communicable(package: ArchivalPackage, on: dt.date | None = None) -> bool:
+    """Tell whether the access rule lets the package be communicated (to the public) on a day."""
+    on = on or timezone.localdate()
+    return package.access_end_date is None or package.access_end_date <= on
+
+
+def eliminable_for(actor: Actor, on: dt.date | None = None) -> QuerySet[ArchivalPackage]:
+    """Return the packages whose appraisal rule has ended with Destroy, not on hold."""
+    on = on or timezone.localdate()
+    return scope(ArchivalPackage.objects.filter(
+        status=PackageStatus.KEPT, final_action="Destroy", appraisal_end_date__lte=on,
+        hold=False), actor, "archives.eliminate")

@@ -1,0 +1,88 @@
+"""Writes of the archives besides ingest (see ingest.py): holds and elimination."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from socle.core.access import can
+from socle.core.journal import audit_record
+from socle.core.models import User
+from socle.core.services import ServiceError
+
+from .models import ArchivalPackage, Elimination, PackageStatus
+from .offers import digest_key, manifest_key, object_key, offers
+
+
+def package_hold_set(*, actor: User, package: ArchivalPackage, hold: bool,
+                     reason: str = "") -> ArchivalPackage:
+    """Put a package on hold (no elimination possible) or release it."""
+    if not can(actor, "archives.eliminate", package.organisation):
+        raise ServiceError("Vous ne pouvez pas geler ce paquet.", code="forbidden")
+    if hold and not reason.strip():
+        raise ServiceError("Indiquez le motif du gel.", code="reason_required")
+    with transaction.atomic():
+        package.hold = hold
+        package.hold_reason = reason.strip()[:300] if hold else ""
+        package.save(update_fields=["hold", "hold_reason"])
+        audit_record(actor=actor, action="archives.hold" if hold else "archives.release",
+                     organisation=package.organisation, target=package,
+                     data={"package": package.identifier, "reason": package.hold_reason})
+    return package
+
+
+def package_eliminate(*, actor: User, package: ArchivalPackage, visa_name: str,
+                      visa_date: dt.date, visa_reference: str) -> Elimination:
+    """Destroy every copy of a package whose appraisal ended with Destroy, with the director's visa.
+
+    The destruction certificate is the journal event ``archives.eliminate``: package,
+    digests, approvals. The package row stays (status destroyed) so the certificate
+    keeps its target.
+    """
+    if not can(actor, "archives.eliminate", package.organisation):
+        raise ServiceError("Vous ne pouvez pas éliminer ce paquet.", code="forbidden")
+    if package.status != PackageStatus.KEPT:
+        raise ServiceError("Ce paquet est déjà éliminé.", code="already_destroyed")
+    if package.hold:
+        raise ServiceError(f"Ce paquet est gelé : {package.hold_reason}", code="on_hold")
+    today = timezone.localdate()
+    if package.final_action != "Destroy" or not package.appraisal_end_date \
+            or package.appraisal_end_date > today:
+        raise ServiceError("Le sort final de ce paquet n'est pas l'élimination, ou sa durée "
+                           "d'utilité administrative n'est pas échue.", code="not_eliminable")
+    if not (visa_name.strip() and visa_reference.strip()):
+        raise ServiceError("Le visa du directeur des archives départementales (nom, date, "
+                           "référence) est obligatoire.", code="visa_required")
+    contents = list(package.contents.order_by("path"))
+    with transaction.atomic():
+        elimination = Elimination.objects.create(
+            package=package, approved_by=actor, visa_name=visa_name.strip()[:200],
+            visa_date=visa_date, visa_reference=visa_reference.strip()[:200])
+        package.status = PackageStatus.DESTROYED
+        package.destroyed_at = timezone.now()
+        package.save(update_fields=["status", "destroyed_at"])
+        event = audit_record(
+            actor=actor, action="archives.eliminate", organisation=package.organisation,
+            target=package, data={
+                "certificate": "Certificat de destruction",
+                "package": package.identifier, "title": package.title,
+                "manifest_sha256": package.manifest_sha256,
+                "objects": {obj.path: obj.sha256 for obj in contents},
+                "appraisal_rule": package.appraisal_rule,
+                "appraisal_end_date": str(package.appraisal_end_date),
+                "approved_by": actor.email,
+                "visa": {"name": elimination.visa_name, "date": str(visa_date),
+                         "reference": elimination.visa_reference},
+                "offers": [offer.name for offer in offers()],
+            })
+        elimination.certificate_event = event.seq
+        elimination.save(update_fields=["certificate_event"])
+        # Removed last, inside the transaction: if the journal write fails, nothing is lost.
+        for offer in offers():
+            for obj in contents:
+                offer.delete(object_key(package.identifier, obj.path))
+                offer.delete(digest_key(package.identifier, obj.path))
+            offer.delete(manifest_key(package.identifier))
+    return elimination

@@ -1,0 +1,219 @@
+"""The GED's API: file plans, documents (deposit, reading, versions), full-text search."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, JsonResponse
+from ninja import Query, Router, Schema, Status
+
+from socle.core.access import can
+from socle.core.middleware import too_large_response
+from socle.core.upload_handlers import UploadRefused, upload_refused_response
+
+from . import selectors
+from .services import DocumentRefused, document_create
+
+router = Router(tags=["Documents (GED)"])
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class NodeOut(Schema):
+    code: str
+    title: str
+    plan: str
+    parent: str | None
+    retention_period: int | None
+    retention_unit: str
+    retention_start_event: str
+    final_action: str
+    access_rule: str
+    naming_rule: str
+    document_types: list[dict[str, Any]]
+
+
+class VersionOut(Schema):
+    number: int
+    name: str
+    original_name: str
+    size: int
+    mime_type: str
+    sha256: str
+    created_at: datetime
+    text_status: str
+    text_message: str
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    organisation: str
+    node: str
+    doc_type: str
+    metadata: dict[str, Any]
+    tags: list[str]
+    status: str
+    locked: bool
+    legal_hold: bool
+    document_date: date | None
+    created_at: datetime
+    retention_start: date | None
+    retention_end: date | None
+    final_action: str
+    text_indexed: bool
+    versions: list[VersionOut]
+
+
+class CreatedOut(Schema):
+    id: int
+    name: str
+
+
+class HitOut(Schema):
+    id: int
+    title: str
+    organisation: str
+    node: str
+    score: float
+    excerpt: str
+
+
+def _org_or_404(request: HttpRequest, slug: str) -> Any:
+    return selectors.organisation_for(request.user, slug)
+
+
+@router.get("/file-plans", response={200: list[NodeOut], 404: ErrorOut},
+            summary="Lister les nœuds du plan de classement où l'appelant peut classer")
+def file_plans(request: HttpRequest, organisation: str) -> Any:
+    """The plan nodes (reference plan of the ARC, the commune's own nodes and overrides) under
+    which the caller may file documents for that organisation; empty for a reader."""
+    org = _org_or_404(request, organisation)
+    return [{
+        "code": node.code, "title": node.title, "plan": node.plan.code,
+        "parent": node.parent.code if node.parent_id and node.parent else None,
+        "retention_period": node.retention_period, "retention_unit": node.retention_unit,
+        "retention_start_event": node.retention_start_event, "final_action": node.final_action,
+        "access_rule": node.access_rule, "naming_rule": node.naming_rule,
+        "document_types": node.document_types,
+    } for node in selectors.file_plan_nodes_for(request.user, org)]
+
+
+_DOCUMENT_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["file", "organisation", "node"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "Le fichier."},
+            "organisation": {"type": "string", "description": "Identifiant (slug) de l'organisation."},
+            "node": {"type": "string", "description": "Code du nœud du plan de classement."},
+            "title": {"type": "string", "description": "Titre (par défaut : le nom du fichier)."},
+            "doc_type": {"type": "string", "description": "Code du type de document."},
+            "metadata": {"type": "string", "description": "Métadonnées, objet JSON."},
+            "tags": {"type": "string", "description": "Mots-clés séparés par des virgules."},
+            "document_date": {"type": "string", "format": "date"},
+        },
+    }}},
+}
+
+
+@router.post("/documents", summary="Déposer un document",
+             response={201: CreatedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 411: ErrorOut,
+                       413: ErrorOut},
+             openapi_extra={"requestBody": _DOCUMENT_BODY})
+def document_post(request: HttpRequest) -> Any:
+    """File one document (multipart) under a plan node of an organisation.
+
+    404 when the organisation is not visible to the caller, 403 for a reader, 400 for an
+    unknown node, invalid metadata, an empty file, a refused type or content that does not
+    match the file's extension, 413 past the size cap.
+    """
+    # The organisation is a field of the body: reading it receives the file (capped, on disk).
+    try:
+        form = request.POST
+        files = request.FILES.getlist("file")
+    except UploadRefused as refusal:
+        return upload_refused_response(request, refusal)
+    org = _org_or_404(request, str(form.get("organisation", "")))
+    if not can(request.user, selectors.EDIT, org):
+        return Status(403, ErrorOut(code="forbidden", message="Votre rôle ne permet pas de déposer "
+                                                              "des documents pour cette organisation."))
+    if len(files) != 1:
+        return Status(400, ErrorOut(code="missing_file",
+                                    message="Envoyez un fichier, et un seul, dans le champ « file »."))
+    try:
+        metadata = json.loads(form.get("metadata") or "{}")
+    except ValueError:
+        return Status(400, ErrorOut(code="invalid_metadata",
+                                    message="Les métadonnées doivent être un objet JSON."))
+    try:
+        document_date = date.fromisoformat(form["document_date"]) if form.get("document_date") else None
+    except ValueError:
+        return Status(400, ErrorOut(code="invalid_date", message="Date attendue au format AAAA-MM-JJ."))
+    upload = files[0]
+    try:
+        document = document_create(
+            actor=request.user, organisation=org, node_code=str(form.get("node", ""))[:40],  # type: ignore[arg-type]
+            stream=upload, file_name=upload.name or "", title=form.get("title", ""),
+            doc_type=form.get("doc_type", ""), metadata=metadata,
+            tags=[tag for tag in form.get("tags", "").split(",") if tag.strip()],
+            document_date=document_date)
+    except DocumentRefused as refusal:
+        if refusal.code == "payload_too_large":
+            return too_large_response(request, settings.BLOB_MAX_SIZE)
+        if refusal.code == "forbidden":
+            return Status(403, ErrorOut(code=refusal.code, message=refusal.message))
+        body: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
+        if refusal.errors:
+            body["errors"] = [{"field": k, "message": v} for k, v in refusal.errors.items()]
+        return JsonResponse(body, status=400)
+    assert document.current_version is not None
+    return Status(201, CreatedOut(id=document.pk, name=document.current_version.name))
+
+
+@router.get("/documents/search", response=list[HitOut], summary="Rechercher dans les documents")
+def document_search(request: HttpRequest, q: str, organisation: str = "", node: str = "",
+                    doc_type: str = "", date_from: date | None = None, date_to: date | None = None,
+                    meta: list[str] = Query(default=[]),  # noqa: B008 - ninja's declaration
+                    limit: int = 20, offset: int = 0) -> Any:
+    """Full-text search in French (stemming, accents ignored), best first, with an HTML excerpt
+    whose matched words are in `<mark>`. Filters: organisation (slug), node (code), doc_type,
+    creation dates, and `meta=key=value` (repeatable). Never returns the full text."""
+    metadata = dict(item.split("=", 1) for item in meta if "=" in item)
+    filters = selectors.SearchFilters(q=q.replace("\x00", "")[:200], organisation=organisation[:80],
+                                      node=node[:40], doc_type=doc_type[:60], date_from=date_from,
+                                      date_to=date_to, metadata=metadata)
+    results = selectors.documents_search(request.user, filters,
+                                         limit=max(1, min(limit, 100)), offset=max(0, offset))
+    return [{"id": r.document.pk, "title": r.document.title, "organisation": r.document.organisation.slug,
+             "node": r.document.node.code, "score": r.score, "excerpt": r.excerpt} for r in results]
+
+
+@router.get("/documents/{document_id}", response={200: DocumentOut, 404: ErrorOut},
+            summary="Lire un document et ses versions")
+def document_get(request: HttpRequest, document_id: int) -> Any:
+    """A document visible to the caller, with its versions (404 otherwise)."""
+    if not 0 < document_id < 2**63:
+        raise Http404
+    document = selectors.document_get_for(request.user, document_id)
+    return {
+        "id": document.pk, "title": document.title, "organisation": document.organisation.slug,
+        "node": document.node.code, "doc_type": document.doc_type, "metadata": document.metadata,
+        "tags": document.tags, "status": document.status, "locked": document.locked,
+        "legal_hold": document.legal_hold, "document_date": document.document_date,
+        "created_at": document.created_at, "retention_start": document.retention_start,
+        "retention_end": document.retention_end, "final_action": document.final_action,
+        "text_indexed": document.text_indexed,
+        "versions": [{
+            "number": v.number, "name": v.name, "original_name": v.original_name, "size": v.size,
+            "mime_type": v.mime_type, "sha256": v.blob_id, "created_at": v.created_at,
+            "text_status": v.text_status, "text_message": v.text_message,
+        } for v in selectors.versions_of(document)],
+    }

@@ -1,0 +1,187 @@
+"""Every read of the GED's data, scoped to the actor.
+
+A document is visible to holders of ``documents.view`` on its organisation (or
+above it), and, under a node whose access rule is ``restricted:<role>``, only to
+holders of that role there. Anything else does not exist for the actor (404).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from socle.core.access import Actor, can, get_or_404, organisations_for, scope
+from socle.core.models import Membership, Organisation
+
+from . import search as search_engine
+from .models import Document, DocumentVersion, FilePlan, FilePlanNode, PlanStatus
+
+VIEW = "documents.view"
+EDIT = "documents.edit"
+_META_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _restricted_condition(actor: Actor, prefix: str = "node__") -> Q:
+    """Allow unrestricted nodes, and restricted ones where the actor holds the named role."""
+    condition = ~Q(**{f"{prefix}access_rule__startswith": "restricted:"})
+    if actor is None or not actor.is_authenticated:
+        return condition
+    grants = Membership.objects.filter(user=actor, revoked_at__isnull=True).values_list(
+        "role", "organisation__path")
+    org_field = "organisation__path__startswith" if prefix else "plan__organisation__path__startswith"
+    extra = [Q(**{f"{prefix}access_rule": f"restricted:{role}", org_field: path})
+             for role, path in grants]
+    return reduce(or_, [condition, *extra])
+
+
+def documents_for(actor: Actor, permission: str = VIEW) -> QuerySet[Document]:
+    """Return the documents the actor may see (or edit, with permission=documents.edit)."""
+    documents = scope(Document.objects.all(), actor, permission)
+    return documents.filter(_restricted_condition(actor)).select_related(
+        "organisation", "node", "current_version")
+
+
+def document_get_for(actor: Actor, document_id: Any, permission: str = VIEW) -> Document:
+    """Return one document the actor may see, or 404."""
+    return get_or_404(documents_for(actor, permission), pk=document_id)
+
+
+def versions_of(document: Document) -> QuerySet[DocumentVersion]:
+    """Return the versions of a document already obtained through a selector, newest first."""
+    return document.versions.select_related("created_by").order_by("-number")
+
+
+def version_get(document: Document, number: Any) -> DocumentVersion:
+    """Return one version of a document already obtained through a selector, or 404."""
+    return get_or_404(document.versions.select_related("blob"), number=number)
+
+
+def organisation_for(actor: Actor, slug: str, permission: str = VIEW) -> Organisation:
+    """Return an organisation on which the actor holds the permission, or 404."""
+    return get_or_404(organisations_for(actor, permission), slug=str(slug)[:80])
+
+
+def organisations_visible(actor: Actor) -> QuerySet[Organisation]:
+    """Return the organisations whose documents the actor may see."""
+    return organisations_for(actor, VIEW)
+
+
+# ---------------------------------------------------------------- plans
+
+
+def plans_applicable(organisation: Organisation) -> list[FilePlan]:
+    """Return the active plans that apply to an organisation: its own and its ancestors'."""
+    ancestors = [path for path in _ancestor_paths(organisation.path)]
+    return list(FilePlan.objects.filter(status=PlanStatus.ACTIVE, organisation__path__in=ancestors)
+                .select_related("organisation").order_by("organisation__path", "code"))
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [part for part in path.split("/") if part]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def nodes_effective(organisation: Organisation) -> list[FilePlanNode]:
+    """Return the nodes that apply to an organisation, each replaced by its override if any.
+
+    The ARC's reference plan reaches every commune below it; a commune's own plan adds
+    its nodes, and a node of it that ``overrides`` a reference node takes its place.
+    Nearer plans win, so a commune's override beats the ARC's node.
+    """
+    plans = plans_applicable(organisation)
+    nodes = list(FilePlanNode.objects.filter(plan__in=plans).select_related("plan", "overrides")
+                 .order_by("code"))
+    depth = {plan.pk: plan.organisation.path.count("/") for plan in plans}
+    replaced = {node.overrides_id for node in nodes if node.overrides_id}
+    by_code: dict[str, FilePlanNode] = {}
+    for node in sorted(nodes, key=lambda n: depth[n.plan_id]):
+        if node.pk in replaced:
+            continue
+        by_code[node.code] = node
+    return sorted(by_code.values(), key=lambda n: n.code)
+
+
+def file_plan_nodes_for(actor: Actor, organisation: Organisation) -> list[FilePlanNode]:
+    """Return the nodes the actor may file under for that organisation (empty without edit right)."""
+    if not can(actor, EDIT, organisation):
+        return []
+    visible = _restricted_nodes_allowed(actor, organisation)
+    return [node for node in nodes_effective(organisation) if visible(node)]
+
+
+def _restricted_nodes_allowed(actor: Actor, organisation: Organisation) -> Any:
+    def allowed(node: FilePlanNode) -> bool:
+        if not node.access_rule.startswith("restricted:"):
+            return True
+        role = node.access_rule.split(":", 1)[1]
+        return Membership.objects.filter(
+            user_id=getattr(actor, "pk", 0) or 0, role=role, revoked_at__isnull=True,
+            organisation__path__in=_ancestor_paths(organisation.path)).exists()
+
+    return allowed
+
+
+def node_for_filing(actor: Actor, organisation: Organisation, code: str) -> FilePlanNode | None:
+    """Return the node of that code the actor may file under for the organisation, if any."""
+    return next((node for node in file_plan_nodes_for(actor, organisation) if node.code == code), None)
+
+
+def plans_for(actor: Actor) -> QuerySet[FilePlan]:
+    """Return the plans of the organisations whose documents the actor may see."""
+    return scope(FilePlan.objects.select_related("organisation", "extends"), actor, VIEW)
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass
+class SearchFilters:
+    q: str = ""
+    organisation: str = ""
+    node: str = ""
+    doc_type: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    metadata: dict[str, str] | None = None
+
+
+def documents_filtered(actor: Actor, filters: SearchFilters) -> QuerySet[Document]:
+    """Return the visible documents matching the filters (not the words), newest first."""
+    documents = documents_for(actor)
+    if filters.organisation:
+        documents = documents.filter(organisation__slug=filters.organisation)
+    if filters.node:
+        documents = documents.filter(node__code=filters.node)
+    if filters.doc_type:
+        documents = documents.filter(doc_type=filters.doc_type)
+    if filters.date_from:
+        documents = documents.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        documents = documents.filter(created_at__date__lte=filters.date_to)
+    for key, value in (filters.metadata or {}).items():
+        if _META_KEY.match(key):
+            documents = documents.filter(**{f"metadata__{key}": value})
+    return documents
+
+
+@dataclass
+class SearchResult:
+    document: Document
+    score: float
+    excerpt: str
+
+
+def documents_search(actor: Actor, filters: SearchFilters, *, limit: int = 20,
+                     offset: int = 0) -> list[SearchResult]:
+    """Return the visible documents matching the words and filters, best first, with excerpts."""
+    hits = search_engine.search(documents_filtered(actor, filters), filters.q, limit=limit,
+                                offset=offset)
+    found = documents_for(actor).in_bulk([hit.document_id for hit in hits])
+    return [SearchResult(found[hit.document_id], hit.score, hit.excerpt)
+            for hit in hits if hit.document_id in found]

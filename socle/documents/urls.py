@@ -1,0 +1,7 @@
+"""The GED's pages."""
+
+from . import views
+
+app_name = "documents"
+
+urlpatterns = views.urlpatterns

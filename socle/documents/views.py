@@ -1,0 +1,168 @@
+"""The GED's pages for agents: list and search, deposit, a document with its versions, download.
+
+Server-rendered, no JavaScript. Lists never load the extracted text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from socle.core.access import granted_paths
+from socle.core.blobs import blob_open
+from socle.core.upload_handlers import accepts_uploads
+
+from . import selectors
+from .services import DocumentRefused, document_create
+
+PAGE_SIZE = 50
+
+
+def agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Let through agents who may see documents somewhere; others get a French 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not granted_paths(request.user, selectors.VIEW):
+            return render(request, "core/error.html", {
+                "title": "Espace réservé aux agents",
+                "message": "La gestion des documents est réservée aux agents qui en ont reçu le rôle.",
+            }, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Mots recherchés", required=False, max_length=200)
+    organisation = forms.ChoiceField(label="Organisation", required=False)
+    node = forms.CharField(label="Code du nœud du plan", required=False, max_length=40)
+    doc_type = forms.CharField(label="Type de document", required=False, max_length=60)
+    date_from = forms.DateField(label="Déposé depuis le (AAAA-MM-JJ)", required=False)
+    date_to = forms.DateField(label="Déposé jusqu'au (AAAA-MM-JJ)", required=False)
+    meta = forms.CharField(label="Métadonnée (clé=valeur)", required=False, max_length=200)
+
+    def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", "Toutes"),  # type: ignore[attr-defined]
+                                               *[(o.slug, o.name) for o in organisations]]
+
+
+@require_GET
+@agent_required
+def document_list(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.organisations_visible(request.user)
+    form = SearchForm(request.GET or None, organisations=organisations)
+    results: list[selectors.SearchResult] = []
+    documents: list[Any] = []
+    searched = False
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        meta = dict([data["meta"].split("=", 1)]) if "=" in data["meta"] else {}
+        filters = selectors.SearchFilters(
+            q=data["q"].replace("\x00", ""), organisation=data["organisation"], node=data["node"],
+            doc_type=data["doc_type"], date_from=data["date_from"], date_to=data["date_to"], metadata=meta)
+        if filters.q.strip():
+            searched = True
+            results = selectors.documents_search(request.user, filters, limit=PAGE_SIZE)
+            for result in results:
+                result.excerpt = mark_safe(result.excerpt)  # noqa: S308 - escaped by search.py
+        else:
+            documents = list(selectors.documents_filtered(request.user, filters)[:PAGE_SIZE])
+    elif not form.is_bound:
+        documents = list(selectors.documents_for(request.user)[:PAGE_SIZE])
+    can_file = bool(granted_paths(request.user, selectors.EDIT))
+    return render(request, "documents/list.html", {
+        "form": form, "results": results, "documents": documents, "searched": searched,
+        "can_file": can_file})
+
+
+class UploadForm(forms.Form):
+    organisation = forms.ChoiceField(label="Organisation")
+    node = forms.CharField(label="Code du nœud du plan de classement", max_length=40,
+                           help_text="Par exemple FIN-01. La liste des nœuds figure sous le formulaire.")
+    title = forms.CharField(label="Titre", required=False, max_length=300,
+                            help_text="Par défaut, le nom du fichier.")
+    doc_type = forms.CharField(label="Type de document (code)", required=False, max_length=60)
+    document_date = forms.DateField(label="Date du document (AAAA-MM-JJ)", required=False)
+    tags = forms.CharField(label="Mots-clés, séparés par des virgules", required=False, max_length=500)
+    file = forms.FileField(label="Fichier")
+
+    def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [  # type: ignore[attr-defined]
+            (o.slug, o.name) for o in organisations]
+
+
+@agent_required
+@accepts_uploads
+def document_upload(request: HttpRequest) -> HttpResponse:
+    organisations = list(selectors.organisations_visible(request.user).filter(
+        pk__in=selectors.organisations_for(request.user, selectors.EDIT)))
+    if not organisations:
+        return render(request, "core/error.html", {
+            "title": "Dépôt impossible",
+            "message": "Votre rôle permet de consulter les documents, pas d'en déposer.",
+        }, status=403)
+    form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        organisation = next(o for o in organisations if o.slug == data["organisation"])
+        upload = data["file"]
+        try:
+            document = document_create(
+                actor=request.user, organisation=organisation, node_code=data["node"],  # type: ignore[arg-type]
+                stream=upload, file_name=upload.name or "", title=data["title"],
+                doc_type=data["doc_type"], tags=data["tags"].split(","),
+                document_date=data["document_date"])
+        except DocumentRefused as exc:
+            refusal = exc.message + "".join(f" {k} : {v}" for k, v in exc.errors.items())
+        else:
+            return redirect("documents:detail", document_id=document.pk)
+    chosen = next((o for o in organisations if o.slug == form["organisation"].value()), organisations[0])
+    nodes = selectors.file_plan_nodes_for(request.user, chosen)
+    return render(request, "documents/upload.html", {
+        "form": form, "refusal": refusal, "nodes": nodes, "chosen": chosen},
+        status=400 if refusal or form.errors else 200)
+
+
+@require_GET
+@agent_required
+def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = selectors.document_get_for(request.user, document_id)
+    return render(request, "documents/detail.html", {
+        "document": document, "versions": selectors.versions_of(document)})
+
+
+@require_GET
+@agent_required
+def version_download(request: HttpRequest, document_id: int, number: int) -> FileResponse:
+    document = selectors.document_get_for(request.user, document_id)
+    version = selectors.version_get(document, number)
+    # Always a download, never rendered: an HTML document must not run in our origin.
+    response = FileResponse(blob_open(version.blob), as_attachment=True, filename=version.name,
+                            content_type="application/octet-stream")
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+urlpatterns = [
+    path("documents/", document_list, name="list"),
+    path("documents/deposer", document_upload, name="upload"),
+    path("documents/<int:document_id>/", document_detail, name="detail"),
+    path("documents/<int:document_id>/versions/<int:number>/telecharger", version_download,
+         name="download"),
+]
+

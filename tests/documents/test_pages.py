@@ -1,0 +1,77 @@
+"""The GED's pages: list and search, deposit, document page and download; roles and tenancy."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from socle.documents.models import Document
+from socle.documents.services import version_text_extract
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_list_shows_the_communes_documents_only(territory, reference, editor, other_editor,
+                                                    file_document):
+    mine = file_document(editor, territory["compiegne"], title="Note de Compiègne")
+    file_document(other_editor, territory["venette"], title="Note de Venette")
+    page = signed_in(editor).get("/documents/").content.decode()
+    assert mine.title in page and "Note de Venette" not in page
+
+
+def test_the_search_page_highlights_matches(territory, reference, editor, file_document):
+    document = file_document(editor, territory["compiegne"], "Rapport sur l'éclairage public.",
+                             title="Rapport")
+    assert document.current_version_id is not None
+    version_text_extract(version_id=document.current_version_id)
+    page = signed_in(editor).get("/documents/?q=eclairage").content.decode()
+    assert "<mark>éclairage</mark>" in page and "Résultats (1)" in page
+
+
+def test_a_person_without_a_ged_role_gets_a_french_403(territory, make_user):
+    citizen = make_user(commune=territory["compiegne"])
+    response = signed_in(citizen).get("/documents/")
+    assert response.status_code == 403 and "réservé" in response.content.decode()
+
+
+def test_the_upload_page_files_a_document(territory, reference, editor):
+    client = signed_in(editor)
+    assert "PAT-02" in client.get("/documents/deposer").content.decode()
+    response = client.post("/documents/deposer", data={
+        "organisation": "compiegne", "node": "PAT-02", "title": "Devis toiture",
+        "file": SimpleUploadedFile("devis.txt", b"Devis de reprise de toiture")})
+    document = Document.objects.get(title="Devis toiture")
+    assert response.status_code == 302 and response["Location"] == f"/documents/{document.pk}/"
+
+
+def test_the_upload_page_shows_a_refusal_in_french(territory, reference, editor):
+    response = signed_in(editor).post("/documents/deposer", data={
+        "organisation": "compiegne", "node": "PAT-02",
+        "file": SimpleUploadedFile("faux.pdf", b"Pas un PDF")})
+    assert response.status_code == 400 and "ne correspond pas" in response.content.decode()
+
+
+def test_a_reader_cannot_open_the_upload_page(territory, reference, reader):
+    assert signed_in(reader).get("/documents/deposer").status_code == 403
+
+
+def test_the_document_page_lists_versions_and_downloads_as_attachment(territory, reference, editor,
+                                                                      file_document):
+    document = file_document(editor, territory["compiegne"], "Contenu", title="Note")
+    client = signed_in(editor)
+    page = client.get(f"/documents/{document.pk}/").content.decode()
+    assert "Télécharger" in page and "Versions" in page
+    download = client.get(f"/documents/{document.pk}/versions/1/telecharger")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"Contenu"
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_a_document_of_another_commune_is_404(territory, reference, editor, other_editor, file_document):
+    document = file_document(editor, territory["compiegne"])
+    client = signed_in(other_editor)
+    assert client.get(f"/documents/{document.pk}/").status_code == 404
+    assert client.get(f"/documents/{document.pk}/versions/1/telecharger").status_code == 404
