@@ -24,6 +24,8 @@ from typing import Any
 BENCHMARKS = {
     "http": "bench.http_pages",
     "portal": "bench.portal",
+    "documents": "bench.documents",
+    "archives": "bench.archives",
 }
 
 

@@ -30,6 +30,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socle.settings")
@@ -281,6 +282,8 @@ def seed(total: int, seed_value: int) -> dict[str, Any]:
     communes = list(Organisation.objects.filter(kind=OrganisationKind.COMMUNE).order_by("slug"))
     by_slug = {c.slug: c for c in communes}
     offered = {c.pk: selectors.procedures_offered(c) for c in communes}
+    popularity = {pk: list(accumulate(POPULARITY.get(e.slug, 1) for e in procedures))
+                  for pk, procedures in offered.items()}
     fields = {(e.slug, e.organisation.pk): e.fields() for o in offered.values() for e in o}
     statuses = {e.slug: _statuses(e) for o in offered.values() for e in o}
     groups = {(g.organisation_id, g.slug): g.pk for g in CaseworkerGroup.objects.all()}
@@ -310,9 +313,8 @@ def seed(total: int, seed_value: int) -> dict[str, Any]:
         for index, moment in enumerate(moments):
             commune = rng.choices(resident_communes, weights=resident_weights)[0]
             citizen_id, email, display = rng.choice(citizens[commune.pk])
-            choices = offered[commune.pk]
-            procedure_offer = rng.choices(
-                choices, weights=[POPULARITY.get(e.slug, 1) for e in choices])[0]
+            procedure_offer = rng.choices(offered[commune.pk],
+                                          cum_weights=popularity[commune.pk])[0]
             organisation = _destination(procedure_offer, commune)
             assert procedure_offer.revision is not None
             local = timezone.localtime(moment)

@@ -9,12 +9,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from socle.core.access import organisations_for
+from socle.core.services import ServiceError
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import selectors
 from .dissemination import dip_build
 from .ingest import transfer_ingest
 from .models import ArchivalPackage, Transfer
+from .services import package_eliminate
 
 router = Router(tags=["Archivage électronique"])
 
@@ -173,3 +175,50 @@ def package_dip(request: HttpRequest, identifier: str) -> FileResponse:
         raise Http404
     return FileResponse(dip_build(package), as_attachment=True,
                         filename=f"{package.identifier}.zip", content_type="application/zip")
+
+
+class EliminationIn(Schema):
+    visa_name: str
+    visa_date: dt.date
+    visa_reference: str
+
+
+class EliminationOut(Schema):
+    package: str
+    approved_by: str
+    visa_name: str
+    visa_date: dt.date
+    visa_reference: str
+    certificate_event: int | None
+
+
+class EliminableOut(PackageOut):
+    hold: bool
+    hold_reason: str
+
+
+@router.get("/archives/eliminations", response=list[EliminableOut],
+            summary="Lister les paquets à éliminer (DUA échue, sort final : élimination)")
+def elimination_list(request: HttpRequest) -> list[EliminableOut]:
+    return [EliminableOut(**package_out(p).dict(), hold=p.hold, hold_reason=p.hold_reason)
+            for p in selectors.elimination_candidates_for(request.user)[:500]]
+
+
+@router.post("/archives/packages/{identifier}/eliminate",
+             response={201: EliminationOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             summary="Éliminer un paquet, avec le visa du directeur des archives départementales")
+def elimination_create(request: HttpRequest, identifier: str, payload: EliminationIn) -> Any:
+    package = selectors.eliminable_get(request.user, identifier[:80])
+    try:
+        elimination = package_eliminate(actor=request.user, package=package,  # type: ignore[arg-type]
+                                        visa_name=payload.visa_name[:200],
+                                        visa_date=payload.visa_date,
+                                        visa_reference=payload.visa_reference[:200])
+    except ServiceError as exc:
+        status = 422 if exc.code == "visa_required" else 409
+        return Status(status, ErrorOut(code=exc.code, message=exc.message))
+    return Status(201, EliminationOut(
+        package=package.identifier, approved_by=request.user.email,  # type: ignore[union-attr]
+        visa_name=elimination.visa_name, visa_date=elimination.visa_date,
+        visa_reference=elimination.visa_reference,
+        certificate_event=elimination.certificate_event))

@@ -204,3 +204,42 @@ class ArchivalProfile(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class GedTransferStatus(models.TextChoices):
+    PREPARED = "prepared", "Préparé, à valider"
+    INGESTED = "ingested", "Versé"
+    REJECTED = "rejected", "Refusé à l'entrée"
+
+
+class GedTransfer(models.Model):
+    """A transfer the platform prepares from the GED: documents due, the manifest generated.
+
+    The package itself is rebuilt from the manifest and the (immutable) blobs when the
+    archivist validates it, so nothing but the manifest is kept in between.
+    """
+
+    identifier = models.CharField(max_length=80, unique=True)
+    # The producer (transferring agency) and the archives service it transfers to.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="ged_transfers")
+    archival_agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    documents = models.ManyToManyField("documents.Document", related_name="archive_transfers")
+    seda_version = models.CharField(max_length=5, default="2.3")
+    manifest_xml = models.TextField()
+    size = models.BigIntegerField(default=0)
+    object_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=GedTransferStatus.choices,
+                              default=GedTransferStatus.PREPARED)
+    prepared_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    prepared_at = models.DateTimeField(default=timezone.now)
+    validated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="ged_transfer")
+
+    class Meta:
+        ordering: ClassVar = ["-prepared_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} ({self.status})"

@@ -75,3 +75,19 @@ def eliminable_for(actor: Actor, on: dt.date | None = None) -> QuerySet[Archival
     return scope(ArchivalPackage.objects.filter(
         status=PackageStatus.KEPT, final_action="Destroy", appraisal_end_date__lte=on,
         hold=False), actor, "archives.eliminate")
+
+
+def elimination_candidates_for(actor: Actor, on: dt.date | None = None
+                               ) -> QuerySet[ArchivalPackage]:
+    """Return the packages whose appraisal ended with Destroy, held ones included (to release)."""
+    on = on or timezone.localdate()
+    return scope(ArchivalPackage.objects.filter(
+        status=PackageStatus.KEPT, final_action="Destroy", appraisal_end_date__lte=on)
+        .select_related("organisation"), actor, "archives.eliminate")
+
+
+def eliminable_get(actor: Actor, identifier: str) -> ArchivalPackage:
+    """Return one package the actor may eliminate or hold (kept, any appraisal), else 404."""
+    return get_or_404(scope(ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
+                            .select_related("organisation"), actor, "archives.eliminate"),
+                      identifier=identifier)

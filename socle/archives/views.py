@@ -12,14 +12,17 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socle.core.access import granted_paths, organisations_for
+from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
-from . import selectors
+from . import ged_transfer, selectors
 from .dissemination import dip_build
 from .ingest import transfer_ingest
+from .services import package_eliminate, package_hold_set
 
 ViewFunc = Callable[..., HttpResponseBase]
 
@@ -124,7 +127,121 @@ def transfer_reply(request: HttpRequest, reply: str) -> HttpResponse:
     return response
 
 
+@require_GET
+@archivist_required
+def ged_proposals(request: HttpRequest) -> HttpResponse:
+    return render(request, "archives/ged_proposals.html", {
+        "proposals": ged_transfer.transfer_proposal_list(request.user),
+        "prepared": ged_transfer.ged_transfers_for(request.user)[:50],
+    })
+
+
+@require_POST
+@archivist_required
+def ged_prepare(request: HttpRequest) -> HttpResponse:
+    organisation = organisations_for(request.user, ged_transfer.INGEST).filter(
+        slug=request.POST.get("organisation", "")[:80]).first()
+    ids = [int(v) for v in request.POST.getlist("document")[:1000] if v.isdigit()]
+    error = ""
+    if organisation is None:
+        error = "Organisation inconnue ou hors de vos droits."
+    elif not ids:
+        error = "Cochez au moins un document à verser."
+    else:
+        try:
+            prepared = ged_transfer.transfer_prepare(
+                actor=request.user, organisation=organisation,  # type: ignore[arg-type]
+                document_ids=ids, version=request.POST.get("version", "2.3")[:5])
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            return redirect("archives:ged_review", identifier=prepared.identifier)
+    return render(request, "archives/ged_proposals.html", {
+        "proposals": ged_transfer.transfer_proposal_list(request.user),
+        "prepared": ged_transfer.ged_transfers_for(request.user)[:50], "error": error,
+    }, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@archivist_required
+def ged_review(request: HttpRequest, identifier: str) -> HttpResponse:
+    prepared = ged_transfer.ged_transfer_get(request.user, identifier[:80])
+    error = ""
+    if request.method == "POST":
+        try:
+            transfer = ged_transfer.transfer_validate_and_ingest(
+                actor=request.user, ged_transfer=prepared)  # type: ignore[arg-type]
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            return redirect("archives:transfer", reply=transfer.reply_identifier)
+    return render(request, "archives/ged_review.html", {
+        "prepared": prepared, "documents": prepared.documents.select_related("node")
+        .order_by("pk"), "summary": ged_transfer.manifest_summary(prepared), "error": error,
+    }, status=400 if error else 200)
+
+
+@require_GET
+@archivist_required
+def ged_manifest(request: HttpRequest, identifier: str) -> HttpResponse:
+    prepared = ged_transfer.ged_transfer_get(request.user, identifier[:80])
+    response = HttpResponse(prepared.manifest_xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{prepared.identifier}.xml"'
+    return response
+
+
+def _eliminations_page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+    return render(request, "archives/eliminations.html", {
+        "packages": selectors.elimination_candidates_for(request.user)[:200], "error": error,
+        "today": timezone.localdate().isoformat(),
+    }, status=status)
+
+
+@require_GET
+@archivist_required
+def eliminations(request: HttpRequest) -> HttpResponse:
+    return _eliminations_page(request)
+
+
+@require_POST
+@archivist_required
+def package_hold(request: HttpRequest, identifier: str) -> HttpResponse:
+    package = selectors.eliminable_get(request.user, identifier[:80])
+    try:
+        package_hold_set(actor=request.user, package=package,  # type: ignore[arg-type]
+                         hold=request.POST.get("hold") == "1",
+                         reason=request.POST.get("reason", "")[:300])
+    except ServiceError as exc:
+        return _eliminations_page(request, exc.message, 400)
+    return redirect("archives:eliminations")
+
+
+@require_POST
+@archivist_required
+def package_eliminate_view(request: HttpRequest, identifier: str) -> HttpResponse:
+    package = selectors.eliminable_get(request.user, identifier[:80])
+    visa_date = _date(request.POST.get("visa_date", "")[:10])
+    if visa_date is None:
+        return _eliminations_page(request, "Indiquez la date du visa.", 400)
+    try:
+        package_eliminate(actor=request.user, package=package,  # type: ignore[arg-type]
+                          visa_name=request.POST.get("visa_name", "")[:200],
+                          visa_date=visa_date,
+                          visa_reference=request.POST.get("visa_reference", "")[:200])
+    except ServiceError as exc:
+        return _eliminations_page(request, exc.message, 400)
+    return redirect("archives:eliminations")
+
+
 urlpatterns = [
+    path("archives/ged/", ged_proposals, name="ged_proposals"),
+    path("archives/ged/preparer/", ged_prepare, name="ged_prepare"),
+    path("archives/ged/<str:identifier>/", ged_review, name="ged_review"),
+    path("archives/ged/<str:identifier>/bordereau.xml", ged_manifest, name="ged_manifest"),
+    path("archives/eliminations/", eliminations, name="eliminations"),
+    path("archives/paquets/<str:identifier>/gel/", package_hold, name="package_hold"),
+    path("archives/paquets/<str:identifier>/eliminer/", package_eliminate_view,
+         name="package_eliminate"),
     path("archives/", packages, name="packages"),
     path("archives/paquets/<str:identifier>/", package_detail, name="package"),
     path("archives/paquets/<str:identifier>/diffusion.zip", package_dip, name="package_dip"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from socle.core.access import can
@@ -194,6 +195,40 @@ def document_search(request: HttpRequest, q: str, organisation: str = "", node: 
                                          limit=max(1, min(limit, 100)), offset=max(0, offset))
     return [{"id": r.document.pk, "title": r.document.title, "organisation": r.document.organisation.slug,
              "node": r.document.node.code, "score": r.score, "excerpt": r.excerpt} for r in results]
+
+
+class DueOut(Schema):
+    id: int
+    title: str
+    node: str
+    retention_end: date | None
+    final_action: str
+
+
+class RetentionOut(Schema):
+    organisation: str
+    on: date
+    to_transfer: list[DueOut]
+    to_destroy: list[DueOut]
+    held: list[DueOut]
+
+
+@router.get("/documents/retention", response={200: RetentionOut, 404: ErrorOut},
+            summary="Documents arrivés au terme de leur durée d'utilité administrative")
+def document_retention(request: HttpRequest, organisation: str, on: date | None = None) -> Any:
+    """The organisation's documents whose retention ends on `on` (default: today) or before:
+    `to_transfer` (final action keep or sort, for the archives), `to_destroy`, and `held`
+    (under legal hold, in neither list). 404 when the organisation is not visible."""
+    org = _org_or_404(request, organisation)
+    day = on or timezone.localdate()
+    due = selectors.retention_due(request.user, org, on=day)
+
+    def rows(documents: list[Any]) -> list[dict[str, Any]]:
+        return [{"id": d.pk, "title": d.title, "node": d.node.code, "retention_end": d.retention_end,
+                 "final_action": d.final_action} for d in documents]
+
+    return {"organisation": org.slug, "on": day, "to_transfer": rows(due.to_transfer),
+            "to_destroy": rows(due.to_destroy), "held": rows(due.held)}
 
 
 @router.get("/documents/{document_id}", response={200: DocumentOut, 404: ErrorOut},

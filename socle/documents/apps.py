@@ -10,4 +10,10 @@ class DocumentsConfig(AppConfig):
     navigation = [
         NavItem("Documents", "documents:list", audience="agent", permission="documents.view",
                 description="Classer, retrouver et consulter les documents de vos organisations."),
+        NavItem("Mes visas à donner", "documents:visas", audience="agent",
+                permission="documents.view",
+                description="Les visas et signatures des circuits de validation qui vous attendent."),
+        NavItem("Sort final des documents", "documents:sort_final_index", audience="agent",
+                permission="documents.edit",
+                description="Documents à verser aux archives ou à détruire, gels juridiques."),
     ]

@@ -8,6 +8,7 @@ the rules it was filed under until an archivist moves it to another node.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from django.db import models
@@ -232,3 +233,174 @@ class ImportRecord(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+# ---------------------------------------------------------------- validation circuits
+
+
+class CircuitStatus(models.TextChoices):
+    RUNNING = "running", "En cours"
+    APPROVED = "approved", "Validé"
+    REJECTED = "rejected", "Refusé"
+    CANCELLED = "cancelled", "Annulé"
+
+
+class Circuit(models.Model):
+    """One pass of a document through ordered visa and signature steps (circuits.py)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="circuits")
+    # The document's organisation, copied so circuits are scoped like everything else.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    started_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    status = models.CharField(max_length=10, choices=CircuitStatus.choices,
+                              default=CircuitStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The version the approval froze.
+    final_version = models.ForeignKey(DocumentVersion, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["-started_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["running", "approved", "rejected", "cancelled"]),
+                name="circuit_status_valid"),
+            models.UniqueConstraint(fields=["document"], condition=models.Q(status="running"),
+                                    name="circuit_one_running_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Circuit n° {self.pk} de {self.document}"
+
+
+class StepKind(models.TextChoices):
+    VISA = "visa", "Visa"
+    SIGNATURE = "signature", "Signature"
+
+
+class StepDecision(models.TextChoices):
+    PENDING = "", "En attente"
+    APPROVED = "approved", "Approuvé"
+    REJECTED = "rejected", "Refusé"
+
+
+class CircuitStep(models.Model):
+    """A step of a circuit; steps sharing an order run in parallel and all must approve."""
+
+    circuit = models.ForeignKey(Circuit, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.VISA)
+    # Either a named agent, or any holder of a role on an organisation.
+    assignee = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="circuit_steps")
+    role = models.CharField(max_length=60, blank=True, default="")
+    role_organisation = models.ForeignKey(Organisation, null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="+")
+    deadline = models.DateField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=StepDecision.choices, blank=True, default="")
+    comment = models.TextField(blank=True, default="")
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Set when a delegate decided for an absent agent.
+    on_behalf_of = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["circuit_id", "order", "id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(kind__in=["visa", "signature"]),
+                                   name="circuitstep_kind_valid"),
+            models.CheckConstraint(condition=models.Q(decision__in=["", "approved", "rejected"]),
+                                   name="circuitstep_decision_valid"),
+            models.CheckConstraint(
+                condition=(models.Q(assignee__isnull=False, role="")
+                           | (models.Q(assignee__isnull=True) & ~models.Q(role=""))),
+                name="circuitstep_assignee_or_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} n° {self.order} ({self.assignee_label})"
+
+    @property
+    def assignee_label(self) -> str:
+        if self.assignee_id is not None and self.assignee is not None:
+            return self.assignee.email
+        from socle.core.roles import ROLES
+
+        role = ROLES.get(self.role)
+        label = role.label if role else self.role
+        org = f" — {self.role_organisation.name}" if self.role_organisation is not None else ""
+        return f"rôle {label}{org}"
+
+    def overdue_on(self, today: date) -> bool:
+        return not self.decision and self.deadline is not None and self.deadline < today
+
+
+class Delegation(models.Model):
+    """An agent's absence: the delegate may decide the agent's steps between the two dates."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delegations_given")
+    delegate = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delegations_received")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-starts_on", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="delegation_dates_ordered"),
+            models.CheckConstraint(condition=~models.Q(user=models.F("delegate")),
+                                   name="delegation_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Délégation de {self.user} à {self.delegate}"
+
+
+class DestructionStatus(models.TextChoices):
+    PENDING = "pending", "En attente d'approbation"
+    APPROVED = "approved", "Approuvée"
+    REJECTED = "rejected", "Refusée"
+    DONE = "done", "Exécutée"
+
+
+class DestructionRequest(models.Model):
+    """A list of documents proposed for destruction, approved by an archivist, then executed.
+
+    The documents go away on execution; the certificate in the journal (``certificate_seq``)
+    is what remains of them.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    documents = models.ManyToManyField(Document, related_name="destruction_requests", blank=True)
+    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    comment = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=10, choices=DestructionStatus.choices,
+                              default=DestructionStatus.PENDING)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True, default="")
+    executed_at = models.DateTimeField(null=True, blank=True)
+    # The journal event holding the destruction certificate.
+    certificate_seq = models.BigIntegerField(null=True, blank=True)
+    # Kept after execution, when the M2M rows are gone with the documents.
+    document_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering: ClassVar = ["-requested_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "approved", "rejected", "done"]),
+                name="destructionrequest_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Demande de destruction n° {self.pk}"

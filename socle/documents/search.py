@@ -155,7 +155,9 @@ def search(documents: QuerySet[Document], query: str, *, limit: int = 20, offset
 def _search_sqlite(query: str, subquery: str, params: list[Any], limit: int, offset: int) -> list[Hit]:
     sql = (
         "SELECT rowid, -bm25(documents_fts, 5.0, 1.0) AS score FROM documents_fts "  # noqa: S608
-        f"WHERE documents_fts MATCH %s AND rowid IN ({subquery}) "
+        # "+rowid" keeps SQLite from driving the full-text match by the subquery
+        # (which re-ran the match once per document: seconds at 20,000 documents).
+        f"WHERE documents_fts MATCH %s AND +rowid IN ({subquery}) "
         "ORDER BY score DESC, rowid DESC LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:

@@ -17,10 +17,18 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from socle.core.access import Actor, can, get_or_404, organisations_for, scope
-from socle.core.models import Membership, Organisation
+from socle.core.models import AuditEvent, Membership, Organisation
 
 from . import search as search_engine
-from .models import Document, DocumentVersion, FilePlan, FilePlanNode, PlanStatus
+from .models import (
+    DestructionRequest,
+    Document,
+    DocumentVersion,
+    FilePlan,
+    FilePlanNode,
+    FinalAction,
+    PlanStatus,
+)
 
 VIEW = "documents.view"
 EDIT = "documents.edit"
@@ -185,3 +193,111 @@ def documents_search(actor: Actor, filters: SearchFilters, *, limit: int = 20,
     found = documents_for(actor).in_bulk([hit.document_id for hit in hits])
     return [SearchResult(found[hit.document_id], hit.score, hit.excerpt)
             for hit in hits if hit.document_id in found]
+
+
+# ---------------------------------------------------------------- retention
+
+
+@dataclass
+class RetentionDue:
+    """The documents of one organisation whose administrative retention has ended."""
+
+    to_transfer: list[Document]
+    to_destroy: list[Document]
+    held: list[Document]
+
+
+def retention_due(actor: Actor, organisation: Organisation, *, on: date) -> RetentionDue:
+    """Return the organisation's documents due on ``on``: for the archives (keep or sort), for
+    destruction, and those a legal hold keeps out of both lists.
+
+    Only the organisation's own documents: a commune's archivist answers for its own.
+    """
+    due = (documents_for(actor).filter(organisation=organisation, retention_end__lte=on)
+           .select_related("node", "current_version").order_by("retention_end", "pk"))
+    to_transfer: list[Document] = []
+    to_destroy: list[Document] = []
+    held: list[Document] = []
+    for document in due:
+        if document.legal_hold:
+            held.append(document)
+        elif document.final_action == FinalAction.DESTROY:
+            to_destroy.append(document)
+        elif document.final_action in {FinalAction.KEEP, FinalAction.SORT}:
+            to_transfer.append(document)
+    return RetentionDue(to_transfer, to_destroy, held)
+
+
+def destruction_requests_for(actor: Actor, organisation: Organisation) -> QuerySet[DestructionRequest]:
+    """Return the destruction requests of an organisation the actor may see, newest first."""
+    requests = scope(DestructionRequest.objects.all(), actor, VIEW)
+    return requests.filter(organisation=organisation).select_related("requested_by", "decided_by")
+
+
+def destruction_request_get_for(actor: Actor, request_id: Any) -> DestructionRequest:
+    """Return one destruction request the actor may see, or 404."""
+    return get_or_404(scope(DestructionRequest.objects.select_related("organisation"), actor, VIEW),
+                      pk=request_id)
+
+
+def destruction_certificate(request: DestructionRequest) -> AuditEvent | None:
+    """Return the certificate (journal event) of an executed request obtained through a selector."""
+    if request.certificate_seq is None:
+        return None
+    return AuditEvent.objects.filter(seq=request.certificate_seq,
+                                     action="documents.destruction_certificate").first()
+
+
+# SEDA 2.1 knows only Keep and Destroy: "sort" (tri) is decided at the archives, so the
+# documents are transferred as kept and sorted there.
+_SEDA_FINAL_ACTION = {"keep": "Keep", "sort": "Keep", "destroy": "Destroy"}
+
+
+def _seda_duration(period: int | None, unit: str) -> str:
+    if period is None:
+        return ""
+    return f"P{period}Y" if unit == "year" else f"P{period}M"
+
+
+def transfer_metadata(document: Document) -> dict[str, Any]:
+    """Return what the archives need to transfer a document already obtained through a selector.
+
+    Names follow SEDA 2.1 where it has one (AppraisalRule, AccessRule, FinalAction).
+    """
+    organisation = document.organisation
+    node = document.node
+    rule = document.retention_rule or {}
+    agency = {"slug": organisation.slug, "name": organisation.name, "siret": organisation.siret}
+    return {
+        "id": document.pk,
+        "title": document.title,
+        "doc_type": document.doc_type,
+        "metadata": document.metadata,
+        "tags": document.tags,
+        "document_date": document.document_date.isoformat() if document.document_date else None,
+        "created_at": document.created_at.isoformat(),
+        "closed_on": document.closed_on.isoformat() if document.closed_on else None,
+        # The organisation produced the document and transfers it itself.
+        "originating_agency": agency,
+        "transferring_agency": agency,
+        "node": {"code": node.code, "title": node.title, "plan": node.plan.code,
+                 "plan_version": node.plan.version},
+        "appraisal_rule": {
+            "rule": f"{rule.get('plan', node.plan.code)}:{rule.get('node', node.code)}",
+            "duration": _seda_duration(rule.get("period"), str(rule.get("unit") or "year")),
+            "start_event": rule.get("start_event", ""),
+            "start_date": document.retention_start.isoformat() if document.retention_start else None,
+            "end_date": document.retention_end.isoformat() if document.retention_end else None,
+            "final_action": _SEDA_FINAL_ACTION.get(document.final_action, ""),
+            "final_action_local": document.final_action,
+        },
+        "access_rule": {"rule": node.access_rule,
+                        "start_date": document.document_date.isoformat()
+                        if document.document_date else document.created_at.date().isoformat()},
+        "versions": [{
+            "number": version.number, "file_name": version.name,
+            "original_name": version.original_name, "sha256": version.blob_id,
+            "size": version.size, "mime_type": version.mime_type,
+            "created_at": version.created_at.isoformat(),
+        } for version in document.versions.order_by("number")],
+    }

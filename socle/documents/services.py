@@ -359,6 +359,24 @@ def document_close(*, actor: User | None, document: Document, closed_on: date) -
     return document
 
 
+def document_mark_transferred(*, actor: User | None, document: Document,
+                              package_identifier: str) -> Document:
+    """Record that the archives hold a document now: frozen and locked, journaled with the package.
+
+    Called by the archives once the transfer package is accepted; the permission checked
+    is the archives' own (``archives.ingest``), since the archivist is the one who transfers.
+    """
+    _require(actor, "archives.ingest", document.organisation)
+    with transaction.atomic():
+        document.locked = True
+        document.status = DocumentStatus.FROZEN
+        document.updated_at = timezone.now()
+        document.save(update_fields=["locked", "status", "updated_at"])
+        audit_record(actor=actor, action="documents.transferred", organisation=document.organisation,
+                     target=document, data={"package": package_identifier})
+    return document
+
+
 # ---------------------------------------------------------------- text extraction
 
 

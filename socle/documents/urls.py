@@ -1,7 +1,7 @@
 """The GED's pages."""
 
-from . import views
+from . import circuit_views, disposal_views, views
 
 app_name = "documents"
 
-urlpatterns = views.urlpatterns
+urlpatterns = views.urlpatterns + disposal_views.urlpatterns + circuit_views.urlpatterns

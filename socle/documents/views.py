@@ -141,9 +141,13 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    # Imported here: circuit_views builds on this module's agent_required.
+    from .circuit_views import circuit_context
+
     document = selectors.document_get_for(request.user, document_id)
     return render(request, "documents/detail.html", {
-        "document": document, "versions": selectors.versions_of(document)})
+        "document": document, "versions": selectors.versions_of(document),
+        **circuit_context(request.user, document)})
 
 
 @require_GET

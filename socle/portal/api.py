@@ -501,7 +501,7 @@ def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFi
         # The redundant bound lets the database seek in its index instead of filtering.
         cases = cases.filter(Q(**{f"{key}__lte": value}),
                              Q(**{f"{key}__lt": value}) | Q(pk__lt=pk))
-    rows = list(cases.order_by(f"-{key}", "-pk")[: filters.limit + 1])
+    rows = selectors.cases_page(cases, (f"-{key}", "-pk"), filters.limit + 1)
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     next_url = None

@@ -154,6 +154,10 @@ class SettingsForm(forms.Form):
         regex=r"^[a-z0-9-]*$", error_messages={"invalid": _SLUG_MESSAGE},
         help_text="Exemple : etat-civil. L'équipe de ce nom, dans l'organisation qui reçoit le "
                   "dossier, en est chargée.")
+    file_plan_node = forms.CharField(
+        label="Nœud du plan de classement (GED)", required=False, max_length=40,
+        help_text="Code du nœud, par exemple ADM-COUR : les pièces jointes et les décisions des "
+                  "dossiers y sont classées automatiquement. Laissez vide pour ne pas les classer.")
     is_template = forms.BooleanField(
         label="Modèle que les communes adoptent et adaptent", required=False,
         help_text="Réservé à l'intercommunalité.")

@@ -472,7 +472,10 @@ def _clean_group(f: Field, value: Any, ctx: Context, path: str,
                  errors: dict[str, str]) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(row, Mapping) for row in value):
         raise _Invalid(f.message("invalid"))
-    rows = [row for row in value if not all(_empty(v) for v in row.values())]
+    # Blank rows are dropped, but errors keep the row's position as it was sent,
+    # so that a form shows each message on the row it concerns.
+    rows = [(index, row) for index, row in enumerate(value)
+            if not all(_empty(v) for v in row.values())]
     min_rows = int(f.options.get("min_rows", 1 if f.required else 0))
     max_rows = min(int(f.options.get("max_rows", MAX_GROUP_ROWS)), MAX_GROUP_ROWS)
     if len(rows) < min_rows:
@@ -480,7 +483,7 @@ def _clean_group(f: Field, value: Any, ctx: Context, path: str,
     if len(rows) > max_rows:
         raise _Invalid(f.message("rows_max", max_rows=max_rows))
     cleaned_rows = []
-    for index, row in enumerate(rows):
+    for index, row in rows:
         result = _validate(f.fields, row, ctx, prefix=f"{path}.{index}.")
         errors.update(result.errors)
         cleaned_rows.append(result.data)

@@ -62,6 +62,8 @@ class Procedure(models.Model):
     service_contact = models.CharField(max_length=300, blank=True, default="")
     # Slug of the caseworker group that receives the cases in the competent organisation.
     group_slug = models.SlugField(max_length=60, blank=True, default="")
+    # Code of the GED plan node the case's attachments and decisions are filed under (none: not filed).
+    file_plan_node = models.CharField(max_length=40, blank=True, default="")
     published_revision = models.ForeignKey("ProcedureRevision", null=True, blank=True,
                                            on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -256,6 +258,8 @@ class CaseDocument(models.Model):
     field = models.CharField(max_length=120, blank=True, default="")
     visible_to_citizen = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The GED document this file was filed as (socle.documents), once filed.
+    document_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["created_at", "pk"]

@@ -147,6 +147,18 @@ def cases_for_agent(actor: Actor, filters: QueueFilters | None = None) -> QueryS
         "-submitted_at", "-pk")
 
 
+def cases_page(cases: QuerySet[Case], order: tuple[str, ...], size: int) -> list[Case]:
+    """Return the first ``size`` cases in ``order``, in one query.
+
+    The page's ids are chosen in a subquery on the cases alone: with the joins of
+    the page in the same SELECT, SQLite started from the agent's organisations and
+    sorted each of their cases (60 ms for Compiègne at 100,000 cases) instead of
+    walking an index; the joins now only touch the rows of the page.
+    """
+    ids = cases.order_by(*order).values("pk")[:size]
+    return list(cases.filter(pk__in=ids).order_by(*order))
+
+
 def case_get_for(actor: Actor, number: str) -> Case:
     """Return a case to its citizen or to an agent who may see it; 404 for anyone else."""
     cases = Case.objects.select_related("procedure", "organisation", "revision", "citizen",
@@ -283,6 +295,7 @@ def procedure_for_export(procedure: Procedure) -> dict[str, Any]:
         "service_name": procedure.service_name,
         "service_contact": procedure.service_contact,
         "group_slug": procedure.group_slug,
+        "file_plan_node": procedure.file_plan_node,
         "is_template": procedure.is_template,
         "fields": revision.fields if revision else [],
         "workflow": revision.workflow if revision else {},

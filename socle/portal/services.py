@@ -113,7 +113,7 @@ def _check_definitions(fields: Any, workflow: Any) -> None:
 PROCEDURE_SETTINGS = {
     "title", "summary", "category", "requires_account", "requires_franceconnect", "fee_kind",
     "fee_amount", "regie", "implicit_decision_days", "silence_means", "routing", "routing_field",
-    "service_name", "service_contact", "group_slug", "is_template",
+    "service_name", "service_contact", "group_slug", "is_template", "file_plan_node",
 }
 
 
@@ -121,7 +121,8 @@ _SETTING_LABELS = {
     "title": "Le titre", "summary": "Le résumé", "category": "La catégorie",
     "regie": "La régie", "routing_field": "Le champ d'adresse d'orientation",
     "service_name": "Le service", "service_contact": "Le contact du service",
-    "group_slug": "L'équipe", "requires_account": "« Compte obligatoire »",
+    "group_slug": "L'équipe", "file_plan_node": "Le nœud du plan de classement",
+    "requires_account": "« Compte obligatoire »",
     "requires_franceconnect": "« FranceConnect obligatoire »", "is_template": "« Modèle »",
     "fee_kind": "Le type de tarif", "silence_means": "Le sens du silence",
     "routing": "L'orientation des dossiers",
@@ -547,6 +548,9 @@ def case_submit(
             from . import acknowledgements
 
             acknowledgements.acknowledge_submission(case, offered)
+            from .ged_filing import case_documents_file_later
+
+            case_documents_file_later(case)
             if fee > 0:
                 case = _await_payment(case)
     except IntegrityError:
@@ -622,6 +626,9 @@ def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "
         from . import acknowledgements
 
         acknowledgements.after_transition(case, transition, comment.strip())
+        from .ged_filing import case_documents_file_later
+
+        case_documents_file_later(case)
     return case
 
 

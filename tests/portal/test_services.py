@@ -200,3 +200,14 @@ def test_requires_account_and_franceconnect(territory, publish, citizen):
         case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
     with pytest.raises(ServiceError, match="compte"):
         case_submit(actor=None, offered=offered_in(procedure), data=GOOD, email="a@b.fr")
+
+
+def test_group_errors_keep_the_position_of_the_row_as_sent(territory, publish, citizen):
+    fields = [{"name": "enfants", "label": "Enfants", "type": "group", "fields": [
+        {"name": "prenom", "label": "Prénom", "type": "text", "required": True},
+        {"name": "age", "label": "Âge", "type": "number"}]}]
+    procedure = publish(territory["compiegne"], "groupes", fields=fields)
+    data = {"enfants": [{"prenom": "", "age": ""}, {"prenom": "", "age": "7"}]}
+    with pytest.raises(CaseInvalid) as caught:
+        case_submit(actor=citizen, offered=offered_in(procedure), data=data)
+    assert caught.value.errors == {"enfants.1.prenom": "Ce champ est obligatoire."}

@@ -1,0 +1,140 @@
+"""Circuit pages: send a document, my visas, decide, delegations; roles and tenancy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from socle.core.models import AuditEvent
+from socle.documents.circuits import StepSpec, circuit_start
+from socle.documents.models import Circuit, CircuitStatus, Delegation, DocumentStatus
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def chief(territory, make_user):
+    return make_user("chef.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
+
+
+@pytest.fixture
+def mayor(territory, make_user):
+    return make_user("maire.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
+
+
+@pytest.fixture
+def document(territory, editor, file_document):
+    return file_document(editor, territory["compiegne"], title="Délibération budget")
+
+
+def test_the_send_form_has_three_rows_and_adds_one_without_javascript(editor, document):
+    client = signed_in(editor)
+    page = client.get(f"/documents/{document.pk}/circuit").content.decode()
+    assert page.count("<fieldset>") == 3 and 'name="step-2-assignee"' in page
+    page = client.post(f"/documents/{document.pk}/circuit", {
+        "rows": "3", "add": "1", "step-0-assignee": "chef.compiegne@exemple.fr"}).content.decode()
+    assert page.count("<fieldset>") == 4 and "chef.compiegne@exemple.fr" in page
+    assert not Circuit.objects.exists()
+
+
+def test_the_send_form_starts_a_two_step_circuit(editor, chief, mayor, document):
+    deadline = timezone.localdate() + timedelta(days=7)
+    response = signed_in(editor).post(f"/documents/{document.pk}/circuit", {
+        "rows": "3",
+        "step-0-kind": "visa", "step-0-assignee": chief.email, "step-0-order": "1",
+        "step-0-deadline": deadline.isoformat(),
+        "step-1-kind": "signature", "step-1-role": "documents.reader", "step-1-order": "2",
+        "step-2-kind": "visa"})
+    assert response.status_code == 302
+    circuit = Circuit.objects.get()
+    assert [(s.kind, s.assignee, s.role) for s in circuit.steps.all()] == [
+        ("visa", chief, ""), ("signature", None, "documents.reader")]
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.IN_CIRCUIT
+    page = signed_in(editor).get(f"/documents/{document.pk}/").content.decode()
+    assert "En cours" in page and "Annuler le circuit" in page and "Envoyer en circuit" not in page
+
+
+def test_an_unknown_email_is_reported_in_french(editor, document):
+    response = signed_in(editor).post(f"/documents/{document.pk}/circuit", {
+        "rows": "3", "step-0-assignee": "personne@ailleurs.fr"})
+    assert response.status_code == 400 and "Aucun agent" in response.content.decode()
+
+
+def test_a_reader_cannot_send_and_another_commune_gets_404(reader, other_editor, document):
+    assert signed_in(reader).get(f"/documents/{document.pk}/circuit").status_code == 404
+    assert signed_in(other_editor).get(f"/documents/{document.pk}/circuit").status_code == 404
+
+
+def test_my_visas_then_decide(editor, chief, mayor, document):
+    circuit = circuit_start(actor=editor, document=document, steps=[
+        StepSpec(assignee=chief, order=1, deadline=timezone.localdate() - timedelta(days=1)),
+        StepSpec(kind="signature", assignee=mayor, order=2)])
+    first = circuit.steps.get(order=1)
+    page = signed_in(chief).get("/documents/visas/").content.decode()
+    assert "Délibération budget" in page and "(en retard)" in page
+    mayors = signed_in(mayor).get("/documents/visas/").content.decode()
+    assert "Aucune étape n'attend votre décision" in mayors and "Étapes en retard" in mayors
+    assert signed_in(mayor).get(f"/documents/visas/{first.pk}").status_code == 404
+    response = signed_in(chief).post(f"/documents/visas/{first.pk}",
+                                     {"decision": "approved", "comment": "Vu"})
+    assert response.status_code == 302
+    second = circuit.steps.get(order=2)
+    signed_in(mayor).post(f"/documents/visas/{second.pk}", {"decision": "approved"})
+    circuit.refresh_from_db()
+    assert circuit.status == CircuitStatus.APPROVED
+    page = signed_in(editor).get(f"/documents/{document.pk}/").content.decode()
+    assert "Figé" in page and "Version finale figée" in page
+
+
+def test_a_rejection_without_comment_is_refused_in_french(editor, chief, document):
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    response = signed_in(chief).post(f"/documents/visas/{circuit.steps.get().pk}",
+                                     {"decision": "rejected"})
+    assert response.status_code == 400 and "Expliquez le refus" in response.content.decode()
+
+
+def test_another_communes_agent_cannot_open_a_step(editor, chief, document, other_editor):
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    step = circuit.steps.get()
+    assert signed_in(other_editor).get(f"/documents/visas/{step.pk}").status_code == 404
+    assert signed_in(other_editor).post(f"/documents/visas/{step.pk}",
+                                        {"decision": "approved"}).status_code == 404
+    assert signed_in(other_editor).post(
+        f"/documents/circuits/{circuit.pk}/annuler").status_code == 404
+    circuit.refresh_from_db()
+    assert circuit.status == CircuitStatus.RUNNING
+
+
+def test_cancel_from_the_document_page(editor, chief, document):
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    assert signed_in(editor).post(f"/documents/circuits/{circuit.pk}/annuler").status_code == 302
+    circuit.refresh_from_db()
+    assert circuit.status == CircuitStatus.CANCELLED
+
+
+def test_the_delegation_page_lets_a_deputy_decide(editor, chief, mayor, document):
+    today = timezone.localdate()
+    response = signed_in(chief).post("/documents/delegations/", {
+        "delegate": mayor.email, "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=2)).isoformat()})
+    assert response.status_code == 302 and Delegation.objects.filter(user=chief).exists()
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    page = signed_in(mayor).get("/documents/visas/").content.decode()
+    assert "Délibération budget" in page and chief.email in page
+    signed_in(mayor).post(f"/documents/visas/{circuit.steps.get().pk}", {"decision": "approved"})
+    step = circuit.steps.get()
+    assert step.decided_by == mayor and step.on_behalf_of == chief
+    assert AuditEvent.objects.filter(action="documents.delegation_set", actor=chief).exists()
+
+
+def test_the_agent_home_offers_my_visas(editor):
+    page = signed_in(editor).get("/agent/").content.decode()
+    assert "Mes visas à donner" in page and "/documents/visas/" in page
