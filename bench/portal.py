@@ -42,7 +42,9 @@ from .server import REPO, Server, ServerConfig, served
 AIM_QUEUE_P99_MS = 150.0
 # Light load: as many connections as the server has threads (2 workers x 2 threads), so
 # that requests share the CPU but never wait in the server's queue. At 32 connections a
-# page's latency is mostly waiting: about 32 x its CPU time / the cores.
+# page's latency is mostly waiting: about 32 x its CPU time / the cores. Each request on a
+# new connection, as from distinct agents: a keep-alive connection stays with the worker
+# that accepted it, and 3 of 4 on one worker halved the throughput in one run out of two.
 LIGHT_CONNECTIONS = 4
 LIGHT_DURATION = 5.0
 # Shorter than the other benchmarks' default (10 s and 2 s): 19 measurements per database.
@@ -198,7 +200,7 @@ class Bench:
               config: LoadConfig) -> dict[str, Any]:
         """Load ``path`` again with few connections, right after its measurement (warm)."""
         output = _wrk(self.wrk, server.base_url + path, config, config.duration,
-                      headers=headers)
+                      headers={**headers, "Connection": "close"})
         figures: dict[str, Any] = {"connections": config.connections, **parse_wrk(output)}
         if not figures["requests"]:
             figures["error"] = "aucune réponse sous charge légère"
@@ -389,7 +391,8 @@ def _measure_database(vendor: str, url: str, *, cases: int, depth: int, bench_co
                     "dépôts de demandes par 32 usagers",
                     script=lambda: _submit_script(work_dir, seeded["submitters"]))
     result["demo_and_seed_note"] = ("demo_seconds : socle demo --no-serve ; seed.timings : "
-                                    "remplissage (comptes, dossiers et historique, ANALYZE)")
+                                    "remplissage (comptes, dossiers et historique, ANALYZE, "
+                                    "VACUUM sur PostgreSQL)")
     result["targets"] = targets
     ceiling = targets["bare_view"].get("requests_per_second")
     ceiling_cpu = targets["bare_view"].get("server_cpu_ms_per_request")
@@ -440,9 +443,9 @@ def run() -> dict[str, Any]:
         "settings": "SOCLE_PRODUCTION=1 SOCLE_SSL_REDIRECT=0 DEBUG=False, collectstatic",
         "cases": cases,
         "api_deep_depth": depth,
-        "light_load": (f"file et API mesurées aussi avec {light_config.connections} connexions "
+        "light_load": (f"file et API mesurées aussi avec {light_config.connections} clients "
                        f"pendant {light_config.duration:g} s (autant que de fils du serveur : "
-                       "pas d'attente dans sa file)"),
+                       "pas d'attente dans sa file), une connexion par requête"),
         "aim": {"queue_p99_ms_below": AIM_QUEUE_P99_MS, "database": "postgresql",
                 "cases": 100_000},
         "authentication": ("file : cookie de session créé côté serveur (un agent se connecte "
@@ -518,7 +521,7 @@ def summary(result: dict[str, Any]) -> list[str]:
                     + (f"  {ratio:.3f} du plafond" if ratio is not None else ""))
             light = figures.get("light_load", {})
             if "p99_ms" in light:
-                lines.append(f"    {'  ' + str(light['connections']) + ' connexions':44} "
+                lines.append(f"    {'  ' + str(light['connections']) + ' clients':44} "
                              f"{light['requests_per_second']:>8.1f} req/s  "
                              f"p50 {light['p50_ms']:>7.1f} ms  p99 {light['p99_ms']:>7.1f} ms")
             if "error" in figures:
