@@ -407,7 +407,7 @@ def _measure_database(vendor: str, url: str, *, cases: int, depth: int, bench_co
         light = [t["light_load"]["p99_ms"] for t in queues
                  if t.get("light_load", {}).get("requests")]
         result["queue_p99_ms_max_light_load"] = max(light) if light else None
-        if vendor == "postgresql":
+        if vendor == "postgresql" and cases >= 100_000:  # the aim is stated at 100,000 cases
             result["aim_met"] = result["queue_p99_ms_max"] < AIM_QUEUE_P99_MS
             if light:
                 result["aim_met_light_load"] = max(light) < AIM_QUEUE_P99_MS

@@ -11,12 +11,12 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from socle.core.access import can
 from socle.core.blobs import BlobRefused, blob_open, blob_put
+from socle.core.counters import counter_next
 from socle.core.journal import audit_record
 from socle.core.models import Blob, Organisation, OrganisationKind, User
 from socle.core.notifications import email_notify
@@ -128,19 +128,9 @@ def mail_type_create(*, actor: User | None, organisation: Organisation, name: st
 
 
 def _next_number(organisation: Organisation, year: int, direction: str) -> int:
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before
-    # anything is read: a concurrent registration waits for our commit, so numbers
-    # follow each other without gap nor duplicate.
     counters = MailCounter.objects.filter(organisation=organisation, year=year,
                                           direction=direction)
-    if not counters.update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                MailCounter.objects.create(organisation=organisation, year=year,
-                                           direction=direction, last=1)
-        except IntegrityError:
-            counters.update(last=F("last") + 1)
-    return counters.values_list("last", flat=True).get()
+    return counter_next(counters, organisation=organisation, year=year, direction=direction)
 
 
 def chrono_format(year: int, direction: str, number: int) -> str:

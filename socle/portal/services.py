@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from socle.core.access import can
+from socle.core.counters import counter_next
 from socle.core.journal import audit_record
 from socle.core.models import Blob, Organisation, OrganisationKind, User
 from socle.core.services import ServiceError
@@ -404,15 +404,7 @@ def _commune_from_field(procedure: Procedure, data: dict[str, Any]) -> Organisat
 
 
 def _next_number(year: int) -> str:
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) first.
-    updated = CaseCounter.objects.filter(year=year).update(last=F("last") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                CaseCounter.objects.create(year=year, last=1)
-        except IntegrityError:
-            CaseCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = CaseCounter.objects.get(year=year).last
+    last = counter_next(CaseCounter.objects.filter(year=year), year=year)
     return f"{year}-{last:06d}"
 
 
