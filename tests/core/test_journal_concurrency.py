@@ -2,13 +2,13 @@
 
 import subprocess
 import sys
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from socle.core.journal import audit_record, audit_verify
 from socle.core.models import AuditEvent
+from tests.support.concurrency import run_concurrently
 
 WRITERS = 4
 EVENTS_EACH = 40
@@ -18,24 +18,11 @@ EVENTS_EACH = 40
 def test_concurrent_writers_on_postgresql_produce_one_chain():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (the SQLite case is below)")
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WRITERS)
-
     def writer(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(EVENTS_EACH):
-                audit_record(actor=None, action="test.concurrent", data={"writer": n, "i": i})
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(EVENTS_EACH):
+            audit_record(actor=None, action="test.concurrent", data={"writer": n, "i": i})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(WRITERS, writer)
     assert errors == []
     assert AuditEvent.objects.filter(action="test.concurrent").count() == WRITERS * EVENTS_EACH
     report = audit_verify()

@@ -66,6 +66,22 @@ def file_document(reference) -> Callable[..., Document]:
     return make
 
 
+# The signers and the document of the validation-circuit tests.
+@pytest.fixture
+def chief(territory, make_user):
+    return make_user("chef.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
+
+
+@pytest.fixture
+def mayor(territory, make_user):
+    return make_user("maire.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
+
+
+@pytest.fixture
+def document(territory, editor, file_document):
+    return file_document(editor, territory["compiegne"], title="Délibération budget")
+
+
 def docx_bytes(text: str, *, body: bytes | None = None) -> bytes:
     """A minimal DOCX: the parts Word needs and one paragraph per line."""
     paragraphs = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in text.splitlines())

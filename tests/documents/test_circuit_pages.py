@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -17,21 +16,6 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def chief(territory, make_user):
-    return make_user("chef.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
-
-
-@pytest.fixture
-def mayor(territory, make_user):
-    return make_user("maire.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
-
-
-@pytest.fixture
-def document(territory, editor, file_document):
-    return file_document(editor, territory["compiegne"], title="Délibération budget")
 
 
 def test_the_send_form_has_three_rows_and_adds_one_without_javascript(editor, document):

@@ -23,21 +23,6 @@ from socle.documents.models import CircuitStatus, DocumentStatus
 from socle.documents.services import DocumentRefused, document_add_version, document_update_metadata
 
 
-@pytest.fixture
-def chief(territory, make_user):
-    return make_user("chef.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
-
-
-@pytest.fixture
-def mayor(territory, make_user):
-    return make_user("maire.compiegne@exemple.fr", roles=[(territory["compiegne"], "documents.reader")])
-
-
-@pytest.fixture
-def document(territory, editor, file_document):
-    return file_document(editor, territory["compiegne"], title="Délibération budget")
-
-
 def two_steps(chief, mayor):
     return [StepSpec(kind="visa", assignee=chief, order=1),
             StepSpec(kind="signature", assignee=mayor, order=2)]

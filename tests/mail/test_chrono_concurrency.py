@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from datetime import date
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from socle.mail.models import Mail
 from socle.mail.services import mail_register
+from tests.support.concurrency import run_concurrently
 
 WRITERS = 4
 EACH = 15
@@ -21,26 +21,13 @@ EACH = 15
 def test_concurrent_registrations_on_postgresql_are_gapless(clerk, compiegne, sender):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (the SQLite case is below)")
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WRITERS)
-
     def writer(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(EACH):
-                mail_register(actor=clerk, organisation=compiegne, direction="in",
-                              channel="paper", contact=sender, subject=f"Lettre {n}-{i}",
-                              received_on=date(2026, 3, 2))
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for i in range(EACH):
+            mail_register(actor=clerk, organisation=compiegne, direction="in",
+                          channel="paper", contact=sender, subject=f"Lettre {n}-{i}",
+                          received_on=date(2026, 3, 2))
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(WRITERS, writer)
     assert errors == []
     numbers = sorted(Mail.objects.filter(organisation=compiegne).values_list("number", flat=True))
     assert numbers == list(range(1, WRITERS * EACH + 1))
@@ -70,6 +57,7 @@ from datetime import date
 from socle.core.models import Organisation, User
 from socle.mail.models import Contact
 from socle.mail.services import mail_register
+from tests.support.concurrency import run_concurrently
 org = Organisation.objects.get(slug="compiegne")
 user = User.objects.get(email="clerk@exemple.fr")
 contact = Contact.objects.get(name="Jeanne")
