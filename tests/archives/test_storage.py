@@ -130,10 +130,15 @@ def test_the_dip_skips_a_damaged_copy(package: ArchivalPackage, offers: list[Pat
                                       tmp_path: Path) -> None:
     damaged = copy_path(offers[0], package, "Content/pv.txt")
     os.chmod(damaged, 0o640)
+    healthy = copy_path(offers[1], package, "Content/pv.txt").read_bytes()
     damaged.write_bytes(b"altered")
     with dip_build(package) as dip, zipfile.ZipFile(dip) as archive:
         archive.extractall(tmp_path / "dip")
-    bagit.Bag(str(tmp_path / "dip" / package.identifier)).validate()
+    bag = tmp_path / "dip" / package.identifier
+    bagit.Bag(str(bag)).validate()
+    # The bag carries the healthy copy, not the damaged one.
+    delivered = [p for p in bag.rglob("pv.txt")]
+    assert len(delivered) == 1 and delivered[0].read_bytes() == healthy != b"altered"
 
 
 # --- S3 ------------------------------------------------------------------------------------
