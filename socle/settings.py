@@ -232,6 +232,14 @@ ARCHIVES_MAX_COMPRESSION_RATIO = int(env("ARCHIVES_MAX_COMPRESSION_RATIO", "200"
 
 # Requests larger than this are refused with a 413 before being read.
 REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024)))
+# Archival transfer packages (SEDA zip or tar) are larger than any other upload: their two
+# endpoints take files up to this size, streamed to disk like every other upload.
+ARCHIVES_TRANSFER_MAX_SIZE = int(env("ARCHIVES_TRANSFER_MAX_SIZE", str(4 * 1024**3)))
+# Exact paths whose uploads may exceed BLOB_MAX_SIZE (see socle/core/middleware.py).
+UPLOAD_LIMITS = {
+    "/archives/versements/": ARCHIVES_TRANSFER_MAX_SIZE,
+    "/api/v1/archives/transfers": ARCHIVES_TRANSFER_MAX_SIZE,
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None

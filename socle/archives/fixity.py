@@ -12,14 +12,16 @@ import hashlib
 import io
 import os
 import random
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from socle.core.blobs import spool_dir
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 
@@ -91,6 +93,25 @@ def _read(offer: Offer, key: str) -> bytes | None:
         return None
 
 
+def _healthy_copy(offer: Offer, key: str, expected_sha256: str) -> IO[bytes] | None:
+    """Copy an object to a temporary file while hashing it; return it only if the digest holds."""
+    spooled = tempfile.TemporaryFile(dir=spool_dir())  # noqa: SIM115 - returned or closed here
+    digest = hashlib.sha256()
+    try:
+        with offer.open(key) as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                spooled.write(chunk)
+    except OfferError:
+        spooled.close()
+        return None
+    if digest.hexdigest() != expected_sha256:
+        spooled.close()
+        return None
+    spooled.seek(0)
+    return spooled
+
+
 def _package_manifest(package: ArchivalPackage) -> bytes:
     return "".join(f"{obj.sha256}  objects/{obj.path}\n"
                    for obj in package.contents.order_by("path")).encode()
@@ -98,22 +119,30 @@ def _package_manifest(package: ArchivalPackage) -> bytes:
 
 def _repair(*, actor: User | None, package: ArchivalPackage, key: str, damaged: Offer,
             expected_sha256: str, content: bytes | None = None) -> bool:
-    """Rewrite one copy from a healthy offer (or from bytes the database vouches for)."""
+    """Rewrite one copy from a healthy offer (or from bytes the database vouches for).
+
+    The healthy copy goes through a temporary file, hashed on the way: an object of
+    several gigabytes is never held in memory, and only bytes whose digest matches the
+    one kept in the database are written.
+    """
     source_name = "base de données"
-    if content is None:
+    source: IO[bytes] | None = None
+    if content is not None:
+        if hashlib.sha256(content).hexdigest() == expected_sha256:
+            source = io.BytesIO(content)
+    else:
         for candidate in offers():
             if candidate.name == damaged.name:
                 continue
-            found = _hash(candidate, key)
-            if found and found[0] == expected_sha256:
-                content = _read(candidate, key)
+            source = _healthy_copy(candidate, key, expected_sha256)
+            if source is not None:
                 source_name = candidate.name
                 break
-    if content is None or hashlib.sha256(content).hexdigest() != expected_sha256:
+    if source is None:
         return False
-    with transaction.atomic():
+    with source, transaction.atomic():
         damaged.delete(key)
-        damaged.put(key, io.BytesIO(content))
+        damaged.put(key, source)
         audit_record(actor=actor, action="archives.repair", organisation=package.organisation,
                      target=package, data={"package": package.identifier, "key": key,
                                            "offer": damaged.name, "from": source_name,

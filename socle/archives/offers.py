@@ -141,7 +141,9 @@ class S3Offer:
             raise OfferError(f"L'objet « {key} » existe déjà sur l'offre {self.name} : "
                              "aucune réécriture n'est permise.")
         try:
-            self.client.put_object(Bucket=self.bucket_name, Key=self._key(key), Body=source.read(),
+            # The file object itself, not its bytes: botocore streams it (it is seekable:
+            # a file on disk), so an object of several gigabytes never sits in memory.
+            self.client.put_object(Bucket=self.bucket_name, Key=self._key(key), Body=source,
                                    IfNoneMatch="*")
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")

@@ -32,7 +32,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from ninja.errors import HttpError
 
 from .blobs import spool_dir
-from .middleware import TOO_LARGE_MESSAGE, human_size, too_large_response
+from .middleware import TOO_LARGE_MESSAGE, human_size, too_large_response, upload_limit_for
 
 LENGTH_REQUIRED_MESSAGE = (
     "La taille de l'envoi doit être annoncée (en-tête Content-Length) : "
@@ -71,7 +71,10 @@ class CappedUploadHandler(FileUploadHandler):
         # caller a misleading "file missing". Say what is wrong instead.
         if request is not None and not request.META.get("CONTENT_LENGTH"):
             raise UploadLengthRequired()
-        self.max_size = settings.BLOB_MAX_SIZE if max_size is None else max_size
+        if max_size is None:
+            max_size = (upload_limit_for(request.path) if request is not None
+                        else settings.BLOB_MAX_SIZE)
+        self.max_size = max_size
         self.received = 0
         self.file: UploadedFile | None = None
 

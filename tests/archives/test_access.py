@@ -58,6 +58,32 @@ def test_an_archivist_transfers_through_the_api(archivist: User, api_client: Any
     assert reply.status_code == 200 and b"<ReplyCode>OK</ReplyCode>" in reply.content
 
 
+def test_a_transfer_package_may_exceed_the_cap_of_other_uploads(
+        archivist: User, api_client: Any, good_files: dict, settings: Any) -> None:
+    package = sip_zip(manifest_xml(good_files), good_files)
+    settings.BLOB_MAX_SIZE = len(package) // 2
+    settings.REQUEST_MAX_SIZE = len(package) // 2 + 1024
+    settings.UPLOAD_LIMITS = {"/api/v1/archives/transfers": len(package) + 1024}
+    client = api_client(archivist)
+    # Any other endpoint refuses the same bytes, before or while reading them.
+    refused = client.post("/api/v1/blobs", {"file": _named(package)})
+    assert refused.status_code == 413 and refused.json()["code"] == "payload_too_large"
+    response = post_package(client, package)
+    assert response.status_code == 201, response.content
+
+
+def test_a_transfer_package_past_its_own_cap_is_refused_with_413(
+        archivist: User, api_client: Any, good_files: dict, settings: Any,
+        offers: list[Path]) -> None:
+    package = sip_zip(manifest_xml(good_files), good_files)
+    settings.UPLOAD_LIMITS = {"/api/v1/archives/transfers": len(package) // 2}
+    response = post_package(api_client(archivist), package)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert f"({len(package) // 2} octets)" in response.json()["message"]
+    assert stored_files(offers) == []
+
+
 def test_a_refused_transfer_answers_422_with_its_steps(archivist: User, api_client: Any,
                                                        offers: list[Path]) -> None:
     response = post_package(api_client(archivist), b"pas une archive")
