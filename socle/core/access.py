@@ -22,6 +22,25 @@ M = TypeVar("M", bound=models.Model)
 Actor = User | AnonymousUser | None
 
 
+_MEMBERSHIPS_CACHE = "_socle_memberships"
+
+
+def _memberships(actor: User) -> tuple[tuple[str, str], ...]:
+    # One query per actor object for every permission a page asks about: the agent home
+    # and the navigation ask for seven, at one query each before.
+    cached = actor.__dict__.get(_MEMBERSHIPS_CACHE)
+    if cached is None:
+        cached = tuple(Membership.objects.filter(user=actor, revoked_at__isnull=True)
+                       .values_list("role", "organisation__path"))
+        actor.__dict__[_MEMBERSHIPS_CACHE] = cached
+    return cached
+
+
+def forget_memberships(user: object) -> None:
+    """Drop the roles read on this user object, after they changed."""
+    getattr(user, "__dict__", {}).pop(_MEMBERSHIPS_CACHE, None)
+
+
 def granted_paths(actor: Actor, permission: str) -> list[str]:
     """Return the paths of the nodes on which the actor holds a role granting the permission."""
     if actor is None or not actor.is_authenticated:
@@ -29,16 +48,10 @@ def granted_paths(actor: Actor, permission: str) -> list[str]:
     roles = roles_granting(permission)
     if not roles:
         return []
-    cache_key = f"_socle_paths_{permission}"
-    cached = getattr(actor, cache_key, None)
-    if cached is not None:
-        return list(cached)
-    paths = list(
-        Membership.objects.filter(user=actor, role__in=roles, revoked_at__isnull=True)
-        .values_list("organisation__path", flat=True)
-        .distinct()
-    )
-    setattr(actor, cache_key, tuple(paths))
+    paths: list[str] = []
+    for role, path in _memberships(actor):
+        if role in roles and path not in paths:
+            paths.append(path)
     return paths
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
+from .access import forget_memberships
 from .journal import audit_record
 from .models import (
     ApiToken,
@@ -117,6 +118,7 @@ def membership_grant(
             target=membership,
             data={"user": user.email, "role": role},
         )
+    forget_memberships(user)
     return membership
 
 
@@ -132,6 +134,7 @@ def membership_revoke(*, actor: User | None, membership: Membership) -> Membersh
             target=membership,
             data={"user": membership.user.email, "role": membership.role},
         )
+    forget_memberships(membership.user)
     return membership
 
 

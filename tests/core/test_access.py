@@ -60,3 +60,17 @@ def test_a_service_role_does_not_reach_sibling_communes(territory, make_user):
     visible = set(organisations_for(archivist, "archives.view").values_list("slug", flat=True))
     assert visible == {"archives"}
     assert isinstance(territory["archives"], Organisation)
+
+
+def test_a_role_granted_or_revoked_is_seen_at_once_on_the_same_user(territory, make_user):
+    from socle.core.access import can
+    from socle.core.services import membership_grant, membership_revoke
+
+    agent = make_user("agent.roles@exemple.fr")
+    compiegne = territory["compiegne"]
+    assert not can(agent, "portal.view_case", compiegne)
+    membership = membership_grant(actor=None, user=agent, organisation=compiegne,
+                                  role="portal.caseworker")
+    assert can(agent, "portal.view_case", compiegne)
+    membership_revoke(actor=None, membership=membership)
+    assert not can(agent, "portal.view_case", compiegne)
