@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test test-fast lint bench browsers clean
+.PHONY: demo test test-fast lint bench browsers ocr clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)."; exit 1; }
@@ -21,8 +21,8 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 demo: $(VENV)/.synced
 	$(VENV)/bin/socle demo
 
-## Install what the tests need (Chromium for browser tests) and run the whole suite
-test: $(VENV)/.synced browsers
+## Install what the tests need (Chromium for browser tests, tesseract for OCR) and run the whole suite
+test: $(VENV)/.synced browsers ocr
 	$(VENV)/bin/pytest
 
 ## The suite without the browser tests
@@ -31,6 +31,9 @@ test-fast: $(VENV)/.synced
 
 browsers:
 	@sh scripts/ensure-chromium.sh
+
+ocr:
+	@sh scripts/ensure-ocr.sh
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check socle tests bench

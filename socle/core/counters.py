@@ -1,4 +1,9 @@
-"""Gapless counters (case numbers, mail chrono numbers) safe under concurrent writers."""
+"""Counters safe under concurrent writers: mail chrono numbers (gapless), case numbers.
+
+Used inside the transaction that uses the number, a counter has no gap (mail). The
+portal takes case numbers in a transaction of their own, so that rendering a filing's
+acknowledgements never holds the lock: there a failed filing may leave a gap.
+"""
 
 from __future__ import annotations
 

@@ -5,17 +5,25 @@ encrypted or hostile file leaves its document without text and says why.
 Office files are ZIP archives of XML: their decompressed size is capped while
 reading (a declared size can lie), and the XML parser resolves no entity, reaches
 no network and refuses huge trees.
+
+Scans (a PDF without a text layer, an image) are read by the system's tesseract,
+in French when its French data is installed, with a time limit per image and per
+file and at most ``MAX_OCR_PAGES`` pages; whatever was left unread is said in the
+message that comes with the text.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +37,13 @@ MAX_DECOMPRESSED = 50 * 1024 * 1024
 # The text kept per version; beyond, it is cut (search and excerpts need no more).
 MAX_TEXT = 2_000_000
 MAX_PDF_PAGES = 3000
+# OCR costs a few seconds a page on a two-core server, in the background worker: a scanned
+# letter or deliberation is far shorter than this, and a longer scan is read in part.
+MAX_OCR_PAGES = 50
+# Seconds for one page image, then for the whole file, before tesseract is stopped.
 OCR_TIMEOUT = 120
+OCR_FILE_TIMEOUT = 900
+OCR_LANGUAGE = "fra"
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
@@ -46,11 +60,11 @@ class _TooLarge(Exception):
     pass
 
 
-def _done(text: str) -> Extraction:
+def _done(text: str, message: str = "") -> Extraction:
     text = text.replace("\x00", "").strip()
     if not text:
-        return Extraction("empty", "", "Le fichier ne contient aucun texte.")
-    return Extraction("done", text[:MAX_TEXT], "")
+        return Extraction("empty", "", message or "Le fichier ne contient aucun texte.")
+    return Extraction("done", text[:MAX_TEXT], message)
 
 
 def ocr_available() -> bool:
@@ -139,39 +153,124 @@ def _pdf(handle: IO[bytes]) -> Extraction:
     return _ocr_pdf(reader)
 
 
+@functools.lru_cache(maxsize=4)
+def _languages(tesseract: str) -> frozenset[str]:
+    # The installed language data, asked once per program path (tesseract prints a
+    # heading line, then one code per line).
+    try:
+        listed = subprocess.run(  # noqa: S603 - fixed program and arguments
+            [tesseract, "--list-langs"], capture_output=True, timeout=30, check=False)
+    except (subprocess.TimeoutExpired, OSError):
+        return frozenset()
+    lines = (listed.stdout + listed.stderr).decode("utf-8", errors="replace").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip())
+
+
+def ocr_language() -> str:
+    """Return the language OCR reads in: French when its data is installed, else tesseract's default."""
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        return ""
+    return OCR_LANGUAGE if OCR_LANGUAGE in _languages(tesseract) else ""
+
+
+@dataclass
+class _Ocr:
+    """One file's OCR: the text of each image read, and what could not be read."""
+
+    deadline: float
+    texts: list[str] = field(default_factory=list)
+    timed_out: int = 0
+    failed: int = 0
+    unread_pages: int = 0
+    out_of_time: bool = False
+
+    def read(self, path: Path) -> None:
+        tesseract = shutil.which("tesseract")
+        remaining = self.deadline - time.monotonic()
+        if tesseract is None:
+            self.failed += 1
+            return
+        if remaining <= 0:
+            self.out_of_time = True
+            return
+        language = ocr_language()
+        command = [tesseract, str(path), "stdout", *(["-l", language] if language else [])]
+        # One thread: the worker shares the server's few cores with the pages being served.
+        environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed program, our own temporary file
+                command, capture_output=True, timeout=min(OCR_TIMEOUT, remaining), check=False,
+                env=environment)
+        except subprocess.TimeoutExpired:
+            self.timed_out += 1
+            return
+        except OSError:
+            self.failed += 1
+            return
+        if result.returncode != 0:
+            logger.info("tesseract a échoué : %s", result.stderr[-500:])
+            self.failed += 1
+            return
+        self.texts.append(result.stdout.decode("utf-8", errors="replace"))
+
+    def result(self) -> Extraction:
+        notes = []
+        if self.unread_pages:
+            notes.append(f"{self.unread_pages} page(s) non lue(s) : la reconnaissance de "
+                         f"caractères s'arrête après {MAX_OCR_PAGES} pages.")
+        if self.out_of_time:
+            notes.append(f"Temps de reconnaissance dépassé ({OCR_FILE_TIMEOUT // 60} minutes "
+                         "par fichier) : la fin du fichier n'a pas été lue.")
+        if self.timed_out:
+            notes.append(f"{self.timed_out} image(s) abandonnée(s) après {OCR_TIMEOUT} secondes.")
+        if self.failed:
+            notes.append(f"{self.failed} image(s) illisible(s) pour la reconnaissance de "
+                         "caractères.")
+        if self.texts and not ocr_language():
+            notes.append("Lu sans les données du français (paquet tesseract-ocr-fra absent) : "
+                         "des accents peuvent manquer.")
+        text = "\n".join(self.texts)
+        if text.strip():
+            return _done(text, " ".join(["Texte reconnu par OCR.", *notes])[:300])
+        return _done("", " ".join(["La reconnaissance de caractères n'a trouvé aucun texte.",
+                                   *notes])[:300])
+
+
 def _ocr_pdf(reader: object) -> Extraction:
-    texts = []
+    ocr = _Ocr(deadline=time.monotonic() + OCR_FILE_TIMEOUT)
+    pages = reader.pages  # type: ignore[attr-defined]
+    ocr.unread_pages = max(0, len(pages) - MAX_OCR_PAGES)
     with tempfile.TemporaryDirectory() as work:
-        for index, page in enumerate(reader.pages):  # type: ignore[attr-defined]
-            if index >= MAX_PDF_PAGES:
+        for index, page in enumerate(pages):
+            if index >= MAX_OCR_PAGES:
                 break
-            for number, image in enumerate(page.images):
+            if time.monotonic() >= ocr.deadline:
+                ocr.out_of_time = True
+                break
+            try:
+                images = list(page.images)
+            except Exception:
+                # An image pypdf cannot decode (an exotic filter) leaves that page unread.
+                logger.info("Images illisibles page %s", index + 1, exc_info=True)
+                ocr.failed += 1
+                continue
+            for number, image in enumerate(images):
                 path = Path(work) / f"p{index}-{number}{Path(image.name).suffix or '.png'}"
                 path.write_bytes(image.data)
-                texts.append(_tesseract(path))
-    return _done("\n".join(texts))
+                ocr.read(path)
+    return ocr.result()
 
 
 def _ocr_image(handle: IO[bytes]) -> Extraction:
     if not ocr_available():
         return Extraction("ocr_unavailable", "", OCR_UNAVAILABLE)
+    ocr = _Ocr(deadline=time.monotonic() + OCR_FILE_TIMEOUT)
     with tempfile.NamedTemporaryFile(suffix=".img") as image:
         shutil.copyfileobj(handle, image)
         image.flush()
-        return _done(_tesseract(Path(image.name)))
-
-
-def _tesseract(path: Path) -> str:
-    tesseract = shutil.which("tesseract")
-    if tesseract is None:
-        return ""
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed program, our own temporary file
-            [tesseract, str(path), "stdout", "-l", "fra"], capture_output=True,
-            timeout=OCR_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        return ""
-    return result.stdout.decode("utf-8", errors="replace")
+        ocr.read(Path(image.name))
+    return ocr.result()
 
 
 # ---------------------------------------------------------------- office files

@@ -1,9 +1,10 @@
-"""The mail register's API: register a letter, list the register.
+"""The mail register's API: register a letter, list the register, file a letter as a case.
 
 Errors keep the API's one shape, ``{"code", "message"}``: a refused value is a
-400 (``invalid_siret``, ``unknown_type``, ``unknown_contact``, ``invalid``); a
-caller with no mail role is a 403; an organisation or a mail the caller may not
-see is a 404.
+400 (``invalid_siret``, ``unknown_type``, ``unknown_contact``, ``invalid``; a
+portal form refused field by field adds ``errors``); a caller with no mail role,
+or without the portal's caseworker role for a case, is a 403; an organisation or a
+mail the caller may not see is a 404.
 """
 
 from __future__ import annotations
@@ -30,14 +31,24 @@ PAGE_DEFAULT = 25
 PAGE_MAX = 100
 
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL stores no NUL character: refused here, it is a 400, not a database error.
-    if "\x00" in value:
-        raise ValueError("Le caractère nul n'est pas accepté.")
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL stores no NUL character, in text nor in JSON: refused here, it is a 400,
+    # not a database error. Answers are walked without recursion: JSON may be deep.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("Le caractère nul n'est pas accepté.")
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
     return value
 
 
 Text = Annotated[str, AfterValidator(_without_nul)]
+Answers = Annotated[dict[str, Any], AfterValidator(_without_nul)]
 
 
 class ErrorOut(Schema):
@@ -108,6 +119,31 @@ class MailOut(Schema):
 class MailPageOut(Schema):
     items: list[MailOut]
     next: str | None = SchemaField(description="Adresse de la page suivante, null à la fin.")
+
+
+class MailCaseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure: Text = SchemaField(
+        max_length=100, description="Identifiant (slug) d'une démarche proposée par "
+                                    "l'organisation du courrier.")
+    data: Answers = SchemaField(
+        description="Les réponses au formulaire publié de la démarche, par nom de champ, "
+                    "comme pour POST /api/v1/procedures/{slug}/cases.")
+
+
+class MailCaseOut(Schema):
+    number: str
+    status: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class InvalidOut(ErrorOut):
+    errors: list[FieldErrorOut] = []
 
 
 class MailFiltersIn(Schema):
@@ -232,3 +268,32 @@ def mail_detail(request: HttpRequest, mail_id: int) -> Any:
         return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
     return _mail_out(selectors.mail_get_for(_user(request), mail_id))
 
+
+@router.post("/mail/{mail_id}/case", response={201: MailCaseOut, 400: InvalidOut, 401: ErrorOut,
+                                             403: ErrorOut, 404: ErrorOut},
+             summary="Créer un dossier du portail depuis un courrier")
+def mail_case_create(request: HttpRequest, mail_id: int, payload: MailCaseIn) -> Any:
+    """File a portal case from an incoming letter (a citizen who wrote instead of filing
+    online): the answers are checked against the procedure's published form, the
+    sender is the applicant, and the mail keeps the case's number.
+
+    201 with the case's number and status; 400 with `errors` (`field`, `message`)
+    for refused answers, nothing written; 403 without the clerk's role on the mail's
+    organisation or the caseworker's role where the case lands; 404 for a mail the
+    caller may not see.
+    """
+    user = _user(request)
+    if not granted_paths(user, services.EDIT):
+        return Status(403, ErrorOut(code="forbidden",
+                                    message="Votre rôle ne permet pas de traiter le courrier."))
+    if not 0 < mail_id < 2**63:
+        return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
+    mail = selectors.mail_get_for(user, mail_id)
+    try:
+        case = services.case_from_mail(actor=user, mail=mail, procedure_slug=payload.procedure,
+                                       data=payload.data)
+    except ServiceError as exc:
+        if exc.code != "forbidden":
+            raise
+        return Status(403, ErrorOut(code=exc.code, message=exc.message))
+    return Status(201, MailCaseOut(number=case.number, status=case.status))

@@ -1,5 +1,6 @@
 """Every write of the mail register: contacts, mail types, registration, assignment,
-instructions, replies, closing, escalation of overdue mail, links with the portal."""
+instructions, replies, closing, escalation of overdue mail, links with the portal
+(a case registered as mail, a letter filed as a case)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+import socle.portal.services as portal_services
 from socle.core.access import can
 from socle.core.blobs import BlobRefused, blob_open, blob_put
 from socle.core.counters import counter_next
@@ -451,3 +453,36 @@ def mail_from_case(*, actor: User | None, organisation: Organisation, case: Any,
                              subject=f"Dossier {case.number} : {case.procedure.title}"[:300],
                              mail_type=mail_type, received_on=timezone.localtime(submitted).date(),
                              portal_case=(case.number, case.organisation))
+
+
+def case_from_mail(*, actor: User | None, mail: Mail, procedure_slug: str, data: Any) -> Any:
+    """File a portal case from an incoming letter, keeping the link on the mail.
+
+    The sender (the mail's correspondent) is the applicant: by name, and by email
+    when the directory has one. The clerk must also be able to process the portal's
+    cases where the case lands (``portal.process_case``); the portal checks it.
+    Returns the portal's case; invalid answers raise the portal's ``CaseInvalid``.
+    """
+    _require(actor, EDIT, mail.organisation)
+    assert actor is not None
+    if mail.direction != Direction.INCOMING:
+        raise ServiceError("Seul un courrier arrivé peut devenir un dossier du portail.",
+                           code="invalid")
+    with transaction.atomic():
+        mail = Mail.objects.select_for_update().get(pk=mail.pk)
+        if mail.status == MailStatus.CLOSED:
+            raise ServiceError("Ce courrier est clos.", code="closed")
+        if mail.portal_case_number:
+            raise ServiceError(f"Ce courrier est déjà lié au dossier {mail.portal_case_number}.",
+                               code="duplicate")
+        contact = mail.contact
+        case = portal_services.case_file_for_mail(
+            actor=actor, organisation=mail.organisation, procedure_slug=procedure_slug,
+            data=data, mail_reference=mail.chrono, applicant_name=contact.name,
+            email=contact.email, received_on=mail.received_on)
+        mail.portal_case_number = case.number
+        mail.portal_case_organisation = case.organisation
+        mail.save(update_fields=["portal_case_number", "portal_case_organisation", "updated_at"])
+        audit_record(actor=actor, action="mail.case_create", organisation=mail.organisation,
+                     target=mail, data={"chrono": mail.chrono, "case": case.number})
+    return case

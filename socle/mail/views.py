@@ -19,9 +19,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import socle.portal.selectors as portal_selectors
+import socle.portal.services as portal_services
 from socle.core.access import granted_paths
 from socle.core.blobs import blob_open
 from socle.core.models import User
@@ -177,9 +178,16 @@ def _assign_form(mail: Any, data: Any = None) -> AssignForm:
                           "copies": [str(pk) for pk in mail.copies.values_list("pk", flat=True)]})
 
 
+def _may_file_case(may_edit: bool, mail: Any) -> bool:
+    return (may_edit and mail.direction == Direction.INCOMING and mail.status != MailStatus.CLOSED
+            and not mail.portal_case_number)
+
+
 def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) -> HttpResponse:
     user = _user(request)
     may_edit = selectors.mail_may_edit(user, mail)
+    case_procedures = (portal_selectors.procedures_fileable(user, mail.organisation)
+                       if _may_file_case(may_edit, mail) else [])
     return render(request, "mail/detail.html", {
         "mail": mail, "overdue": selectors.mail_is_overdue(mail), "may_edit": may_edit,
         "instructions": selectors.mail_instructions(mail),
@@ -189,7 +197,7 @@ def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) ->
         "instruction_form": forms.get("instruction_form") or InstructionForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "close_form": CloseForm(), "refusal": forms.get("refusal", ""),
-        "is_open": mail.status != MailStatus.CLOSED,
+        "is_open": mail.status != MailStatus.CLOSED, "case_procedures": case_procedures,
     }, status=status)
 
 
@@ -290,6 +298,68 @@ def piece(request: HttpRequest, pk: int, piece_pk: int) -> FileResponse:
                         content_type=found.blob.mime_type)
 
 
+@accepts_uploads
+@require_http_methods(["GET", "POST"])
+@clerk_required
+def case_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """File a portal case from a letter: choose the procedure, then fill in its form."""
+    user = _user(request)
+    mail = selectors.mail_get_for(user, pk)
+    may_edit = selectors.mail_may_edit(user, mail)
+    if not may_edit:
+        return render(request, "core/error.html", {
+            "title": "Action réservée aux agents du courrier",
+            "message": "Votre rôle ne permet pas de traiter le courrier de cette organisation.",
+        }, status=403)
+    if not _may_file_case(may_edit, mail):
+        return render(request, "core/error.html", {
+            "title": "Aucun dossier à créer",
+            "message": f"Le courrier n° {mail.chrono} est déjà lié au dossier "
+                       f"{mail.portal_case_number}." if mail.portal_case_number else
+                       "Seul un courrier arrivé et non clos peut devenir un dossier du portail.",
+        }, status=400)
+    procedures = portal_selectors.procedures_fileable(user, mail.organisation)
+    if not procedures:
+        return render(request, "core/error.html", {
+            "title": "Aucune démarche à choisir",
+            "message": "Il faut le rôle d'instructeur des démarches là où le dossier sera traité, "
+                       "et une démarche proposée par l'organisation du courrier.",
+        }, status=403)
+    params = request.POST if request.method == "POST" else request.GET
+    slug = _text(params, "demarche", 100)
+    offered = next((o for o in procedures if o.slug == slug), None)
+    context: dict[str, Any] = {"mail": mail, "case_procedures": procedures, "offered": offered}
+    if offered is None:
+        context["choice_error"] = "Choisissez une démarche de la liste." if slug else ""
+        return render(request, "mail/case_create.html", context, status=400 if slug else 200)
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    extra_rows: dict[str, int] = {}
+    status = 200
+    if request.method == "POST":
+        parsed = portal_services.case_answers_parse(offered, request.POST, request.FILES)
+        data, errors = parsed.data, dict(parsed.errors)
+        if parsed.add_row:
+            extra_rows[parsed.add_row] = 1
+        elif not errors:
+            try:
+                case = services.case_from_mail(actor=user, mail=mail, procedure_slug=offered.slug,
+                                               data=data)
+            except portal_services.CaseInvalid as exc:
+                errors = exc.errors
+            except ServiceError as exc:
+                errors = {"": exc.message}
+                status = 403 if exc.code == "forbidden" else 400
+            else:
+                messages.success(request, f"Dossier du portail n° {case.number} créé depuis le "
+                                          f"courrier {mail.chrono}.")
+                return redirect("mail:detail", mail.pk)
+        if errors and status == 200:
+            status = 400
+    context.update(portal_selectors.case_form_context(offered, data, errors, extra_rows))
+    return render(request, "mail/case_create.html", context, status=status)
+
+
 @require_POST
 @clerk_required
 def from_case(request: HttpRequest) -> HttpResponse:
@@ -349,6 +419,7 @@ urlpatterns = [
     path("courrier/<int:pk>/instructions", instruct, name="instruct"),
     path("courrier/<int:pk>/reponse", reply, name="reply"),
     path("courrier/<int:pk>/cloture", close, name="close"),
+    path("courrier/<int:pk>/dossier", case_create, name="case_create"),
     path("courrier/<int:pk>/accuse-de-reception.pdf", acknowledgement, name="acknowledgement"),
     path("courrier/<int:pk>/pieces/<int:piece_pk>", piece, name="piece"),
 ]

@@ -10,8 +10,11 @@ contact, and whether silence will mean acceptance or refusal, and from when.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
+from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,16 +26,37 @@ from .models import Case, CaseDocument, DocumentKind, SilenceMeans
 from .pdf_documents import Letter, french_date, letter_render
 from .workflow import Transition, workflow_of
 
+# Signs the links that open a case filed without an account (portal:case_access).
+ACCESS_SALT = "socle.portal.case-access"
+
 
 def case_url(case: Case) -> str:
     """Return the citizen's address of a case."""
     return settings.BASE_URL + reverse("portal:case_detail", args=[case.number])
 
 
+def case_access_url(case: Case) -> str:
+    """Return the signed link that confirms the address of a case without an account and opens it."""
+    token = signing.dumps({"n": case.number}, salt=ACCESS_SALT)
+    return settings.BASE_URL + reverse("portal:case_access", args=[token])
+
+
+@dataclass(frozen=True)
+class IssuedPdf:
+    """A PDF rendered for a case, before it is stored with it."""
+
+    kind: str
+    name: str
+    content: bytes
+
+
 def _issue(case: Case, kind: str, letter: Letter, name: str) -> CaseDocument:
-    pdf = letter_render(letter)
-    stored = blob_put(stream=io.BytesIO(pdf), allowed_types={"application/pdf"})
-    return CaseDocument.objects.create(case=case, blob=stored.blob, kind=kind, name=name,
+    return _store(case, IssuedPdf(kind, name, letter_render(letter)))
+
+
+def _store(case: Case, pdf: IssuedPdf) -> CaseDocument:
+    stored = blob_put(stream=io.BytesIO(pdf.content), allowed_types={"application/pdf"})
+    return CaseDocument.objects.create(case=case, blob=stored.blob, kind=pdf.kind, name=pdf.name,
                                        visible_to_citizen=True)
 
 
@@ -57,8 +81,12 @@ def silence_sentence(case: Case, offered: EffectiveProcedure) -> str:
             "administratif dans un délai de deux mois.")
 
 
-def acknowledge_submission(case: Case, offered: EffectiveProcedure) -> None:
-    """Issue the acknowledgements of registration and of receipt, and email the citizen."""
+def submission_pdfs(case: Case, offered: EffectiveProcedure) -> list[IssuedPdf]:
+    """Render the acknowledgements of registration and of receipt of a case being filed.
+
+    Pure rendering, no database write: ``case_submit`` calls it before its transaction,
+    on the case as it is about to be saved, so that no lock is held while PDFs render.
+    """
     assert case.submitted_at is not None
     when = timezone.localtime(case.submitted_at)
     service, contact = _service(case, offered)
@@ -68,13 +96,12 @@ def acknowledge_submission(case: Case, offered: EffectiveProcedure) -> None:
         ("Déposée le", f"{french_date(when)} à {when:%H:%M}"),
         ("Demandeur", case.applicant_name or case.email),
     ]
-    _issue(case, DocumentKind.REGISTRATION, Letter(
+    registration = Letter(
         issuer=case.organisation.name, title="Accusé d'enregistrement",
         reference=case.number, facts=facts,
         paragraphs=["Votre demande a bien été enregistrée par voie électronique. "
-                    "Un accusé de réception vous précise le service qui la traite."]),
-        f"accuse-enregistrement-{case.number}.pdf")
-    _issue(case, DocumentKind.RECEIPT, Letter(
+                    "Un accusé de réception vous précise le service qui la traite."])
+    receipt = Letter(
         issuer=case.organisation.name, title="Accusé de réception",
         reference=case.number,
         facts=[*facts, ("Service chargé du dossier", service), ("Contact", contact)],
@@ -82,7 +109,21 @@ def acknowledge_submission(case: Case, offered: EffectiveProcedure) -> None:
                     "Si votre demande est incomplète, le service vous indiquera les pièces "
                     "manquantes et le délai pour les fournir ; le délai de décision ne court "
                     "qu'à partir de leur réception."],
-        signature=service), f"accuse-reception-{case.number}.pdf")
+        signature=service)
+    return [IssuedPdf(DocumentKind.REGISTRATION, f"accuse-enregistrement-{case.number}.pdf",
+                      letter_render(registration)),
+            IssuedPdf(DocumentKind.RECEIPT, f"accuse-reception-{case.number}.pdf",
+                      letter_render(receipt))]
+
+
+def acknowledge_submission(case: Case, offered: EffectiveProcedure,
+                           pdfs: list[IssuedPdf] | None = None) -> None:
+    """Store the acknowledgements of registration and of receipt, and email the citizen."""
+    for pdf in submission_pdfs(case, offered) if pdfs is None else pdfs:
+        _store(case, pdf)
+    assert case.submitted_at is not None
+    when = timezone.localtime(case.submitted_at)
+    service, contact = _service(case, offered)
     email_notify(
         to=[case.email],
         subject=f"Demande n° {case.number} enregistrée : {offered.title}",
@@ -91,6 +132,39 @@ def acknowledge_submission(case: Case, offered: EffectiveProcedure) -> None:
               f"Service chargé du dossier : {service} ({contact}).\n"
               f"{silence_sentence(case, offered)}\n\n"
               f"Suivre votre demande et télécharger vos accusés : {case_url(case)}\n"),
+    )
+
+
+def acknowledge_mail_filing(case: Case, offered: EffectiveProcedure, received_on: date) -> None:
+    """Issue the acknowledgement of receipt of a request received by letter; email it if we can.
+
+    A letter gets no acknowledgement of electronic registration. Without the sender's
+    email address nothing is sent: the agent prints the acknowledgement and posts it.
+    """
+    service, contact = _service(case, offered)
+    _issue(case, DocumentKind.RECEIPT, Letter(
+        issuer=case.organisation.name, title="Accusé de réception", reference=case.number,
+        facts=[("Démarche", offered.title), ("Numéro de dossier", case.number),
+               ("Reçue par courrier le", french_date(received_on)),
+               ("Courrier enregistré sous le n°", case.mail_reference),
+               ("Demandeur", case.applicant_name or case.email),
+               ("Service chargé du dossier", service), ("Contact", contact)],
+        paragraphs=[silence_sentence(case, offered),
+                    "Si votre demande est incomplète, le service vous indiquera les pièces "
+                    "manquantes et le délai pour les fournir ; le délai de décision ne court "
+                    "qu'à partir de leur réception."],
+        signature=service), f"accuse-reception-{case.number}.pdf")
+    if not case.email:
+        return
+    email_notify(
+        to=[case.email],
+        subject=f"Demande n° {case.number} enregistrée : {offered.title}",
+        body=(f"Bonjour,\n\nVotre courrier reçu le {french_date(received_on)} est enregistré "
+              f"comme demande « {offered.title} » sous le numéro {case.number}.\n\n"
+              f"Service chargé du dossier : {service} ({contact}).\n"
+              f"{silence_sentence(case, offered)}\n\n"
+              f"Pour suivre votre demande et télécharger l'accusé de réception, ouvrez ce "
+              f"lien :\n{case_access_url(case)}\n"),
     )
 
 

@@ -8,6 +8,7 @@ the same at 100,000 cases; its total is counted up to a cap for the same reason.
 from __future__ import annotations
 
 import csv
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,17 +41,18 @@ from socle.core.upload_handlers import accepts_uploads
 from . import payments, selectors, services
 from .form_render import display_value
 from .form_schema import DefinitionError, Field, definition_parse
-from .models import Case, CaseEventKind, FeeKind, Procedure
+from .models import Case, CaseChannel, CaseEventKind, FeeKind
 from .workflow import DEFAULT_WORKFLOW, TransitionRefused, Workflow, workflow_of
 
 PAGE_SIZE = 50
 # Counting every match of a broad filter at 100,000 cases costs more than the page itself.
 COUNT_CAP = 1_000
-# What a row of the queue shows: building whole cases, procedures, organisations and users
-# (answers, JSON, password hashes) cost more than the query itself.
-QUEUE_COLUMNS = ("number", "status", "revision", "applicant_name", "email", "submitted_at",
-                 "decision_due_on", "closed_at", "procedure__title", "organisation__name",
-                 "assigned_to__first_name", "assigned_to__last_name", "assigned_to__email")
+# What a row of the queue shows, read as plain values: building cases, procedures,
+# organisations and users for 50 rows cost more than the query itself.
+QUEUE_VALUES = ("pk", "number", "status", "revision_id", "revision__published_at", "applicant_name",
+                "email", "submitted_at", "decision_due_on", "closed_at", "procedure__title",
+                "organisation__name", "assigned_to__first_name", "assigned_to__last_name",
+                "assigned_to__email")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 ViewFunc = Callable[..., HttpResponseBase]
@@ -98,10 +100,11 @@ def _filter_query(filters: selectors.QueueFilters) -> str:
     return urlencode({key: value for key, value in values.items() if value})
 
 
-def _cursor(case: Case) -> str:
-    assert case.submitted_at is not None
-    micros = (case.submitted_at - _EPOCH) // timedelta(microseconds=1)
-    return f"{micros}.{case.pk}"
+def _cursor(row: Any) -> str:
+    submitted_at = row["submitted_at"]
+    assert submitted_at is not None
+    micros = (submitted_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{row['pk']}"
 
 
 def _parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
@@ -116,19 +119,19 @@ def _parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
 
 @dataclass
 class Page:
-    cases: list[Case]
+    cases: list[dict[str, Any]]
     previous: str = ""
     next: str = ""
 
 
-def _keyset_page(cases: QuerySet[Case], after: str | None, before: str | None) -> Page:
-    """Return one page of the queue, newest first, from the position a link carries."""
+def _keyset_page(cases: QuerySet[Any], after: str | None, before: str | None) -> Page:
+    """Return one page of the queue (rows as dicts), newest first, from a link's position."""
     cases = cases.filter(submitted_at__isnull=False)
     older = _parse_cursor(after)
     newer = _parse_cursor(before) if older is None else None
     if newer is not None:
         at, pk = newer
-        rows = selectors.cases_page(
+        rows: list[Any] = selectors.cases_page(
             cases.filter(Q(submitted_at__gt=at) | Q(pk__gt=pk), submitted_at__gte=at),
             ("submitted_at", "pk"), PAGE_SIZE + 1)
         has_newer = len(rows) > PAGE_SIZE
@@ -140,7 +143,7 @@ def _keyset_page(cases: QuerySet[Case], after: str | None, before: str | None) -
             # The bare bound on the date lets the index seek to the position, where the
             # alternative alone would make the database scan every newer case first.
             cases = cases.filter(Q(submitted_at__lt=at) | Q(pk__lt=pk), submitted_at__lte=at)
-        rows = selectors.cases_page(cases, ("-submitted_at", "-pk"), PAGE_SIZE + 1)
+        rows = list(selectors.cases_page(cases, ("-submitted_at", "-pk"), PAGE_SIZE + 1))
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         has_newer = older is not None
@@ -150,16 +153,54 @@ def _keyset_page(cases: QuerySet[Case], after: str | None, before: str | None) -
                 next=_cursor(rows[-1]) if has_older else "")
 
 
-def _status_choices(procedures: Iterable[Procedure]) -> list[tuple[str, str]]:
-    labels: dict[str, str] = {}
-    definitions = [DEFAULT_WORKFLOW] + [p.published_revision.workflow for p in procedures
-                                        if p.published_revision is not None]
-    for definition in definitions:
-        for raw in definition.get("statuses", []) if isinstance(definition, dict) else []:
-            key = str(raw.get("key", "")) if isinstance(raw, dict) else ""
-            if key and key != "draft" and key not in labels:
-                labels[key] = str(raw.get("label") or key)
-    return list(labels.items())
+# A published revision is frozen (decision 0008): its status labels never change, so they
+# are read and parsed once per process. The key carries the publication time, so that a
+# database restored or rebuilt with the same ids cannot serve another revision's labels.
+_LABELS_CACHE_SIZE = 2048
+_labels_cache: OrderedDict[tuple[int, datetime], dict[str, str]] = OrderedDict()
+
+
+def _labels_of(definition: Any) -> dict[str, str]:
+    statuses = (definition if isinstance(definition, dict) and definition
+                else DEFAULT_WORKFLOW).get("statuses")
+    if not isinstance(statuses, list):
+        return {}
+    return {str(raw["key"]): str(raw.get("label") or raw["key"])
+            for raw in statuses if isinstance(raw, dict) and raw.get("key")}
+
+
+def _status_labels(revisions: Mapping[int, datetime | None]) -> dict[int, dict[str, str]]:
+    """Return each revision's status labels (all the queue shows of a workflow), by id."""
+    labels: dict[int, dict[str, str]] = {}
+    missing = set()
+    for pk, published_at in revisions.items():
+        cached = _labels_cache.get((pk, published_at)) if published_at else None
+        if cached is None or published_at is None:
+            missing.add(pk)
+        else:
+            _labels_cache.move_to_end((pk, published_at))
+            labels[pk] = cached
+    for pk, definition in selectors.revision_workflows(missing).items():
+        labels[pk] = _labels_of(definition)
+        published_at = revisions[pk]
+        if published_at is not None:
+            _labels_cache[(pk, published_at)] = labels[pk]
+            if len(_labels_cache) > _LABELS_CACHE_SIZE:
+                _labels_cache.popitem(last=False)
+    return labels
+
+
+def _status_choices(procedures: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """Return the statuses an agent can filter on: the default workflow's, then the procedures'."""
+    choices = dict(_labels_of(DEFAULT_WORKFLOW))
+    revisions = {p["published_revision_id"]: p["published_revision__published_at"]
+                 for p in procedures}
+    labels = _status_labels(revisions)
+    for procedure in procedures:
+        for key, label in labels.get(procedure["published_revision_id"], {}).items():
+            choices.setdefault(key, label)
+    choices.pop("draft", None)
+    return list(choices.items())
 
 
 def _workflows(revision_ids: Iterable[int]) -> dict[int, Workflow]:
@@ -167,28 +208,40 @@ def _workflows(revision_ids: Iterable[int]) -> dict[int, Workflow]:
             for pk, definition in selectors.revision_workflows(revision_ids).items()}
 
 
-def _status_labels(revision_ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    """Return each revision's status labels, all the queue shows of a workflow."""
-    # Parsing whole workflows (transitions and their checks) cost 3 ms a page.
-    labels: dict[int, dict[str, str]] = {}
-    for pk, definition in selectors.revision_workflows(revision_ids).items():
-        statuses = (definition if isinstance(definition, dict) and definition
-                    else DEFAULT_WORKFLOW).get("statuses")
-        labels[pk] = {str(raw["key"]): str(raw.get("label") or raw["key"])
-                      for raw in statuses if isinstance(raw, dict) and raw.get("key")
-                      } if isinstance(statuses, list) else {}
-    return labels
+def _display_name(first_name: str | None, last_name: str | None, email: str | None) -> str:
+    name = f"{first_name or ''} {last_name or ''}".strip()
+    return name or (email or "")
 
 
 @dataclass
 class QueueRow:
-    case: Case
+    number: str
+    url: str
+    procedure: str
+    applicant: str
+    organisation: str
     status: str
-    overdue: bool
     # Formatted here: the template's date filter costs more than the rest of a row.
     submitted: str
     due: str
-    url: str
+    overdue: bool
+    assigned: str
+
+
+def _queue_row(row: Mapping[str, Any], labels: Mapping[int, Mapping[str, str]], today: Any,
+               link: str) -> QueueRow:
+    due_on = row["decision_due_on"]
+    return QueueRow(
+        number=row["number"], url=link.replace("0000-000000", row["number"]),
+        procedure=row["procedure__title"], applicant=row["applicant_name"] or row["email"],
+        organisation=row["organisation__name"],
+        status=labels.get(row["revision_id"], {}).get(row["status"], row["status"]),
+        submitted=_local(row["submitted_at"])[:10],
+        due=due_on.strftime("%d/%m/%Y") if due_on else "—",
+        overdue=bool(due_on and row["closed_at"] is None and due_on < today),
+        assigned=_display_name(row["assigned_to__first_name"], row["assigned_to__last_name"],
+                               row["assigned_to__email"]) or "Non attribué",
+    )
 
 
 @never_cache
@@ -197,33 +250,33 @@ class QueueRow:
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = _filters(request.GET)
-    cases = selectors.cases_for_agent(user, filters).only(*QUEUE_COLUMNS)
-    page = _keyset_page(cases, request.GET.get("apres"), request.GET.get("avant"))
+    cases = selectors.cases_for_agent(user, filters)
+    page = _keyset_page(cases.values(*QUEUE_VALUES), request.GET.get("apres"),
+                        request.GET.get("avant"))
     # When one page holds every match there is nothing to count (a rare name would scan twice).
     paged = bool(page.previous or page.next)
     total = cases.order_by()[:COUNT_CAP + 1].count() if paged else len(page.cases)
-    labels = _status_labels({case.revision_id for case in page.cases})
+    labels = _status_labels({row["revision_id"]: row["revision__published_at"]
+                             for row in page.cases})
     today = timezone.localdate()
     # One reverse() for the page: {% url %} on each row cost as much as the rest of the row.
     link = reverse("portal:agent_case", args=["0000-000000"])
-    rows = [QueueRow(case, labels.get(case.revision_id, {}).get(case.status, case.status),
-                     selectors.case_is_overdue(case, today), _local(case.submitted_at)[:10],
-                     case.decision_due_on.strftime("%d/%m/%Y") if case.decision_due_on else "—",
-                     link.replace("0000-000000", case.number))
-            for case in page.cases]
-    procedures = list(selectors.procedures_for_queue(user).only(
-        "slug", "title", "published_revision__workflow"))
+    rows = [_queue_row(row, labels, today, link) for row in page.cases]
+    procedures = list(selectors.procedures_for_queue(user).values(
+        "slug", "title", "published_revision_id", "published_revision__published_at"))
     query = _filter_query(filters)
     return render(request, "portal/backoffice/queue.html", {
         "rows": rows, "filters": filters, "filter_query": query,
         "total": total, "total_capped": total > COUNT_CAP, "count_cap": COUNT_CAP,
         "previous_url": f"?{query}&avant={page.previous}" if page.previous else "",
         "next_url": f"?{query}&apres={page.next}" if page.next else "",
-        "organisations": organisations_for(user, selectors.VIEW_CASE).only(
-            "slug", "name").order_by("name"),
+        "organisations": organisations_for(user, selectors.VIEW_CASE).order_by("name")
+        .values("slug", "name"),
         "procedures": procedures,
         "statuses": _status_choices(procedures),
-        "agents": selectors.caseworkers_for_agent(user).only("email", "first_name", "last_name"),
+        "agents": [{"email": email, "name": _display_name(first, last, email)}
+                   for email, first, last in selectors.caseworkers_for_agent(user)
+                   .values_list("email", "first_name", "last_name")],
         "filtered": bool(query),
     })
 
@@ -254,6 +307,8 @@ def _local(moment: datetime | None) -> str:
 
 
 def _assurance_label(case: Case) -> str:
+    if case.channel == CaseChannel.PAPER_MAIL:
+        return "déposé par courrier"
     if case.identity_assurance == IdentityAssurance.FRANCECONNECT:
         return "FranceConnect"
     return "adresse électronique" if case.citizen_id else "adresse électronique (sans compte)"
@@ -531,8 +586,19 @@ def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
         "agent_sets_amount": offered.fee_kind == FeeKind.AGENT,
         "forms": page_forms, "failed": failed, "refusal": refusal,
         "chosen_transition": failed["to"].value() if isinstance(failed, TransitionForm) else "",
-        "comment_kind": CaseEventKind.COMMENT,
+        "comment_kind": CaseEventKind.COMMENT, "mail": _mail_of(user, case),
     }, status=status)
+
+
+def _mail_of(user: Any, case: Case) -> Any:
+    """Return the register's letter linked to the case (either way round), if the agent may read it."""
+    from django.apps import apps
+
+    if not apps.is_installed("socle.mail"):
+        return None
+    import socle.mail.selectors as mail_selectors
+
+    return mail_selectors.mail_for_case(user, case.number)
 
 
 @never_cache

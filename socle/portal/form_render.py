@@ -139,6 +139,29 @@ def widgets(fields: list[Field], data: Mapping[str, Any], errors: Mapping[str, s
     return result
 
 
+def error_items(fields: list[Field], errors: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Return a form's errors for its summary: the field's anchor, its label, the message."""
+    labels = {f.name: f.label for f in fields}
+    items = []
+    for key, message in errors.items():
+        head = key.split(".")[0]
+        anchor = "id-" + PREFIX + key.replace(".", "-")
+        items.append((anchor, labels.get(head, key or "Formulaire"), message))
+    return items
+
+
+def form_context(fields: list[Field], data: Mapping[str, Any], errors: Mapping[str, str],
+                 extra_rows: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Return what the templates of a procedure's form need: widgets, errors, communes."""
+    from socle.core.selectors import communes_public
+
+    return {"widgets": widgets(fields, data, errors, extra_rows=extra_rows),
+            "communes_choices": communes_public(),
+            "has_files": any(f.type == "file" or any(s.type == "file" for s in f.fields)
+                             for f in fields),
+            "errors": error_items(fields, errors), "form_error": errors.get("")}
+
+
 @dataclass
 class Parsed:
     data: dict[str, Any]

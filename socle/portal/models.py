@@ -159,6 +159,11 @@ class CaseCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class CaseChannel(models.TextChoices):
+    ONLINE = "online", "En ligne"
+    PAPER_MAIL = "paper_mail", "Par courrier"
+
+
 class Case(models.Model):
     """A dossier: one citizen's request under one revision of a procedure."""
 
@@ -181,6 +186,10 @@ class Case(models.Model):
     amount_due = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
     email_confirmed = models.BooleanField(default=True)
+    # How the request reached the administration; a letter keeps its mail register chrono.
+    channel = models.CharField(max_length=12, choices=CaseChannel.choices,
+                               default=CaseChannel.ONLINE)
+    mail_reference = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decision_due_on = models.DateField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from socle.core.access import Actor, can, get_or_404, organisations_for, scope
+from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import Organisation, OrganisationKind, User
 
 from .effective import EffectiveProcedure, effective
@@ -66,6 +66,44 @@ def procedure_offered_get(slug: str, commune: Organisation | None) -> EffectiveP
             and procedure.organisation_id != commune.pk:
         raise Http404("Cette démarche n'est pas proposée dans cette commune.")
     return effective(procedure)
+
+
+def _commune_of(organisation: Organisation) -> Organisation | None:
+    # A commune's service files for its commune; the intercommunality for none.
+    if organisation.kind == OrganisationKind.COMMUNE:
+        return organisation
+    parts = [p for p in organisation.path.strip("/").split("/") if p]
+    paths = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    return Organisation.objects.filter(kind=OrganisationKind.COMMUNE, path__in=paths).first()
+
+
+def procedure_offered_in(organisation: Organisation, slug: str) -> EffectiveProcedure | None:
+    """Return a procedure as offered where an organisation's register received a letter, or None."""
+    return next((o for o in procedures_offered(_commune_of(organisation)) if o.slug == slug),
+                None)
+
+
+def procedures_fileable(actor: Actor, organisation: Organisation) -> list[EffectiveProcedure]:
+    """Return the procedures an agent may file a letter of that organisation under.
+
+    Those offered there whose cases land where the agent may process them; a procedure
+    routed by an address of its form is kept: where it lands is known from the answers.
+    """
+    from .models import Routing
+
+    if not granted_paths(actor, PROCESS_CASE):
+        return []
+    return [o for o in procedures_offered(_commune_of(organisation))
+            if o.procedure.routing == Routing.ADDRESS_FIELD
+            or can(actor, PROCESS_CASE, o.organisation)]
+
+
+def case_form_context(offered: EffectiveProcedure, data: dict[str, Any], errors: dict[str, str],
+                      extra_rows: dict[str, int] | None = None) -> dict[str, Any]:
+    """Return what the portal's form templates need to draw a procedure's published form."""
+    from .form_render import form_context
+
+    return form_context(offered.fields(offered.revision), data, errors, extra_rows)
 
 
 def procedures_editable(actor: Actor) -> QuerySet[Procedure]:

@@ -8,25 +8,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from socle.core.access import can
+from socle.core.access import can, granted_paths
 from socle.core.counters import counter_next
 from socle.core.journal import audit_record
 from socle.core.models import Blob, Organisation, OrganisationKind, User
 from socle.core.services import ServiceError
 
 from .effective import OVERRIDABLE, EffectiveProcedure, effective
+from .form_render import Parsed, parse_post
 from .form_schema import Context, DefinitionError, ValidationResult, data_validate, definition_parse
 from .models import (
     Adoption,
     Case,
+    CaseChannel,
     CaseCounter,
     CaseDocument,
     CaseEvent,
@@ -408,6 +412,17 @@ def _next_number(year: int) -> str:
     return f"{year}-{last:06d}"
 
 
+def _number_allocate(year: int) -> str:
+    """Take the next case number in a transaction of its own (its lock ends at once).
+
+    Case numbers are unique and increase; a filing that fails after taking its number
+    leaves a gap, as a database sequence would. (Mail chrono numbers, which must have no
+    gap, take theirs inside the registering transaction.)
+    """
+    with transaction.atomic():
+        return _next_number(year)
+
+
 def _decision_date(start: date, days: int) -> date:
     # Implicit-decision delays run in calendar days from the receipt of the request.
     return start + timedelta(days=days)
@@ -502,7 +517,20 @@ def case_submit(
         raise CaseInvalid(result.errors)
     organisation = _route(offered, actor, result.data)
     now = timezone.now()
+    received_on = timezone.localdate()
     fee = offered.fee_amount if offered.fee_kind == FeeKind.FIXED else Decimal("0.00")
+    applicant_email = actor.email if actor else email.strip().lower()
+    applicant_name = actor.display_name if actor else applicant_email
+    from . import acknowledgements
+
+    # The number, then the acknowledgements, before the filing's transaction: rendering
+    # two PDFs inside it held the counter's lock (every other filing waited) and, on
+    # SQLite, the database's write lock.
+    number = draft.number if draft is not None else _number_allocate(received_on.year)
+    pdfs = acknowledgements.submission_pdfs(Case(
+        number=number, procedure=procedure, revision=revision, organisation=organisation,
+        email=applicant_email, applicant_name=applicant_name, submitted_at=now,
+        decision_due_on=_decision_date(received_on, offered.implicit_decision_days)), offered)
     try:
         with transaction.atomic():
             if draft is not None:
@@ -510,36 +538,22 @@ def case_submit(
                 if case.status != "draft" or case.citizen_id != getattr(actor, "pk", None):
                     raise Conflict("Ce dossier a déjà été déposé.", code="already_submitted")
             else:
-                case = Case(number=_next_number(timezone.localdate().year), procedure=procedure,
+                case = Case(number=number, procedure=procedure,
                             revision=revision, citizen=actor, extra_fields=offered.extra_fields)
-            case.organisation = organisation
-            case.data = result.data
-            case.email = (actor.email if actor else email.strip().lower())
-            case.applicant_name = actor.display_name if actor else case.email
+            case.email = applicant_email
+            case.applicant_name = applicant_name
             case.identity_assurance = assurance
-            case.status = "submitted"
-            case.submitted_at = now
-            case.decision_due_on = _decision_date(timezone.localdate(),
-                                                     offered.implicit_decision_days)
-            case.amount_due = fee
             case.idempotency_key = idempotency_key if actor else ""
             case.email_confirmed = actor is not None
-            group_slug = offered.group_slug
-            if group_slug:
-                case.group = CaseworkerGroup.objects.filter(organisation=organisation,
-                                                            slug=group_slug).first()
-            case.save()
-            _event(case, actor=actor, kind=CaseEventKind.STATUS, from_status="draft",
-                   to_status="submitted", visible=True, from_citizen=True,
-                   text="Demande déposée en ligne.")
-            _attach_files(case, offered.fields(revision), result.data)
+            _case_file(case, actor=actor, offered=offered, organisation=organisation,
+                       data=result.data, revision=revision, submitted_at=now,
+                       received_on=received_on, fee=fee,
+                       text="Demande déposée en ligne.", from_citizen=True)
             audit_record(actor=actor, action="case.submit", organisation=organisation,
                          target=case, data={"number": case.number, "procedure": procedure.slug,
                                             "revision": revision.number},
                          actor_label=case.email)
-            from . import acknowledgements
-
-            acknowledgements.acknowledge_submission(case, offered)
+            acknowledgements.acknowledge_submission(case, offered, pdfs)
             from .ged_filing import case_documents_file_later
 
             case_documents_file_later(case)
@@ -551,6 +565,113 @@ def case_submit(
             return Case.objects.get(citizen=actor, idempotency_key=idempotency_key)
         raise
     return case
+
+
+def _case_file(case: Case, *, actor: User | None, offered: EffectiveProcedure,
+               organisation: Organisation, data: dict[str, Any], revision: ProcedureRevision,
+               submitted_at: datetime, received_on: date, fee: Decimal, text: str,
+               from_citizen: bool) -> Case:
+    """Save a case as filed (online or from a letter), in the caller's transaction."""
+    case.organisation = organisation
+    case.data = data
+    case.status = "submitted"
+    case.submitted_at = submitted_at
+    # The implicit-decision delay runs from the day the administration received the request.
+    case.decision_due_on = _decision_date(received_on, offered.implicit_decision_days)
+    case.amount_due = fee
+    if offered.group_slug:
+        case.group = CaseworkerGroup.objects.filter(organisation=organisation,
+                                                    slug=offered.group_slug).first()
+    case.save()
+    _event(case, actor=actor, kind=CaseEventKind.STATUS, from_status="draft",
+           to_status="submitted", visible=True, from_citizen=from_citizen, text=text)
+    _attach_files(case, offered.fields(revision), data)
+    return case
+
+
+def case_file_for_mail(
+    *,
+    actor: User,
+    organisation: Organisation,
+    procedure_slug: str,
+    data: Any,
+    mail_reference: str,
+    applicant_name: str = "",
+    email: str = "",
+    received_on: date | None = None,
+) -> Case:
+    """File the case of someone who wrote a paper letter, typed in by an agent.
+
+    The procedure must be offered by ``organisation`` (the one whose register received
+    the letter); the case goes where the procedure routes it, and the agent must be
+    able to process cases there. The sender needs no account: with an email address,
+    the acknowledgement of receipt and a follow-up link go to it, as for a case filed
+    online without an account; without one, nothing is sent and the agent prints the
+    acknowledgement from the case's page. A fixed fee is set as due; asking for it is
+    left to the caseworker (the sender cannot pay online without an account).
+    """
+    from . import selectors
+
+    if actor is None or not granted_paths(actor, PROCESS_CASE):
+        raise ServiceError("Votre rôle ne permet pas de déposer un dossier du portail.",
+                           code="forbidden")
+    offered = selectors.procedure_offered_in(organisation, procedure_slug)
+    if offered is None or offered.revision is None:
+        raise ServiceError("Cette démarche n'est pas proposée par l'organisation qui a reçu le "
+                           "courrier.", code="unknown_procedure")
+    applicant_name = applicant_name.replace("\x00", "").strip()[:300]
+    email = email.replace("\x00", "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("L'adresse électronique de l'expéditeur n'est pas valide.",
+                               code="invalid_email") from None
+    if not (applicant_name or email):
+        raise ServiceError("Le nom ou l'adresse électronique de l'expéditeur est obligatoire.",
+                           code="invalid")
+    mail_reference = mail_reference.replace("\x00", "").strip()
+    if not mail_reference or len(mail_reference) > 20:
+        raise ServiceError("Le numéro du courrier est obligatoire (20 caractères au plus).",
+                           code="invalid")
+    revision = offered.revision
+    result = case_validate(offered, data, revision=revision)
+    if not result.ok:
+        raise CaseInvalid(result.errors)
+    target = _route(offered, None, result.data)
+    if not can(actor, PROCESS_CASE, target):
+        raise ServiceError(f"Votre rôle ne permet pas de déposer un dossier pour {target.name}.",
+                           code="forbidden")
+    today = timezone.localdate()
+    received_on = received_on or today
+    fee = offered.fee_amount if offered.fee_kind == FeeKind.FIXED else Decimal("0.00")
+    with transaction.atomic():
+        case = Case(number=_next_number(today.year), procedure=offered.procedure,
+                    revision=revision, citizen=None, extra_fields=offered.extra_fields,
+                    email=email, applicant_name=applicant_name or email,
+                    email_confirmed=not email, channel=CaseChannel.PAPER_MAIL,
+                    mail_reference=mail_reference)
+        _case_file(case, actor=actor, offered=offered, organisation=target, data=result.data,
+                   revision=revision, submitted_at=timezone.now(), received_on=received_on,
+                   fee=fee, from_citizen=False,
+                   text=f"Demande reçue par courrier le {received_on:%d/%m/%Y} (courrier "
+                        f"n° {mail_reference}), enregistrée par le service.")
+        audit_record(actor=actor, action="case.file_for_mail", organisation=target, target=case,
+                     data={"number": case.number, "procedure": offered.procedure.slug,
+                           "revision": revision.number, "mail": mail_reference})
+        from . import acknowledgements
+
+        acknowledgements.acknowledge_mail_filing(case, offered, received_on)
+        from .ged_filing import case_documents_file_later
+
+        case_documents_file_later(case)
+    return case
+
+
+def case_answers_parse(offered: EffectiveProcedure, post: Any, files: Any,
+                       previous: dict[str, Any] | None = None) -> Parsed:
+    """Turn a posted procedure form into answers; uploaded files are stored as blobs."""
+    return parse_post(offered.fields(offered.revision), post, files, previous or {})
 
 
 def _actor_role(actor: User | None, case: Case) -> str | None:

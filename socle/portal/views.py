@@ -21,12 +21,12 @@ from socle.core.selectors import communes_public, organisation_get_public
 from socle.core.services import ServiceError
 
 from . import payments, selectors, services
+from .acknowledgements import ACCESS_SALT
 from .effective import EffectiveProcedure
-from .form_render import parse_post, summary, widgets
+from .form_render import error_items, form_context, parse_post, summary
 from .models import Case, FeeKind
 from .workflow import TransitionRefused, workflow_of
 
-ACCESS_SALT = "socle.portal.case-access"
 ACCESS_SESSION_KEY = "socle_case_access"
 
 
@@ -56,22 +56,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def _form_context(offered: EffectiveProcedure, data: dict[str, Any], errors: dict[str, str],
                   extra_rows: dict[str, int] | None = None, revision: Any = None) -> dict[str, Any]:
-    fields = offered.fields(revision)
-    return {"widgets": widgets(fields, data, errors, extra_rows=extra_rows),
-            "communes_choices": communes_public(),
-            "has_files": any(f.type == "file" or any(s.type == "file" for s in f.fields)
-                             for f in fields)}
+    return form_context(offered.fields(revision), data, errors, extra_rows)
 
 
 def _error_list(errors: dict[str, str], offered: EffectiveProcedure,
                 revision: Any = None) -> list[tuple[str, str, str]]:
-    labels = {f.name: f.label for f in offered.fields(revision)}
-    items = []
-    for key, message in errors.items():
-        head = key.split(".")[0]
-        anchor = "id-f-" + key.replace(".", "-")
-        items.append((anchor, labels.get(head, key or "Formulaire"), message))
-    return items
+    return error_items(offered.fields(revision), errors)
 
 
 @never_cache

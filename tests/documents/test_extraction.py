@@ -3,13 +3,50 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from socle.documents.extraction import DOCX, ODT, extract, ocr_available
+from socle.documents.extraction import DOCX, ODT, extract, ocr_available, ocr_language
+from socle.documents.models import TextStatus
+from socle.documents.selectors import SearchFilters, documents_search
+from socle.documents.services import document_create, version_text_extract
 
 from .conftest import docx_bytes, odt_bytes, pdf_bytes
+
+NO_TESSERACT = "tesseract absent : lancez `make ocr` (scripts/ensure-ocr.sh) pour tester l'OCR"
+# A letter as a scanner renders it: French words with accents, no text layer.
+SCANNED_LINES = ["Délibération du conseil", "Subvention à l'école", "Compiègne, été 2026"]
+
+
+def _plain(text: str) -> str:
+    """Lower case, no accents: what OCR is judged on."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def scanned_pdf(lines: list[str]) -> bytes:
+    """An image-only PDF: the lines drawn large with Pillow onto a page image, saved as PDF."""
+    import reportlab
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"), 64)
+    page = Image.new("L", (1700, 200 + 120 * len(lines)), color=255)
+    draw = ImageDraw.Draw(page)
+    for index, line in enumerate(lines):
+        draw.text((100, 100 + 120 * index), line, font=font, fill=0)
+    out = io.BytesIO()
+    page.save(out, format="PDF", resolution=200.0)
+    return out.getvalue()
+
+
+@pytest.fixture
+def without_tesseract(monkeypatch, tmp_path):
+    """A PATH on which no tesseract is found: the server as installed without OCR."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert not ocr_available()
 
 
 def test_text_of_a_pdf_is_extracted():
@@ -31,10 +68,65 @@ def test_a_corrupted_pdf_gets_a_french_status():
     assert result.message
 
 
-@pytest.mark.skipif(ocr_available(), reason="tesseract is installed: the scan is OCRed instead")
-def test_a_scanned_pdf_says_ocr_is_unavailable_without_tesseract():
-    result = extract(io.BytesIO(pdf_bytes(None)), "application/pdf")
+def test_a_scanned_pdf_says_ocr_is_unavailable_without_tesseract(without_tesseract):
+    result = extract(io.BytesIO(scanned_pdf(SCANNED_LINES)), "application/pdf")
     assert result.status == "ocr_unavailable" and "OCR indisponible" in result.message
+    assert result.text == ""
+
+
+def test_an_image_says_ocr_is_unavailable_without_tesseract(without_tesseract):
+    result = extract(io.BytesIO(b"\x89PNG\r\n\x1a\n"), "image/png")
+    assert result.status == "ocr_unavailable" and "tesseract" in result.message
+
+
+def test_the_scan_of_the_tests_has_no_text_layer():
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(scanned_pdf(SCANNED_LINES)))
+    assert [page.extract_text().strip() for page in reader.pages] == [""]
+    assert len(reader.pages[0].images) == 1
+
+
+@pytest.mark.skipif(not ocr_available(), reason=NO_TESSERACT)
+def test_a_scanned_pdf_is_read_by_ocr_in_french():
+    result = extract(io.BytesIO(scanned_pdf(SCANNED_LINES)), "application/pdf")
+    assert result.status == "done", result.message
+    assert "OCR" in result.message
+    words = _plain(result.text).split()
+    for expected in ["deliberation", "conseil", "subvention", "ecole", "compiegne", "2026"]:
+        assert any(expected in word for word in words), (expected, result.text)
+    if ocr_language() == "fra":
+        # With the French data, the accents themselves come through.
+        assert "Délibération" in result.text and "école" in result.text
+
+
+@pytest.mark.skipif(not ocr_available(), reason=NO_TESSERACT)
+def test_pages_of_a_long_scan_past_the_limit_are_left_unread_and_said(monkeypatch):
+    from socle.documents import extraction
+
+    monkeypatch.setattr(extraction, "MAX_OCR_PAGES", 1)
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for lines in (["Première page lue"], ["Seconde page ignorée"]):
+        writer.add_page(PdfReader(io.BytesIO(scanned_pdf(lines))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    result = extract(io.BytesIO(out.getvalue()), "application/pdf")
+    assert result.status == "done"
+    assert "premiere" in _plain(result.text) and "seconde" not in _plain(result.text)
+    assert "1 page(s) non lue(s)" in result.message
+
+
+@pytest.mark.skipif(not ocr_available(), reason=NO_TESSERACT)
+def test_a_scanned_document_becomes_searchable(territory, reference, editor):
+    document = document_create(actor=editor, organisation=territory["compiegne"],
+                               node_code="PAT-02", stream=io.BytesIO(scanned_pdf(SCANNED_LINES)),
+                               file_name="scan.pdf", title="Courrier numérisé")
+    assert document.current_version_id is not None
+    assert version_text_extract(version_id=document.current_version_id) == TextStatus.DONE
+    found = documents_search(editor, SearchFilters(q="subvention ecole"))
+    assert [hit.document.pk for hit in found] == [document.pk]
 
 
 def test_text_of_a_docx_is_extracted():

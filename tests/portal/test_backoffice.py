@@ -55,7 +55,7 @@ def clone(case, count, **changes):
 def queue_numbers(client, **params) -> list[str]:
     response = client.get(reverse("portal:queue"), params)
     assert response.status_code == 200
-    return [row.case.number for row in response.context["rows"]]
+    return [row.number for row in response.context["rows"]]
 
 
 @pytest.fixture
@@ -141,6 +141,34 @@ def test_the_status_filter(case, caseworker, citizen, parking):
     assert queue_numbers(client, status="submitted") == [case.number]
 
 
+def test_each_row_shows_the_status_label_of_the_revision_its_case_was_filed_under(
+        parking, citizen, caseworker, editor):
+    import copy
+
+    from socle.portal.services import procedure_publish, procedure_update
+    from socle.portal.workflow import DEFAULT_WORKFLOW
+
+    before = file_case(parking, citizen)
+    client = signed_in(caseworker)
+    # The first page view keeps the published revision's labels in memory.
+    assert client.get(reverse("portal:queue")).status_code == 200
+    workflow = copy.deepcopy(DEFAULT_WORKFLOW)
+    for status in workflow["statuses"]:
+        if status["key"] == "submitted":
+            status["label"] = "Reçu en mairie"
+    procedure_update(actor=editor, procedure=parking, workflow=workflow)
+    procedure_publish(actor=editor, procedure=parking)
+    after = file_case(parking, citizen)
+
+    response = client.get(reverse("portal:queue"))
+    labels = {row.number: row.status for row in response.context["rows"]}
+    assert labels[before.number] == "Déposé"
+    assert labels[after.number] == "Reçu en mairie"
+    # The status filter offers the labels of the procedures' published revisions.
+    assert dict(response.context["statuses"])["submitted"] == "Déposé"
+    assert "draft" not in dict(response.context["statuses"])
+
+
 def test_the_procedure_filter(case, caseworker, citizen, territory, publish):
     school = publish(territory["compiegne"], "inscription-scolaire", title="Inscription scolaire")
     enrolment = file_case(school, citizen)
@@ -177,7 +205,7 @@ def test_overdue_cases_are_filtered_and_flagged(case, caseworker, citizen, parki
         decision_due_on=timezone.localdate() - timedelta(days=1))
     client = signed_in(caseworker)
     assert queue_numbers(client, overdue="1") == [late.number]
-    rows = {row.case.number: row.overdue
+    rows = {row.number: row.overdue
             for row in client.get(reverse("portal:queue")).context["rows"]}
     assert rows == {late.number: True, case.number: False}
     assert "En retard" in client.get(reverse("portal:queue"), {"overdue": "1"}).content.decode()
@@ -208,16 +236,16 @@ def test_the_queue_pages_by_position_without_losing_or_repeating_a_case(case, ca
     clone(case, 59)
     client = signed_in(caseworker)
     first = client.get(reverse("portal:queue"))
-    numbers = [row.case.number for row in first.context["rows"]]
+    numbers = [row.number for row in first.context["rows"]]
     assert len(numbers) == 50 and numbers[0] == case.number
     assert first.context["total"] == 60
     assert not first.context["previous_url"]
     second = client.get(reverse("portal:queue") + first.context["next_url"])
-    later = [row.case.number for row in second.context["rows"]]
+    later = [row.number for row in second.context["rows"]]
     assert len(later) == 10 and not set(later) & set(numbers)
     assert not second.context["next_url"]
     back = client.get(reverse("portal:queue") + second.context["previous_url"])
-    assert [row.case.number for row in back.context["rows"]] == numbers
+    assert [row.number for row in back.context["rows"]] == numbers
 
 
 def test_a_tampered_page_position_shows_the_first_page(case, caseworker):
@@ -226,7 +254,7 @@ def test_a_tampered_page_position_shows_the_first_page(case, caseworker):
         for direction in ("apres", "avant"):
             response = client.get(reverse("portal:queue"), {direction: tampered})
             assert response.status_code == 200
-            assert [row.case.number for row in response.context["rows"]] == [case.number]
+            assert [row.number for row in response.context["rows"]] == [case.number]
 
 
 def test_filters_with_nul_characters_do_not_break_the_queue(case, caseworker):
