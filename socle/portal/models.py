@@ -205,6 +205,9 @@ class Case(models.Model):
             models.Index(fields=["organisation", "decision_due_on"]),
             # Agents with a role over the whole intercommunality page through every case.
             models.Index(fields=["-submitted_at", "-id"], name="case_submitted_desc"),
+            # ... and filter it by status: SQLite otherwise sorted every match of the status
+            # across the communes' indexes (23 to 12 ms of CPU a page at 100,000 cases).
+            models.Index(fields=["status", "-submitted_at", "-id"], name="case_status_submitted_desc"),
         ]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["citizen", "idempotency_key"],
