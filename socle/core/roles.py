@@ -6,6 +6,7 @@ every node below it. Domain apps add their roles here, never elsewhere.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -55,6 +56,7 @@ ROLES: dict[str, Role] = {
             "core.view_organisation",
             "documents.view",
             "documents.edit",
+            "documents.share_document",
         ),
         _role(
             "documents.archivist",
@@ -62,8 +64,10 @@ ROLES: dict[str, Role] = {
             "core.view_organisation",
             "documents.view",
             "documents.edit",
+            "documents.share_document",
             "documents.manage_plans",
             "documents.approve_destruction",
+            "documents.migrate_documents",
         ),
         _role("mail.clerk", "Agent du courrier", "core.view_organisation", "mail.view", "mail.edit"),
         _role(
@@ -92,4 +96,9 @@ def role_get(name: str) -> Role:
 
 def roles_granting(permission: str) -> list[str]:
     """Return the names of the roles that grant a permission."""
-    return sorted(name for name, role in ROLES.items() if permission in role.permissions)
+    return list(_roles_granting(permission))
+
+
+@functools.lru_cache(maxsize=256)
+def _roles_granting(permission: str) -> tuple[str, ...]:
+    return tuple(sorted(name for name, role in ROLES.items() if permission in role.permissions))

@@ -1,4 +1,4 @@
-"""The GED's API: file plans, documents (deposit, reading, versions), full-text search."""
+"""The GED's API: file plans, documents (deposit, reading, versions, sharing), full-text search."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.access import can
 from socle.core.middleware import too_large_response
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
-from . import selectors
+from . import selectors, sharing
 from .services import DocumentRefused, document_create
 
 router = Router(tags=["Documents (GED)"])
@@ -30,6 +30,8 @@ class NodeOut(Schema):
     code: str
     title: str
     plan: str
+    # The version in force of that plan (a document filed now keeps this version's rules).
+    version: int
     parent: str | None
     retention_period: int | None
     retention_unit: str
@@ -97,7 +99,7 @@ def file_plans(request: HttpRequest, organisation: str) -> Any:
     which the caller may file documents for that organisation; empty for a reader."""
     org = _org_or_404(request, organisation)
     return [{
-        "code": node.code, "title": node.title, "plan": node.plan.code,
+        "code": node.code, "title": node.title, "plan": node.plan.code, "version": node.plan.version,
         "parent": node.parent.code if node.parent_id and node.parent else None,
         "retention_period": node.retention_period, "retention_unit": node.retention_unit,
         "retention_start_event": node.retention_start_event, "final_action": node.final_action,
@@ -186,7 +188,10 @@ def document_search(request: HttpRequest, q: str, organisation: str = "", node: 
                     limit: int = 20, offset: int = 0) -> Any:
     """Full-text search in French (stemming, accents ignored), best first, with an HTML excerpt
     whose matched words are in `<mark>`. Filters: organisation (slug), node (code), doc_type,
-    creation dates, and `meta=key=value` (repeatable). Never returns the full text."""
+    creation dates, and `meta=key=value` (repeatable). Never returns the full text.
+
+    Ranking is by windows: the 500 most recently filed matches are ranked together, best
+    first, then the next 500, and so on, down to 10,000 results (decision 0010)."""
     metadata = dict(item.split("=", 1) for item in meta if "=" in item)
     filters = selectors.SearchFilters(q=q.replace("\x00", "")[:200], organisation=organisation[:80],
                                       node=node[:40], doc_type=doc_type[:60], date_from=date_from,
@@ -252,3 +257,70 @@ def document_get(request: HttpRequest, document_id: int) -> Any:
             "text_status": v.text_status, "text_message": v.text_message,
         } for v in selectors.versions_of(document)],
     }
+
+
+class ShareIn(Schema):
+    organisation: str = Field(max_length=80, description="Identifiant (slug) de l'organisation.")
+    expires_on: date | None = Field(default=None, description="Dernier jour du partage (inclus).")
+    reason: str = Field(default="", max_length=300, description="Motif du partage.")
+
+
+class ShareOut(Schema):
+    document: int
+    organisation: str
+    granted_by: str | None
+    granted_at: datetime
+    expires_on: date | None
+    reason: str
+
+
+def _share_refused(refusal: sharing.ShareRefused) -> Any:
+    status = 403 if refusal.code == "forbidden" else 400
+    return Status(status, ErrorOut(code=refusal.code, message=refusal.message))
+
+
+@router.post("/documents/{document_id}/shares",
+             response={201: ShareOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             summary="Partager un document avec une autre organisation")
+def document_share(request: HttpRequest, document_id: int, payload: ShareIn) -> Any:
+    """Open a document, read-only, to the readers of another organisation (a commune), until
+    `expires_on` (included) or until the share is removed. Sharing again with the same
+    organisation replaces the share. 403 without the right to share the document's
+    organisation's documents, 400 for the document's own organisation (or one above it),
+    a document under a restricted node, an unknown organisation or a past date; 404 when
+    the document is not visible."""
+    if not 0 < document_id < 2**63:
+        raise Http404
+    document = selectors.document_get_for(request.user, document_id)
+    target = sharing.share_target_get(payload.organisation)
+    if target is None:
+        return Status(400, ErrorOut(code="unknown_organisation",
+                                    message=f"Organisation inconnue : « {payload.organisation} »."))
+    try:
+        share = sharing.document_share(actor=request.user, document=document,  # type: ignore[arg-type]
+                                       organisation=target, expires_on=payload.expires_on,
+                                       reason=payload.reason)
+    except sharing.ShareRefused as refusal:
+        return _share_refused(refusal)
+    return Status(201, ShareOut(document=document.pk, organisation=target.slug,
+                                granted_by=share.granted_by.email if share.granted_by else None,
+                                granted_at=share.granted_at, expires_on=share.expires_on,
+                                reason=share.reason))
+
+
+@router.delete("/documents/{document_id}/shares/{organisation}",
+               response={204: None, 403: ErrorOut, 404: ErrorOut},
+               summary="Retirer le partage d'un document")
+def document_unshare(request: HttpRequest, document_id: int, organisation: str) -> Any:
+    """Close the share of a document with an organisation: its readers no longer see it.
+    403 without the right to share the document's organisation's documents; 404 when the
+    document is not visible or is not shared with that organisation."""
+    if not 0 < document_id < 2**63:
+        raise Http404
+    document = selectors.document_get_for(request.user, document_id)
+    share = sharing.share_get(document, organisation)
+    try:
+        sharing.document_unshare(actor=request.user, share=share)  # type: ignore[arg-type]
+    except sharing.ShareRefused as refusal:
+        return _share_refused(refusal)
+    return Status(204, None)

@@ -10,6 +10,10 @@
     (back to draft); the last approval freezes the current version (status ``frozen``).
 ``circuit_cancel(*, actor, circuit)``: unlocks the document.
 ``delegation_set(*, actor, delegate, starts_on, ends_on) -> Delegation``
+``circuit_remind_overdue(*, today=None) -> list[Reminder]``
+    Once a day, emails the people who may decide each step awaiting a decision past its
+    deadline (its agent or the holders of its role, and their current delegates) and the
+    circuit's initiator (command ``socle documents remind-overdue``).
 
 Refusals are ``CircuitRefused`` (a ``ServiceError``): ``forbidden``, ``locked``,
 ``invalid_steps``, ``not_current``, ``already_decided``, ``closed``, ``invalid_delegation``.
@@ -18,16 +22,19 @@ Refusals are ``CircuitRefused`` (a ``ServiceError``): ``forbidden``, ``locked``,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.access import Actor, can, scope
 from socle.core.journal import audit_record
 from socle.core.models import Membership, Organisation, User
+from socle.core.notifications import email_notify
 from socle.core.roles import ROLES
 from socle.core.services import ServiceError
 
@@ -324,3 +331,102 @@ def delegation_revoke(*, actor: User, delegation: Delegation) -> None:
 def delegations_of(actor: User) -> QuerySet[Delegation]:
     """Return the delegations the actor gave and has not revoked."""
     return Delegation.objects.filter(user=actor, revoked_at__isnull=True).select_related("delegate")
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@dataclass
+class Reminder:
+    """One overdue step reminded, and the addresses the reminder went to."""
+
+    step: CircuitStep
+    recipients: list[str] = field(default_factory=list)
+
+
+def _deciders(step: CircuitStep) -> list[User]:
+    if step.assignee_id is not None:
+        return [step.assignee] if step.assignee is not None else []
+    organisation = step.role_organisation or step.circuit.organisation
+    return list(User.objects.filter(
+        memberships__role=step.role, memberships__revoked_at__isnull=True,
+        memberships__organisation__path__in=_ancestor_paths(organisation.path)).distinct()
+        .order_by("email"))
+
+
+def _reminder_people(step: CircuitStep, today: date) -> dict[str, tuple[str, bool]]:
+    """Return each active recipient's address, the line telling them why, and whether they decide."""
+    deciders = _deciders(step)
+    people: dict[str, tuple[str, bool]] = {}
+    for person in deciders:
+        if person.is_active:
+            people.setdefault(person.email, ("Cette étape vous est attribuée : elle attend votre "
+                                             "décision.", True))
+    delegations = Delegation.objects.filter(
+        user__in=deciders, starts_on__lte=today, ends_on__gte=today, revoked_at__isnull=True,
+    ).select_related("user", "delegate").order_by("delegate__email")
+    for delegation in delegations:
+        if delegation.delegate.is_active:
+            people.setdefault(delegation.delegate.email,
+                              (f"Vous remplacez {delegation.user.display_name} pendant son absence : "
+                               "vous pouvez décider cette étape à sa place.", True))
+    initiator = step.circuit.started_by
+    if initiator is not None and initiator.is_active:
+        people.setdefault(initiator.email, ("Vous avez lancé ce circuit de validation.", False))
+    return people
+
+
+def _reminder_body(step: CircuitStep, why: str, today: date, decides: bool) -> str:
+    circuit = step.circuit
+    document = circuit.document
+    assert step.deadline is not None
+    late = (today - step.deadline).days
+    link = settings.BASE_URL + (reverse("documents:visas") if decides else
+                                reverse("documents:detail", args=[document.pk]))
+    started_by = f" par {circuit.started_by.display_name}" if circuit.started_by else ""
+    return (f"Bonjour,\n\n{why}\n\n"
+            f"Document : « {document.title} » ({circuit.organisation.name})\n"
+            f"Étape : {step.get_kind_display().lower()} n° {step.order}, attribuée à "
+            f"{step.assignee_label}\n"
+            f"Échéance : {step.deadline:%d/%m/%Y}, dépassée de {late} jour{'s' if late > 1 else ''}\n"
+            f"Circuit lancé le {timezone.localtime(circuit.started_at):%d/%m/%Y}{started_by}\n\n"
+            f"{'Décider' if decides else 'Suivre le circuit'} : {link}\n")
+
+
+def circuit_remind_overdue(*, today: date | None = None) -> list[Reminder]:
+    """Remind each step awaiting a decision past its deadline, at most once a day, by email."""
+    today = today or timezone.localdate()
+    candidates = (CircuitStep.objects.filter(
+        circuit__status=CircuitStatus.RUNNING, decision=StepDecision.PENDING, deadline__lt=today)
+        .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
+        .values_list("pk", "circuit_id").order_by("deadline", "pk"))
+    reminders = []
+    for pk, circuit_id in list(candidates):
+        with transaction.atomic():
+            step = (CircuitStep.objects.select_related(
+                "circuit__document", "circuit__organisation", "circuit__started_by", "assignee",
+                "role_organisation").filter(pk=pk).first())
+            # A later step cannot be decided yet: its agents hear of it when its turn comes.
+            if step is None or step.order != current_order(step.circuit):
+                continue
+            # The conditional update is the claim: a concurrent run reminds each step once.
+            claimed = (CircuitStep.objects.filter(pk=pk, decision=StepDecision.PENDING,
+                                                  circuit__status=CircuitStatus.RUNNING)
+                       .filter(Q(reminded_on__isnull=True) | Q(reminded_on__lt=today))
+                       .update(reminded_on=today))
+            if not claimed:
+                continue
+            people = _reminder_people(step, today)
+            for address, (why, decides) in people.items():
+                email_notify(to=[address],
+                             subject=f"Étape en retard : « {step.circuit.document.title[:120]} »",
+                             body=_reminder_body(step, why, today, decides))
+            recipients = sorted(people)
+            audit_record(actor=None, action="documents.step_remind",
+                         organisation=step.circuit.organisation, target=step,
+                         data={"circuit": circuit_id, "document": step.circuit.document_id,
+                               "order": step.order, "deadline": step.deadline.isoformat()
+                               if step.deadline else None, "notified": recipients},
+                         actor_label="système")
+            reminders.append(Reminder(step, recipients))
+    return reminders

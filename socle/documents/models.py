@@ -31,7 +31,8 @@ class FilePlan(models.Model):
     title = models.CharField(max_length=200)
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
-    # The plan this one adopts and extends without copying it (the ARC's reference plan).
+    # The plan this one adopts and extends without copying it (the ARC's reference plan);
+    # publishing a new version of that plan moves this link to it (plan_versions.py).
     extends = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="extensions")
     created_at = models.DateTimeField(default=timezone.now)
@@ -43,6 +44,11 @@ class FilePlan(models.Model):
                                     name="fileplan_unique_version"),
             models.CheckConstraint(condition=models.Q(status__in=["draft", "active", "retired"]),
                                    name="fileplan_status_valid"),
+            # One version in force and one draft at most per plan (plan_versions.py).
+            models.UniqueConstraint(fields=["organisation", "code"], condition=models.Q(status="active"),
+                                    name="fileplan_one_active_version"),
+            models.UniqueConstraint(fields=["organisation", "code"], condition=models.Q(status="draft"),
+                                    name="fileplan_one_draft_version"),
         ]
 
     def __str__(self) -> str:
@@ -89,7 +95,9 @@ class FilePlanNode(models.Model):
     naming_rule = models.CharField(max_length=200, blank=True, default="")
     # [{"code", "label", "fields": [{"name", "label", "type", "required", "choices"}]}] (metadata.py).
     document_types = models.JSONField(default=list, blank=True)
-    # In a commune's plan: the reference node this one replaces for the commune.
+    # In a commune's plan: the reference node this one replaces for the commune. Moved to the
+    # node of the same code when the reference publishes a new version; kept (and reported)
+    # when that code is gone.
     overrides = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="overridden_by")
     position = models.PositiveIntegerField(default=0)
@@ -307,6 +315,8 @@ class CircuitStep(models.Model):
     on_behalf_of = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The last day an overdue reminder went out (circuit_remind_overdue): at most one a day.
+    reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["circuit_id", "order", "id"]
@@ -404,3 +414,43 @@ class DestructionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Demande de destruction n° {self.pk}"
+
+
+# ---------------------------------------------------------------- sharing
+
+
+class DocumentShare(models.Model):
+    """A read-only opening of one document to another organisation's readers (sharing.py).
+
+    Active while not revoked and, with an expiry, until that day included. At most one
+    unrevoked share per document and organisation: sharing again replaces it.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="shares")
+    # The organisation the document is shared with (the document's own is the owner).
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_on = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    reason = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["-granted_at", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["document", "organisation"],
+                                    condition=models.Q(revoked_at__isnull=True),
+                                    name="documentshare_one_unrevoked"),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organisation", "document"], name="documentshare_org_doc"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Partage de {self.document} avec {self.organisation}"
+
+    def active_on(self, day: date) -> bool:
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= day)

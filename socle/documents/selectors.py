@@ -2,27 +2,33 @@
 
 A document is visible to holders of ``documents.view`` on its organisation (or
 above it), and, under a node whose access rule is ``restricted:<role>``, only to
-holders of that role there. Anything else does not exist for the actor (404).
+holders of that role there. A document another organisation shared with one where
+the actor holds ``documents.view`` is visible too, read-only, while the share lasts
+(``DocumentShare``; never under a restricted node). Anything else does not exist for
+the actor (404).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from socle.core.access import Actor, can, get_or_404, organisations_for, scope
+from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import AuditEvent, Membership, Organisation
 
 from . import search as search_engine
 from .models import (
     DestructionRequest,
     Document,
+    DocumentShare,
     DocumentVersion,
     FilePlan,
     FilePlanNode,
@@ -48,11 +54,36 @@ def _restricted_condition(actor: Actor, prefix: str = "node__") -> Q:
     return reduce(or_, [condition, *extra])
 
 
+def _shared_condition(actor: Actor, today: date | None = None) -> Q:
+    """Allow the documents shared, and still shared today, with an organisation the actor reads.
+
+    One subquery, so a list costs the same query count with or without shares and a
+    document shared twice with the actor's organisations is still one row. A restricted
+    node is never opened by a share, even one made before the node became restricted.
+    """
+    today = today or timezone.localdate()
+    shared = DocumentShare.objects.filter(
+        organisation__in=organisations_for(actor, VIEW), revoked_at__isnull=True,
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)).values("document_id")
+    return Q(pk__in=shared) & ~Q(node__access_rule__startswith="restricted:")
+
+
 def documents_for(actor: Actor, permission: str = VIEW) -> QuerySet[Document]:
-    """Return the documents the actor may see (or edit, with permission=documents.edit)."""
-    documents = scope(Document.objects.all(), actor, permission)
-    return documents.filter(_restricted_condition(actor)).select_related(
-        "organisation", "node", "current_version")
+    """Return the documents the actor may see (or edit, with permission=documents.edit).
+
+    Seeing includes the documents another organisation shared with one the actor reads;
+    any other permission (editing, circuits, disposal) covers only the actor's own.
+    """
+    documents = scope(Document.objects.all(), actor, permission).filter(_restricted_condition(actor))
+    if permission == VIEW and granted_paths(actor, VIEW):
+        documents = documents | Document.objects.filter(_shared_condition(actor))
+    return documents.select_related("organisation", "node", "current_version")
+
+
+def shared_with_actor(actor: Actor, documents: Iterable[Document]) -> set[int]:
+    """Return which of these visible documents the actor sees only through a share (no query)."""
+    return {document.pk for document in documents
+            if not can(actor, VIEW, document.organisation)}
 
 
 def document_get_for(actor: Actor, document_id: Any, permission: str = VIEW) -> Document:
@@ -141,8 +172,20 @@ def node_for_filing(actor: Actor, organisation: Organisation, code: str) -> File
 
 
 def plans_for(actor: Actor) -> QuerySet[FilePlan]:
-    """Return the plans of the organisations whose documents the actor may see."""
-    return scope(FilePlan.objects.select_related("organisation", "extends"), actor, VIEW)
+    """Return the plans the actor may read, all versions: those of the organisations whose
+    documents they may see, and those of their ancestors (the reference plans that apply)."""
+    paths = granted_paths(actor, VIEW)
+    if not paths:
+        return FilePlan.objects.none()
+    ancestors = {ancestor for path in paths for ancestor in _ancestor_paths(path)}
+    below = reduce(or_, [Q(organisation__path__startswith=path) for path in paths])
+    return FilePlan.objects.filter(below | Q(organisation__path__in=ancestors)).select_related(
+        "organisation", "extends")
+
+
+def plan_get_for(actor: Actor, plan_id: Any) -> FilePlan:
+    """Return one plan version the actor may read, or 404."""
+    return get_or_404(plans_for(actor), pk=plan_id)
 
 
 # ---------------------------------------------------------------- search
@@ -159,6 +202,10 @@ class SearchFilters:
     metadata: dict[str, str] | None = None
 
 
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def documents_filtered(actor: Actor, filters: SearchFilters) -> QuerySet[Document]:
     """Return the visible documents matching the filters (not the words), newest first."""
     documents = documents_for(actor)
@@ -168,10 +215,11 @@ def documents_filtered(actor: Actor, filters: SearchFilters) -> QuerySet[Documen
         documents = documents.filter(node__code=filters.node)
     if filters.doc_type:
         documents = documents.filter(doc_type=filters.doc_type)
+    # Bounds on the timestamp itself (local days), not on its date: the index serves them.
     if filters.date_from:
-        documents = documents.filter(created_at__date__gte=filters.date_from)
+        documents = documents.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
-        documents = documents.filter(created_at__date__lte=filters.date_to)
+        documents = documents.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     for key, value in (filters.metadata or {}).items():
         if _META_KEY.match(key):
             documents = documents.filter(**{f"metadata__{key}": value})
@@ -185,11 +233,27 @@ class SearchResult:
     excerpt: str
 
 
+def _searched_organisations(actor: Actor, filters: SearchFilters) -> list[int]:
+    """Return the organisations whose documents the actor may find: their own and the owners
+    of the documents shared with them (a superset: the search applies the exact scope)."""
+    own = organisations_for(actor, VIEW)
+    sharing = DocumentShare.objects.filter(organisation__in=own, revoked_at__isnull=True)
+    organisations = Organisation.objects.filter(
+        Q(pk__in=own) | Q(pk__in=sharing.values("document__organisation_id")),
+        # A service holding no document would only cost the search a look.
+        Exists(Document.objects.filter(organisation=OuterRef("pk"))))
+    if filters.organisation:
+        organisations = organisations.filter(slug=filters.organisation)
+    return list(organisations.values_list("pk", flat=True))
+
+
 def documents_search(actor: Actor, filters: SearchFilters, *, limit: int = 20,
                      offset: int = 0) -> list[SearchResult]:
     """Return the visible documents matching the words and filters, best first, with excerpts."""
+    # The candidates are documents_filtered's, shares included: narrowing them to the
+    # actor's own organisations would drop the documents shared with them.
     hits = search_engine.search(documents_filtered(actor, filters), filters.q, limit=limit,
-                                offset=offset)
+                                offset=offset, organisations=_searched_organisations(actor, filters))
     found = documents_for(actor).in_bulk([hit.document_id for hit in hits])
     return [SearchResult(found[hit.document_id], hit.score, hit.excerpt)
             for hit in hits if hit.document_id in found]

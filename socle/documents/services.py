@@ -42,7 +42,10 @@ from .models import (
     DocumentVersion,
     FilePlan,
     FilePlanNode,
+    FinalAction,
     PlanStatus,
+    RetentionStart,
+    RetentionUnit,
     TextStatus,
 )
 from .naming import NamingRuleInvalid, extension_of, name_apply, naming_rule_check, original_name_clean
@@ -131,6 +134,42 @@ NODE_FIELDS = {"title", "description", "retention_period", "retention_unit", "re
                "final_action", "access_rule", "naming_rule", "document_types", "position"}
 
 
+def _plan_editable(plan: FilePlan, actor: User | None) -> None:
+    """Refuse a change to a plan version in force or retired (plan_versions.py drafts a new one).
+
+    The system (actor None: the demo loader, an initial load) may still add nodes to an
+    active plan it is building; nobody changes a retired one.
+    """
+    if plan.status == PlanStatus.DRAFT or (plan.status == PlanStatus.ACTIVE and actor is None):
+        return
+    state = "a été remplacée" if plan.status == PlanStatus.RETIRED else "est en vigueur"
+    raise DocumentRefused(
+        f"La version {plan.version} de ce plan {state} : elle ne se modifie plus. Préparez une "
+        "nouvelle version (brouillon), puis publiez-la.", code="plan_immutable")
+
+
+def node_rules_check(rules: dict[str, Any]) -> None:
+    """Refuse a node's rules that are malformed (naming rule, types, access, retention)."""
+    try:
+        naming_rule_check(rules.get("naming_rule", ""))
+        types_check(rules.get("document_types", []))
+    except (NamingRuleInvalid, MetadataInvalid) as exc:
+        raise DocumentRefused(str(exc), code="invalid_node") from exc
+    access = rules.get("access_rule", "internal")
+    if access not in {"public", "internal"} and not str(access).startswith("restricted:"):
+        raise DocumentRefused("Règle d'accès inconnue : « public », « internal » ou "
+                              "« restricted:<rôle> ».", code="invalid_node")
+    period = rules.get("retention_period")
+    if period is not None and (not isinstance(period, int) or isinstance(period, bool) or period < 0):
+        raise DocumentRefused("La durée d'utilité administrative est un nombre entier positif.",
+                              code="invalid_node")
+    for name, choices in (("retention_unit", RetentionUnit), ("retention_start_event", RetentionStart),
+                          ("final_action", FinalAction)):
+        if name in rules and rules[name] not in choices.values:
+            raise DocumentRefused(f"Valeur inconnue pour « {name} » : {rules[name]}.",
+                                  code="invalid_node")
+
+
 def node_create(*, actor: User | None, plan: FilePlan, code: str, title: str,
                 parent: FilePlanNode | None = None, overrides: FilePlanNode | None = None,
                 **rules: Any) -> FilePlanNode:
@@ -139,6 +178,7 @@ def node_create(*, actor: User | None, plan: FilePlan, code: str, title: str,
     An override starts from the reference node's rules; the given ones replace them.
     """
     _require(actor, MANAGE_PLANS, plan.organisation)
+    _plan_editable(plan, actor)
     unknown = set(rules) - NODE_FIELDS
     if unknown:
         raise DocumentRefused(f"Règles inconnues : {', '.join(sorted(unknown))}.", code="invalid_node")
@@ -157,15 +197,12 @@ def node_create(*, actor: User | None, plan: FilePlan, code: str, title: str,
     if parent is not None and parent.plan_id not in {plan.pk, plan.extends_id}:
         raise DocumentRefused("Le nœud parent doit appartenir à ce plan ou au plan qu'il étend.",
                               code="invalid_node")
-    try:
-        naming_rule_check(rules.get("naming_rule", ""))
-        types_check(rules.get("document_types", []))
-    except (NamingRuleInvalid, MetadataInvalid) as exc:
-        raise DocumentRefused(str(exc), code="invalid_node") from exc
-    access = rules.get("access_rule", "internal")
-    if access not in {"public", "internal"} and not str(access).startswith("restricted:"):
-        raise DocumentRefused("Règle d'accès inconnue : « public », « internal » ou "
-                              "« restricted:<rôle> ».", code="invalid_node")
+    if not code or len(code) > 40 or not title.strip():
+        raise DocumentRefused("Un nœud a un code (40 caractères au plus) et un intitulé.",
+                              code="invalid_node")
+    if FilePlanNode.objects.filter(plan=plan, code=code).exists():
+        raise DocumentRefused(f"Le code « {code} » existe déjà dans ce plan.", code="invalid_node")
+    node_rules_check(rules)
     with transaction.atomic():
         node = FilePlanNode.objects.create(plan=plan, code=code, title=title, parent=parent,
                                            overrides=overrides, **rules)

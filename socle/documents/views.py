@@ -22,7 +22,7 @@ from socle.core.access import granted_paths
 from socle.core.blobs import blob_open
 from socle.core.upload_handlers import accepts_uploads
 
-from . import selectors
+from . import search, selectors
 from .services import DocumentRefused, document_create
 
 PAGE_SIZE = 50
@@ -83,9 +83,11 @@ def document_list(request: HttpRequest) -> HttpResponse:
     elif not form.is_bound:
         documents = list(selectors.documents_for(request.user)[:PAGE_SIZE])
     can_file = bool(granted_paths(request.user, selectors.EDIT))
+    shared_ids = selectors.shared_with_actor(
+        request.user, [*documents, *(result.document for result in results)])
     return render(request, "documents/list.html", {
         "form": form, "results": results, "documents": documents, "searched": searched,
-        "can_file": can_file})
+        "can_file": can_file, "shared_ids": shared_ids, "rank_window": search.RANK_WINDOW})
 
 
 class UploadForm(forms.Form):
@@ -141,13 +143,21 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
-    # Imported here: circuit_views builds on this module's agent_required.
-    from .circuit_views import circuit_context
-
     document = selectors.document_get_for(request.user, document_id)
+    return detail_render(request, document)
+
+
+def detail_render(request: HttpRequest, document: Any, *, status: int = 200,
+                  **share: Any) -> HttpResponse:
+    """Render a visible document's page; ``share`` carries a share form sent back with errors."""
+    # Imported here: circuit_views and share_views build on this module's agent_required.
+    from .circuit_views import circuit_context
+    from .share_views import share_context
+
     return render(request, "documents/detail.html", {
         "document": document, "versions": selectors.versions_of(document),
-        **circuit_context(request.user, document)})
+        **circuit_context(request.user, document),
+        **share_context(request.user, document, **share)}, status=status)
 
 
 @require_GET

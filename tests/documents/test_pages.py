@@ -30,6 +30,8 @@ def test_the_search_page_highlights_matches(territory, reference, editor, file_d
     version_text_extract(version_id=document.current_version_id)
     page = signed_in(editor).get("/documents/?q=eclairage").content.decode()
     assert "<mark>éclairage</mark>" in page and "Résultats (1)" in page
+    # People are told how results are ranked (decision 0010).
+    assert "parmi les 500 plus récents qui contiennent ces mots" in page
 
 
 def test_a_person_without_a_ged_role_gets_a_french_403(territory, make_user):

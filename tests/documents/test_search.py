@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import zoneinfo
+from datetime import date, datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
+from socle.core.models import AuditEvent
 from socle.documents import search
 from socle.documents.models import Document, DocumentVersion
 from socle.documents.selectors import SearchFilters, documents_search
@@ -158,3 +161,197 @@ def test_the_worker_extracts_and_indexes_the_text_after_commit(territory, refere
     assert version.text_status == "done"
     assert _ids(editor, "deneigement") == [document.pk]
     assert Document.objects.get(pk=document.pk).text_indexed
+
+
+# ---------------------------------------------------------------- bounded ranking
+
+
+def _fillers(editor, organisation, count=6):
+    # A corpus where the searched word is rare, as in real life (bm25 needs it).
+    for index in range(count):
+        _filed(editor, organisation, f"Compte rendu de chantier n° {index}.", title="Chantier")
+
+
+def test_the_newest_matches_are_ranked_together_before_the_older_ones(territory, reference, editor,
+                                                                      monkeypatch):
+    compiegne = territory["compiegne"]
+    _fillers(editor, compiegne)
+    oldest_in_title = _filed(editor, compiegne, "Note sur le club de football.", title="Subvention")
+    older_in_text = _filed(editor, compiegne, "Une subvention au club.", title="Note A")
+    newer_in_text = _filed(editor, compiegne, "Une subvention au comité.", title="Note B")
+    newest_in_title = _filed(editor, compiegne, "Note sur le comité des fêtes.", title="Subvention")
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    assert _ids(editor, "subvention") == [newest_in_title.pk, newer_in_text.pk,
+                                          oldest_in_title.pk, older_in_text.pk]
+
+
+def test_pages_follow_one_another_without_gap_or_repeat(territory, reference, editor, monkeypatch):
+    compiegne = territory["compiegne"]
+    _fillers(editor, compiegne)
+    for index in range(7):
+        _filed(editor, compiegne, "Une subvention. " * (index % 3 + 1), title=f"Note {index}")
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+    whole = [hit.document.pk for hit in documents_search(editor, SearchFilters(q="subvention"),
+                                                         limit=20)]
+    pages = [hit.document.pk for offset in range(0, 7, 2)
+             for hit in documents_search(editor, SearchFilters(q="subvention"), limit=2,
+                                         offset=offset)]
+    assert len(whole) == 7 and pages == whole
+    assert _ids(editor, "subvention") == whole, "the same search gives the same order"
+
+
+def test_no_result_lies_deeper_than_the_search_depth(territory, reference, editor, monkeypatch):
+    for index in range(3):
+        _filed(editor, territory["compiegne"], "Une subvention.", title=f"Note {index}")
+    monkeypatch.setattr(search, "SEARCH_DEPTH", 2)
+    assert len(documents_search(editor, SearchFilters(q="subvention"), limit=5)) == 2
+    assert documents_search(editor, SearchFilters(q="subvention"), offset=2) == []
+
+
+def test_a_commune_finds_its_own_older_match_behind_many_newer_ones_elsewhere(
+        territory, reference, editor, other_editor, monkeypatch):
+    own = _filed(editor, territory["compiegne"], "Une subvention.", title="Compiègne")
+    elsewhere = [_filed(other_editor, territory["venette"], "Une subvention.", title=f"Venette {i}")
+                 for i in range(6)]
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
+    assert _ids(editor, "subvention") == [own.pk]
+    assert set(_ids(other_editor, "subvention")) == {d.pk for d in elsewhere}
+
+
+@pytest.mark.parametrize("chunks", [4, 0], ids=["its-documents-looked-up", "database-join"])
+def test_a_narrow_filter_still_finds_older_matches(territory, reference, editor, monkeypatch, chunks):
+    compiegne = territory["compiegne"]
+    wanted = _filed(editor, compiegne, "Marché de voirie.", node="MP-01", doc_type="piece_marche",
+                    metadata={"numero_marche": "2024-07"})
+    for index in range(8):
+        _filed(editor, compiegne, "Marché hebdomadaire.", title=f"Marché {index}")
+    # The newest match alone is read first, and the filter rejects it.
+    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
+    monkeypatch.setattr(search, "QUERYSET_CHUNK", 2)
+    monkeypatch.setattr(search, "QUERYSET_CHUNKS", chunks)
+    hits = documents_search(editor, SearchFilters(q="marché", node="MP-01"), limit=1)
+    assert [hit.document.pk for hit in hits] == [wanted.pk]
+
+
+def test_dates_filter_by_local_day(territory, reference, editor):
+    compiegne = territory["compiegne"]
+    late = _filed(editor, compiegne, "Une subvention.", title="Tard le soir")
+    early = _filed(editor, compiegne, "Une subvention.", title="Tôt le matin")
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    Document.objects.filter(pk=late.pk).update(created_at=datetime(2025, 3, 10, 23, 30, tzinfo=paris))
+    Document.objects.filter(pk=early.pk).update(created_at=datetime(2025, 3, 11, 0, 30, tzinfo=paris))
+    assert _ids(editor, "subvention", date_to=date(2025, 3, 10)) == [late.pk]
+    assert _ids(editor, "subvention", date_from=date(2025, 3, 11)) == [early.pk]
+    assert set(_ids(editor, "subvention", date_from=date(2025, 3, 10), date_to=date(2025, 3, 11))) \
+        == {late.pk, early.pk}
+    assert _ids(editor, "subvention", date_from=date(2025, 3, 12)) == []
+
+
+@pytest.mark.parametrize(("first", "most"), [(5000, 30_000), (2, 2), (2, 8)],
+                         ids=["walk", "gin-index", "walk-on"])
+def test_older_matches_are_found_past_the_newest_entries(territory, reference, editor, monkeypatch,
+                                                         first, most):
+    compiegne = territory["compiegne"]
+    older = _filed(editor, compiegne, "Le jumelage avec Huy.", title="Jumelage")
+    for index in range(2):
+        _filed(editor, compiegne, f"Compte rendu n° {index}.", title="Chantier")
+    newer = _filed(editor, compiegne, "Le comité de jumelage.", title="Comité")
+    _filed(editor, compiegne, "Compte rendu n° 3.", title="Chantier")
+    # PostgreSQL reads the newest entries in order, then walks on or asks the GIN index.
+    monkeypatch.setattr(search, "WALK_FIRST", first)
+    monkeypatch.setattr(search, "WALK", most)
+    monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)
+    hits = documents_search(editor, SearchFilters(q="jumelages"), limit=2)
+    assert {hit.document.pk for hit in hits} == {older.pk, newer.pk}
+
+
+def test_a_search_runs_a_bounded_number_of_queries(territory, reference, editor,
+                                                   django_assert_max_num_queries):
+    for index in range(25):
+        _filed(editor, territory["compiegne"], "Une subvention.", title=f"Note {index}")
+    # PostgreSQL's include a savepoint and the planner setting around the walk (4).
+    with django_assert_max_num_queries(12):
+        assert len(documents_search(editor, SearchFilters(q="subvention"), limit=20)) == 20
+
+
+# ---------------------------------------------------------------- rebuilding the index
+
+
+def _entry(document_id):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT organisation_id, vector::text FROM documents_search "
+                           "WHERE document_id = %s", [document_id])
+        else:
+            cursor.execute("SELECT title, body FROM documents_fts WHERE rowid = %s", [document_id])
+        return cursor.fetchone()
+
+
+def _reindex(*args) -> str:
+    out = io.StringIO()
+    call_command("documents", "reindex", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_reindex_writes_what_the_services_write(territory, reference, editor):
+    compiegne = territory["compiegne"]
+    typed = _filed(editor, compiegne, "Acte d'engagement du marché de voirie.", node="MP-01",
+                   doc_type="piece_marche", tags=["voirie", "travaux neufs"],
+                   metadata={"procedure": "MAPA", "numero_marche": "2025-12",
+                             "titulaire": "Routes de l'Oise"})
+    untouched = _filed(editor, compiegne, "Horaires de la piscine.", title="Piscine")
+    expected = {typed.pk: _entry(typed.pk), untouched.pk: _entry(untouched.pk)}
+    search.document_unindex(typed.pk)
+    assert _entry(typed.pk) is None
+    output = _reindex()
+    assert {pk: _entry(pk) for pk in expected} == expected
+    assert "2 document(s) lu(s), 1 entrée(s) corrigée(s)" in output
+    assert "0 entrée(s) corrigée(s)" in _reindex(), "a second run finds nothing to correct"
+    assert AuditEvent.objects.filter(action="documents.reindex").count() == 2
+
+
+def test_reindex_removes_the_entries_of_vanished_documents(corpus):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("INSERT INTO documents_search (document_id, organisation_id, vector) "
+                           "VALUES (987654, 1, to_tsvector('french', 'orpheline'))")
+        else:
+            cursor.execute("INSERT INTO documents_fts (rowid, title, body) "
+                           "VALUES (987654, 'orphelin', '')")
+    assert "1 entrée(s) de documents disparus retirée(s)" in _reindex()
+    assert search.indexed_ids([987654]) == set()
+    assert search.indexed_ids(d.pk for d in corpus.values()) == {d.pk for d in corpus.values()}
+
+
+def test_reindex_follows_a_document_moved_to_another_organisation(territory, corpus, editor,
+                                                                   other_editor):
+    document = corpus["piscine"]
+    # A correction made in the database, outside the services: the index lags behind.
+    Document.objects.filter(pk=document.pk).update(organisation=territory["venette"])
+    assert _ids(editor, "piscine") == [], "the lagging entry never shows the old commune"
+    _reindex("--org", "venette")
+    assert _ids(other_editor, "piscine") == [document.pk]
+    assert _ids(editor, "piscine") == []
+
+
+def test_reindex_of_one_organisation_reads_only_its_documents(territory, corpus, other_editor):
+    _filed(other_editor, territory["venette"], "Délibération de Venette.", title="Venette")
+    assert "Index de recherche reconstruit : 1 document(s) lu(s)" in _reindex("--org", "venette")
+
+
+def test_reindex_refuses_an_unknown_organisation(db):
+    with pytest.raises(CommandError, match="Organisation inconnue : nulle-part"):
+        _reindex("--org", "nulle-part")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+def test_postgres_entries_carry_their_organisation_for_the_tenant_filter(territory, corpus):
+    document = corpus["piscine"]
+    assert _entry(document.pk)[0] == territory["compiegne"].pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = "
+                       "'documents_search_organisation'")
+        assert "(organisation_id, document_id)" in cursor.fetchone()[0]

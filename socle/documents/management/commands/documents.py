@@ -22,12 +22,45 @@ class Command(BaseCommand):
         extract.add_argument("--pending", action="store_true", required=True)
         extract.add_argument("--now", action="store_true",
                              help="Extraire tout de suite au lieu de mettre en file d'attente.")
+        reindex = sub.add_parser(
+            "reindex", help="Reconstruire l'index de recherche depuis les documents (par lots, "
+                            "pendant le service) : corrige les entrées qui diffèrent et retire "
+                            "celles des documents disparus.")
+        reindex.add_argument("--org", action="append", default=[], metavar="SLUG",
+                             help="Seulement les documents de cette organisation (répétable).")
+        sub.add_parser("remind-overdue",
+                       help="Relancer par courriel les étapes de circuit dont l'échéance est "
+                            "dépassée (au plus une relance par étape et par jour).")
+        publish = sub.add_parser(
+            "plan-publish", help="Publier le brouillon d'un plan de classement : il entre en vigueur, "
+                                 "la version précédente est remplacée. Code de sortie 1 si refusé.")
+        publish.add_argument("--org", required=True, help="Identifiant (slug) de l'organisation.")
+        publish.add_argument("--plan", required=True, metavar="CODE", help="Code du plan de classement.")
+        migrate = sub.add_parser(
+            "plan-migrate", help="Migrer les documents classés sous les versions remplacées d'un plan "
+                                 "vers la version en vigueur, nœud par nœud de même code. Code de "
+                                 "sortie 1 si un document ne peut pas être migré.")
+        migrate.add_argument("--org", required=True, help="Identifiant (slug) de l'organisation.")
+        migrate.add_argument("--plan", required=True, metavar="CODE", help="Code du plan de classement.")
+        migrate.add_argument("--map", action="append", default=[], metavar="ANCIEN=NOUVEAU",
+                             help="Reclasser les documents d'un ancien code sous un autre code "
+                                  "(répétable).")
+        migrate.add_argument("--dry-run", action="store_true",
+                             help="Montrer ce qui serait fait, sans rien changer.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "import":
             self._import(Path(options["directory"]), options["org"], options["plan"])
         elif options["action"] == "extract":
             self._extract(options["now"])
+        elif options["action"] == "reindex":
+            self._reindex(options["org"])
+        elif options["action"] == "remind-overdue":
+            self._remind_overdue()
+        elif options["action"] == "plan-publish":
+            self._plan_publish(options["org"], options["plan"])
+        elif options["action"] == "plan-migrate":
+            self._plan_migrate(options["org"], options["plan"], options["map"], options["dry_run"])
 
     def _import(self, directory: Path, slug: str, node_code: str) -> None:
         from socle.core.models import Organisation
@@ -64,3 +97,102 @@ class Command(BaseCommand):
             else:
                 document_extract_task.enqueue(version_id=version_id)
         self.stdout.write(f"Versions en attente traitées : {len(pending)}.")
+
+    def _remind_overdue(self) -> None:
+        from socle.documents.circuits import circuit_remind_overdue
+
+        reminders = circuit_remind_overdue()
+        for reminder in reminders:
+            step = reminder.step
+            assert step.deadline is not None
+            self.stdout.write(
+                f"Relance : « {step.circuit.document.title} » ({step.circuit.organisation.slug}), "
+                f"étape n° {step.order}, échéance {step.deadline:%d/%m/%Y} : "
+                f"{len(reminder.recipients)} destinataire(s).")
+        self.stdout.write(f"Étapes en retard relancées : {len(reminders)}.")
+
+    def _plan(self, slug: str, code: str, status: str) -> Any:
+        from socle.documents.models import FilePlan
+
+        plan = FilePlan.objects.filter(organisation__slug=slug, code=code, status=status).first()
+        if plan is None and not FilePlan.objects.filter(organisation__slug=slug, code=code).exists():
+            raise CommandError(f"Plan inconnu : « {code} » de l'organisation « {slug} ».")
+        return plan
+
+    def _plan_publish(self, slug: str, code: str) -> None:
+        from socle.documents.models import PlanStatus
+        from socle.documents.plan_versions import plan_publish
+        from socle.documents.services import DocumentRefused
+
+        draft = self._plan(slug, code, PlanStatus.DRAFT)
+        if draft is None:
+            raise CommandError(f"Le plan « {code} » n'a pas de brouillon à publier.")
+        try:
+            report = plan_publish(actor=None, plan=draft)
+        except DocumentRefused as refusal:
+            raise CommandError(refusal.message) from refusal
+        retired = f" ; version {report.retired.version} remplacée" if report.retired else ""
+        self.stdout.write(f"Plan « {code} » : version {report.plan.version} en vigueur{retired}.")
+        self.stdout.write(f"Plans qui l'étendent : {len(report.plans_moved)} ; nœuds rattachés à la "
+                          f"nouvelle version : {len(report.moved)}.")
+        for link in report.orphaned:
+            self.stderr.write(f"À REVOIR  {link.describe()}")
+
+    def _plan_migrate(self, slug: str, code: str, pairs: list[str], dry_run: bool) -> None:
+        from socle.documents.models import FilePlan, PlanStatus
+        from socle.documents.plan_versions import migration_preview, plan_migrate_documents
+
+        target = self._plan(slug, code, PlanStatus.ACTIVE)
+        if target is None:
+            raise CommandError(f"Le plan « {code} » n'a pas de version en vigueur.")
+        if any("=" not in pair for pair in pairs):
+            raise CommandError("--map attend ANCIEN=NOUVEAU, par exemple --map FIN-09=FIN-10.")
+        mapping = dict(pair.split("=", 1) for pair in pairs)
+        retired = FilePlan.objects.filter(organisation__slug=slug, code=code,
+                                          status=PlanStatus.RETIRED).order_by("version")
+        moved = refused = 0
+        for plan in retired:
+            if dry_run:
+                items = migration_preview(None, plan, target, mapping=mapping)
+                ok = [item for item in items if not item.problem]
+                ko = [item for item in items if item.problem]
+            else:
+                report = plan_migrate_documents(actor=None, plan_from=plan, plan_to=target,
+                                                mapping=mapping)
+                ok, ko = report.migrated, report.refused
+            verb = "à migrer" if dry_run else "migré"
+            for item in ok:
+                assert item.target is not None
+                self.stdout.write(f"{verb:9} n° {item.document.pk} « {item.document.title} » : "
+                                  f"{item.source_code} (v{plan.version}) → {item.target.code} "
+                                  f"({item.target.plan.code} v{item.target.plan.version})")
+            for item in ko:
+                self.stderr.write(f"NON MIGRÉ n° {item.document.pk} « {item.document.title} » : "
+                                  f"{item.source_code} (v{plan.version}) : {item.problem}")
+            moved, refused = moved + len(ok), refused + len(ko)
+        label = "À migrer" if dry_run else "Migrés"
+        simulation = " (simulation : rien n'a changé)" if dry_run else ""
+        self.stdout.write(f"{label} : {moved} ; ne pouvant pas l'être : {refused}{simulation}.")
+        if refused:
+            raise CommandError(f"{refused} document(s) ne peuvent pas être migrés, voir ci-dessus.")
+
+    def _reindex(self, slugs: list[str]) -> None:
+        from socle.core.models import Organisation
+        from socle.documents.search import reindex
+
+        organisation_ids = None
+        if slugs:
+            found = dict(Organisation.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+            unknown = sorted(set(slugs) - set(found))
+            if unknown:
+                raise CommandError(f"Organisation inconnue : {', '.join(unknown)}")
+            organisation_ids = list(found.values())
+
+        def progress(count: int) -> None:
+            if count % 100_000 < 5000:
+                self.stdout.write(f"… {count} documents")
+
+        result = reindex(organisation_ids=organisation_ids, progress=progress)
+        self.stdout.write(f"Index de recherche reconstruit : {result.documents} document(s) lu(s), "
+                          f"{result.rewritten} entrée(s) corrigée(s), {result.orphans_removed} "
+                          "entrée(s) de documents disparus retirée(s).")
