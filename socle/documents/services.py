@@ -455,3 +455,9 @@ def versions_pending_extraction() -> list[int]:
     return list(DocumentVersion.objects.filter(text_status=TextStatus.PENDING)
                 .values_list("pk", flat=True).order_by("pk"))
 
+
+def versions_awaiting_ocr() -> list[int]:
+    """Return the versions left without text because no OCR engine was installed then."""
+    return list(DocumentVersion.objects.filter(text_status=TextStatus.OCR_UNAVAILABLE)
+                .values_list("pk", flat=True).order_by("pk"))
+

@@ -129,6 +129,35 @@ def test_a_scanned_document_becomes_searchable(territory, reference, editor):
     assert [hit.document.pk for hit in found] == [document.pk]
 
 
+@pytest.mark.skipif(not ocr_available(), reason=NO_TESSERACT)
+def test_scans_filed_before_tesseract_was_installed_are_read_again(
+        territory, reference, editor, monkeypatch, tmp_path):
+    from django.core.management import call_command
+
+    document = document_create(actor=editor, organisation=territory["compiegne"],
+                               node_code="PAT-02", stream=io.BytesIO(scanned_pdf(SCANNED_LINES)),
+                               file_name="scan.pdf", title="Courrier numérisé")
+    assert document.current_version_id is not None
+    with monkeypatch.context() as server_without_ocr:
+        server_without_ocr.setenv("PATH", str(tmp_path))
+        assert version_text_extract(version_id=document.current_version_id) == \
+            TextStatus.OCR_UNAVAILABLE
+    out = io.StringIO()
+    call_command("documents", "extract", "--ocr-unavailable", "--now", stdout=out)
+    assert "Versions sans texte faute d'OCR traitées : 1." in out.getvalue()
+    document.current_version.refresh_from_db()
+    assert document.current_version.text_status == TextStatus.DONE
+    found = documents_search(editor, SearchFilters(q="subvention ecole"))
+    assert [hit.document.pk for hit in found] == [document.pk]
+
+
+def test_re_reading_scans_without_tesseract_says_what_to_install(without_tesseract):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="tesseract-ocr-fra"):
+        call_command("documents", "extract", "--ocr-unavailable")
+
+
 def test_text_of_a_docx_is_extracted():
     result = extract(io.BytesIO(docx_bytes("Marché public\nActe d'engagement")), DOCX)
     assert result.status == "done" and result.text == "Marché public\nActe d'engagement"

@@ -19,7 +19,12 @@ class Command(BaseCommand):
         load.add_argument("--plan", required=True, metavar="CODE",
                           help="Code du nœud du plan de classement où classer les fichiers.")
         extract = sub.add_parser("extract", help="Relancer l'extraction du texte des versions en attente.")
-        extract.add_argument("--pending", action="store_true", required=True)
+        which = extract.add_mutually_exclusive_group(required=True)
+        which.add_argument("--pending", action="store_true",
+                           help="Les versions dont le texte n'a pas encore été extrait.")
+        which.add_argument("--ocr-unavailable", action="store_true",
+                           help="Les versions restées sans texte faute d'OCR, à relire une fois "
+                                "tesseract installé.")
         extract.add_argument("--now", action="store_true",
                              help="Extraire tout de suite au lieu de mettre en file d'attente.")
         reindex = sub.add_parser(
@@ -52,7 +57,7 @@ class Command(BaseCommand):
         if options["action"] == "import":
             self._import(Path(options["directory"]), options["org"], options["plan"])
         elif options["action"] == "extract":
-            self._extract(options["now"])
+            self._extract(options["now"], ocr=options["ocr_unavailable"])
         elif options["action"] == "reindex":
             self._reindex(options["org"])
         elif options["action"] == "remind-overdue":
@@ -86,17 +91,27 @@ class Command(BaseCommand):
             # Non-zero, so a script notices; the rest of the directory is imported anyway.
             raise CommandError(f"{len(report.rejected)} fichier(s) refusé(s), voir ci-dessus.")
 
-    def _extract(self, now: bool) -> None:
-        from socle.documents.services import version_text_extract, versions_pending_extraction
+    def _extract(self, now: bool, *, ocr: bool = False) -> None:
+        from socle.documents.extraction import ocr_available
+        from socle.documents.services import (
+            version_text_extract,
+            versions_awaiting_ocr,
+            versions_pending_extraction,
+        )
         from socle.documents.tasks import document_extract_task
 
-        pending = versions_pending_extraction()
+        if ocr and not ocr_available():
+            raise CommandError("Le moteur d'OCR (tesseract) n'est pas installé sur ce serveur : "
+                               "installez les paquets tesseract-ocr et tesseract-ocr-fra, puis "
+                               "relancez.")
+        pending = versions_awaiting_ocr() if ocr else versions_pending_extraction()
         for version_id in pending:
             if now:
                 version_text_extract(version_id=version_id)
             else:
                 document_extract_task.enqueue(version_id=version_id)
-        self.stdout.write(f"Versions en attente traitées : {len(pending)}.")
+        label = "Versions sans texte faute d'OCR" if ocr else "Versions en attente"
+        self.stdout.write(f"{label} traitées : {len(pending)}.")
 
     def _remind_overdue(self) -> None:
         from socle.documents.circuits import circuit_remind_overdue
