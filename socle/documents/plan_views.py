@@ -286,6 +286,47 @@ def plan_migration(request: HttpRequest, plan_id: int) -> HttpResponseBase:
         "targets": plan_to.nodes.order_by("code")})
 
 
+class ReclassifyForm(forms.Form):
+    node = forms.ChoiceField(label="Classer sous le nœud",
+                             help_text="Le document prendra la règle de conservation de ce nœud.")
+
+    def __init__(self, *args: Any, nodes: list[FilePlanNode], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.nodes = {str(node.pk): node for node in nodes}
+        self.fields["node"].choices = [("", "—"), *[
+            (str(node.pk), f"{node.code} — {node.title} (plan {node.plan.code}, version "
+                           f"{node.plan.version})") for node in nodes]]
+
+
+@require_http_methods(["GET", "POST"])
+@agent_required
+def document_reclassify(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """An archivist moves one document under another node in force (retention recomputed)."""
+    document = selectors.document_get_for(request.user, document_id)
+    if not can(request.user, plan_versions.MIGRATE, document.organisation):
+        return render(request, "core/error.html", {
+            "title": "Espace réservé aux archivistes",
+            "message": "Seul un archiviste de l'organisation du document peut le reclasser.",
+        }, status=403)
+    nodes = [node for node in selectors.file_plan_nodes_for(request.user, document.organisation)
+             if node.pk != document.node_id]
+    form = ReclassifyForm(request.POST or None, nodes=nodes)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        target = form.nodes[form.cleaned_data["node"]]
+        try:
+            plan_versions.document_migrate(actor=request.user, document=document,  # type: ignore[arg-type]
+                                           node=target)
+        except DocumentRefused as exc:
+            refusal = exc.message
+        else:
+            messages.success(request, f"Document reclassé sous {target.code} — {target.title}.")
+            return redirect("documents:detail", document_id=document.pk)
+    return render(request, "documents/reclassify.html", {
+        "document": document, "form": form, "refusal": refusal},
+        status=400 if refusal or form.errors else 200)
+
+
 urlpatterns = [
     path("documents/plans/", plan_index, name="plans"),
     path("documents/plans/<int:plan_id>/", plan_detail, name="plan_detail"),
@@ -296,4 +337,5 @@ urlpatterns = [
     path("documents/plans/<int:plan_id>/noeuds/<int:node_id>/supprimer", node_remove,
          name="plan_node_remove"),
     path("documents/plans/<int:plan_id>/migration", plan_migration, name="plan_migration"),
+    path("documents/<int:document_id>/reclasser", document_reclassify, name="reclassify"),
 ]

@@ -18,7 +18,7 @@ from django.urls import path
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from socle.core.access import granted_paths
+from socle.core.access import can, granted_paths
 from socle.core.blobs import blob_open
 from socle.core.upload_handlers import accepts_uploads
 
@@ -152,10 +152,12 @@ def detail_render(request: HttpRequest, document: Any, *, status: int = 200,
     """Render a visible document's page; ``share`` carries a share form sent back with errors."""
     # Imported here: circuit_views and share_views build on this module's agent_required.
     from .circuit_views import circuit_context
+    from .plan_versions import MIGRATE
     from .share_views import share_context
 
     return render(request, "documents/detail.html", {
         "document": document, "versions": selectors.versions_of(document),
+        "can_reclassify": can(request.user, MIGRATE, document.organisation),
         **circuit_context(request.user, document),
         **share_context(request.user, document, **share)}, status=status)
 

@@ -199,3 +199,63 @@ def test_the_file_plans_api_gives_each_nodes_version(territory, reference, edito
     nodes = api_client(editor).get("/api/v1/file-plans?organisation=compiegne").json()
     assert {node["version"] for node in nodes} == {2}
     assert {"code", "title", "plan", "parent", "retention_period"} <= set(nodes[0])
+
+
+# ------------------------------------------------------------ reclassifying one document
+
+
+def test_an_archivist_reclassifies_one_document_from_its_page(
+        territory, compiegne_plan, editor, archivist, file_document):
+    document = file_document(editor, territory["compiegne"], node="PAT-02")
+    page = text(signed_in(archivist).get(f"/documents/{document.pk}/"))
+    assert f'href="/documents/{document.pk}/reclasser"' in page
+    client = signed_in(archivist)
+    form = text(client.get(f"/documents/{document.pk}/reclasser"))
+    assert "Classé aujourd'hui sous <strong>PAT-02" in form
+    target = next(node for node in selectors_nodes(archivist, territory["compiegne"])
+                  if node.code == "PAT-01")
+    response = client.post(f"/documents/{document.pk}/reclasser", {"node": target.pk})
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.node_id == target.pk
+    assert document.retention_rule["period"] == target.retention_period
+    event = AuditEvent.objects.filter(action="documents.document_migrate").get()
+    assert event.data["from"]["node"] == "PAT-02" and event.data["to"]["node"] == "PAT-01"
+
+
+def test_an_editor_may_not_reclassify_and_sees_no_link(territory, compiegne_plan, editor,
+                                                       file_document):
+    document = file_document(editor, territory["compiegne"], node="PAT-02")
+    client = signed_in(editor)
+    assert "/reclasser" not in text(client.get(f"/documents/{document.pk}/"))
+    response = client.get(f"/documents/{document.pk}/reclasser")
+    assert response.status_code == 403 and "archiviste" in text(response)
+
+
+def test_another_communes_archivist_gets_404(territory, compiegne_plan, editor, venette_archivist,
+                                             file_document):
+    document = file_document(editor, territory["compiegne"], node="PAT-02")
+    assert signed_in(venette_archivist).get(f"/documents/{document.pk}/reclasser").status_code == 404
+    assert signed_in(venette_archivist).post(f"/documents/{document.pk}/reclasser",
+                                             {"node": document.node_id}).status_code == 404
+
+
+def test_a_document_in_a_circuit_is_not_reclassified(territory, compiegne_plan, editor, archivist,
+                                                     chief, file_document):
+    from socle.documents.circuits import StepSpec, circuit_start
+
+    document = file_document(editor, territory["compiegne"], node="PAT-02")
+    circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    target = next(node for node in selectors_nodes(archivist, territory["compiegne"])
+                  if node.code == "PAT-01")
+    response = signed_in(archivist).post(f"/documents/{document.pk}/reclasser", {"node": target.pk})
+    assert response.status_code == 400
+    assert "circuit de validation en cours" in text(response)
+    document.refresh_from_db()
+    assert document.node.code == "PAT-02"
+
+
+def selectors_nodes(actor, organisation):
+    from socle.documents.selectors import file_plan_nodes_for
+
+    return file_plan_nodes_for(actor, organisation)
