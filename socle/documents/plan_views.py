@@ -293,7 +293,9 @@ class ReclassifyForm(forms.Form):
     def __init__(self, *args: Any, nodes: list[FilePlanNode], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.nodes = {str(node.pk): node for node in nodes}
-        self.fields["node"].choices = [("", "—"), *[
+        node_field = self.fields["node"]
+        assert isinstance(node_field, forms.ChoiceField)
+        node_field.choices = [("", "—"), *[
             (str(node.pk), f"{node.code} — {node.title} (plan {node.plan.code}, version "
                            f"{node.plan.version})") for node in nodes]]
 
