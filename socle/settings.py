@@ -258,6 +258,10 @@ TASKS = {
 TSA_URL = env("TSA_URL")
 TSA_CA_FILE = env("TSA_CA_FILE")
 TSA_TIMEOUT = float(env("TSA_TIMEOUT", "10"))
+# A file, best on another medium than the database (a write-once mount, another host),
+# where each seal appends its hash: deleting the latest seals from the database, which the
+# seals alone cannot reveal, is then caught by `socle audit verify --proofs`.
+SEAL_WITNESS = env("SEAL_WITNESS")
 if TSA_URL and not (TSA_CA_FILE and Path(TSA_CA_FILE).is_file()):
     raise ImproperlyConfigured(
         "SOCLE_TSA_URL demande SOCLE_TSA_CA_FILE, le fichier PEM des autorités de confiance."

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,7 +177,66 @@ def audit_seal(*, actor: User | None = None) -> AuditSeal | None:
     except IntegrityError as exc:
         raise SealError("un autre scellement a été enregistré pendant celui-ci : "
                         "relancez « socle audit seal »") from exc
+    _witness_append(seal)
     return seal
+
+
+def _witness_line(seal: AuditSeal) -> str:
+    return json.dumps({"seal": seal.seq, "first_seq": seal.first_seq, "last_seq": seal.last_seq,
+                       "seal_hash": seal.seal_hash, "tst_time": seal.tst_time.isoformat()},
+                      sort_keys=True)
+
+
+def _witness_append(seal: AuditSeal) -> None:
+    """Append the seal to the witness file (SOCLE_SEAL_WITNESS), synced to disk."""
+    if not settings.SEAL_WITNESS:
+        return
+    try:
+        with open(settings.SEAL_WITNESS, "a", encoding="utf-8") as witness:
+            witness.write(_witness_line(seal) + "\n")
+            witness.flush()
+            os.fsync(witness.fileno())
+    except OSError as exc:
+        raise SealError(f"le scellement n° {seal.seq} est enregistré, mais le fichier témoin "
+                        f"{settings.SEAL_WITNESS} n'a pas pu être écrit ({exc.strerror}) : "
+                        "ajoutez-y la ligne à la main ou corrigez le fichier") from exc
+
+
+@dataclass
+class WitnessReport:
+    attested: int = 0
+    problem: str = ""
+
+
+def audit_verify_witness(path: str | Path) -> WitnessReport:
+    """Check that every seal the witness file attests is still in the database, unchanged."""
+    report = WitnessReport()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        if AuditSeal.objects.exists():
+            report.problem = f"fichier témoin des scellements illisible ({exc.strerror})"
+        return report
+    stored = dict(AuditSeal.objects.values_list("seq", "seal_hash"))
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            attested = json.loads(line)
+            seq, digest = int(attested["seal"]), str(attested["seal_hash"])
+        except (ValueError, KeyError, TypeError):
+            report.problem = f"ligne {number} du fichier témoin illisible"
+            return report
+        if seq not in stored:
+            report.problem = (f"le scellement n° {seq}, attesté par le fichier témoin, n'est plus "
+                              "en base (scellement supprimé)")
+            return report
+        if stored[seq] != digest:
+            report.problem = (f"le scellement n° {seq} en base diffère de celui qu'atteste le "
+                              "fichier témoin")
+            return report
+        report.attested += 1
+    return report
 
 
 @task(queue_name="default")

@@ -221,6 +221,59 @@ def test_a_deleted_first_seal_breaks_the_sequence(sealing, capsys):
     assert "scellement n° 1 attendu" in error
 
 
+@pytest.fixture
+def witnessed(sealing, settings, tmp_path):
+    settings.SEAL_WITNESS = str(tmp_path / "temoin-scellements.jsonl")
+    return tmp_path / "temoin-scellements.jsonl"
+
+
+def test_each_seal_is_attested_in_the_witness_file_and_verified(witnessed, capsys):
+    _record(2)
+    first = _seal(capsys)
+    _record(1, start=2)
+    second = _seal(capsys)
+    lines = [json.loads(line) for line in witnessed.read_text().splitlines()]
+    assert [(line["seal"], line["seal_hash"]) for line in lines] == [
+        (1, first["seal_hash"]), (2, second["seal_hash"])]
+    summary, error = _verify_proofs(capsys)
+    assert error == "" and summary["seals"]["witness"] == {
+        "file": str(witnessed), "attested": 2, "ok": True}
+
+
+def test_deleting_the_latest_seal_is_caught_by_the_witness_file(witnessed, capsys, settings):
+    _record(2)
+    _seal(capsys)
+    _record(2, start=2)
+    _seal(capsys)
+    _sql("DELETE FROM core_auditseal WHERE seq = 2", [])
+    # The seals left are consistent: without the witness, nothing shows.
+    settings.SEAL_WITNESS = ""
+    assert _verify_proofs(capsys)[1] == ""
+    settings.SEAL_WITNESS = str(witnessed)
+    summary, error = _verify_proofs(capsys)
+    assert not summary["ok"] and "scellement n° 2" in error and "supprimé" in error
+    # The witness may also be given on the command line.
+    settings.SEAL_WITNESS = ""
+    with pytest.raises(CommandError, match="scellement n° 2"):
+        call_command("audit", "verify", "--proofs", "--witness", str(witnessed))
+
+
+def test_a_seal_rewritten_in_the_database_differs_from_its_witness(witnessed, capsys):
+    _record(2)
+    _seal(capsys)
+    _sql("UPDATE core_auditseal SET seal_hash = %s WHERE seq = 1", ["d" * 64])
+    summary, error = _verify_proofs(capsys)
+    assert not summary["ok"]
+    assert summary["seals"]["witness"]["problem"].startswith("le scellement n° 1 en base diffère")
+
+
+def test_an_unwritable_witness_fails_the_seal_loudly(sealing, settings, tmp_path, capsys):
+    settings.SEAL_WITNESS = str(tmp_path / "absent" / "temoin.jsonl")
+    _record(1)
+    with pytest.raises(CommandError, match="fichier témoin"):
+        call_command("audit", "seal")
+
+
 def test_a_genuine_token_for_other_data_is_detected(sealing, capsys):
     _record(3)
     _seal(capsys)

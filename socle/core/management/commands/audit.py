@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from socle.core.journal import audit_verify
@@ -13,6 +14,7 @@ from socle.core.journal_seal import (
     audit_proof_verify,
     audit_seal,
     audit_verify_seals,
+    audit_verify_witness,
     roots_configured,
 )
 
@@ -28,6 +30,8 @@ class Command(BaseCommand):
                                  "jetons d'horodatage (hors ligne).")
         verify.add_argument("--ca-file", default="",
                             help="Certificats racine de confiance (PEM). Par défaut : SOCLE_TSA_CA_FILE.")
+        verify.add_argument("--witness", default="", metavar="FICHIER",
+                            help="Fichier témoin des scellements. Par défaut : SOCLE_SEAL_WITNESS.")
         sub.add_parser("seal", help="Sceller les événements depuis le dernier scellement "
                                     "(racine de Merkle horodatée RFC 3161).")
         proof = sub.add_parser("proof", help="Preuve d'inclusion d'un événement dans son "
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             elif options["action"] == "proof":
                 self._proof(options)
             else:
-                self._verify(proofs=options["proofs"], ca_file=options["ca_file"])
+                self._verify(proofs=options["proofs"], ca_file=options["ca_file"],
+                             witness=options["witness"] or settings.SEAL_WITNESS)
         except SealError as exc:
             raise CommandError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from exc
 
@@ -80,7 +85,7 @@ class Command(BaseCommand):
         self.stderr.write(f"Preuve valide : l'événement n° {proof['event']['seq']} existait "
                           f"le {at:%d/%m/%Y à %H:%M:%S} UTC.")
 
-    def _verify(self, *, proofs: bool, ca_file: str) -> None:
+    def _verify(self, *, proofs: bool, ca_file: str, witness: str = "") -> None:
         report = audit_verify()
         summary: dict[str, Any] = {"ok": report.ok, "checked": report.checked,
                                    "last_seq": report.last_seq, "last_hash": report.last_hash}
@@ -103,6 +108,14 @@ class Command(BaseCommand):
                                                      "reason": seals.first_problem.reason}
                 problem = problem or (f"Scellement n° {seals.first_problem.seal} invalide : "
                                       f"{seals.first_problem.reason}.")
+            if witness:
+                attested = audit_verify_witness(witness)
+                summary["seals"]["witness"] = {"file": str(witness), "attested": attested.attested,
+                                               "ok": not attested.problem}
+                if attested.problem:
+                    summary["ok"] = False
+                    summary["seals"]["witness"]["problem"] = attested.problem
+                    problem = problem or f"Fichier témoin : {attested.problem}."
         self.stdout.write(json.dumps(summary, ensure_ascii=False))
         if problem:
             raise CommandError(problem)
