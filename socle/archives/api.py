@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from socle.core.access import organisations_for
+from socle.core.api_schemas import ErrorOut
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
@@ -19,11 +20,6 @@ from .models import ArchivalPackage, Transfer
 from .services import package_eliminate
 
 router = Router(tags=["Archivage électronique"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class StepOut(Schema):

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from . import selectors
+from .api_schemas import ErrorOut
 from .blobs import BlobRefused, blob_upload
 from .middleware import too_large_response
 from .upload_handlers import UploadRefused, upload_refused_response
@@ -88,11 +89,6 @@ def me(request: HttpRequest) -> MeOut:
         identity_assurance=profile.identity_assurance if profile else None,
         memberships=memberships,
     )
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class BlobOut(Schema):

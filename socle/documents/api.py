@@ -12,6 +12,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.access import can
+from socle.core.api_schemas import ErrorOut
 from socle.core.middleware import too_large_response
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
@@ -19,11 +20,6 @@ from . import selectors, sharing
 from .services import DocumentRefused, document_create
 
 router = Router(tags=["Documents (GED)"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class NodeOut(Schema):

@@ -10,15 +10,16 @@ mail the caller may not see is a 404.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field as SchemaField
 from ninja import Query, Router, Schema, Status
-from pydantic import AfterValidator, ConfigDict
+from pydantic import ConfigDict
 
 from socle.core.access import granted_paths
+from socle.core.api_schemas import Answers, ErrorOut, Text
 from socle.core.models import User
 from socle.core.services import ServiceError
 
@@ -29,31 +30,6 @@ router = Router(tags=["Courrier"])
 
 PAGE_DEFAULT = 25
 PAGE_MAX = 100
-
-
-def _without_nul(value: Any) -> Any:
-    # PostgreSQL stores no NUL character, in text nor in JSON: refused here, it is a 400,
-    # not a database error. Answers are walked without recursion: JSON may be deep.
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise ValueError("Le caractère nul n'est pas accepté.")
-        elif isinstance(item, dict):
-            pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            pending += item
-    return value
-
-
-Text = Annotated[str, AfterValidator(_without_nul)]
-Answers = Annotated[dict[str, Any], AfterValidator(_without_nul)]
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class ContactIn(Schema):

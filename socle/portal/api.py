@@ -19,10 +19,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field as SchemaField
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import AfterValidator, ConfigDict
+from pydantic import ConfigDict
 
 from socle.core import selectors as core_selectors
 from socle.core.access import can, organisations_for
+from socle.core.api_schemas import Answers, ErrorOut, Text
 from socle.core.models import Organisation, OrganisationKind, User
 from socle.core.services import ServiceError
 
@@ -46,24 +47,6 @@ LIST_COLUMNS = ("number", "status", "procedure__slug", "procedure__title", "orga
 # ------------------------------------------------------------------ schemas
 
 
-def _without_nul(value: Any) -> Any:
-    # PostgreSQL stores no NUL character in text nor in JSON: refused here, it is a
-    # 400 rather than a database error. Walked without recursion: JSON may be deep.
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise ValueError("Le caractère nul n'est pas accepté.")
-        elif isinstance(item, dict):
-            pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            pending += item
-    return value
-
-
-Text = Annotated[str, AfterValidator(_without_nul)]
-Answers = Annotated[dict[str, Any], AfterValidator(_without_nul)]
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
@@ -72,11 +55,6 @@ def _key(value: str) -> str:
     if not _KEY.fullmatch(value):
         raise Http404("Introuvable.")
     return value
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class FieldErrorOut(Schema):
