@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from socle.core.access import granted_paths, organisations_for
+from socle.core.access import organisations_for
+from socle.core.page_guards import role_required
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
@@ -24,23 +20,10 @@ from .dissemination import dip_build
 from .ingest import transfer_ingest
 from .services import package_eliminate, package_hold_set
 
-ViewFunc = Callable[..., HttpResponseBase]
-
-
-def archivist_required(view: ViewFunc) -> ViewFunc:
-    """Let through only agents holding an archives role somewhere (French 403 page otherwise)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not granted_paths(request.user, selectors.VIEW):
-            return render(request, "core/error.html", {
-                "title": "Espace réservé aux archivistes",
-                "message": "Seuls les archivistes accèdent au système d'archivage électronique.",
-            }, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Only agents holding an archives role somewhere.
+archivist_required = role_required(
+    selectors.VIEW, title="Espace réservé aux archivistes",
+    message="Seuls les archivistes accèdent au système d'archivage électronique.")
 
 
 def _date(value: str) -> dt.date | None:

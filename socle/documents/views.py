@@ -5,14 +5,10 @@ Server-rendered, no JavaScript. Lists never load the extracted text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.safestring import mark_safe
@@ -20,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from socle.core.access import can, granted_paths
 from socle.core.blobs import blob_open
+from socle.core.page_guards import role_required
 from socle.core.upload_handlers import accepts_uploads
 
 from . import search, selectors
@@ -28,20 +25,10 @@ from .services import DocumentRefused, document_create
 PAGE_SIZE = 50
 
 
-def agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Let through agents who may see documents somewhere; others get a French 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not granted_paths(request.user, selectors.VIEW):
-            return render(request, "core/error.html", {
-                "title": "Espace réservé aux agents",
-                "message": "La gestion des documents est réservée aux agents qui en ont reçu le rôle.",
-            }, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Agents who may see documents somewhere.
+agent_required = role_required(
+    selectors.VIEW, title="Espace réservé aux agents",
+    message="La gestion des documents est réservée aux agents qui en ont reçu le rôle.")
 
 
 class SearchForm(forms.Form):

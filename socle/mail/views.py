@@ -6,16 +6,12 @@ agent may not see is a 404, whatever the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -23,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import socle.portal.selectors as portal_selectors
 import socle.portal.services as portal_services
-from socle.core.access import granted_paths
 from socle.core.blobs import blob_open
 from socle.core.models import User
+from socle.core.page_guards import role_required
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
@@ -35,24 +31,12 @@ from .forms import AssignForm, CloseForm, FromCaseForm, InstructionForm, MailReg
 from .models import Direction, MailStatus
 
 PAGE_SIZE = 50
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
-def clerk_required(view: ViewFunc) -> ViewFunc:
-    """Let through agents who may read mail somewhere; anyone else gets a French 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # Checked before the body is read: an upload from someone else is never spooled.
-        if not granted_paths(request.user, selectors.VIEW):
-            return render(request, "core/error.html", {
-                "title": "Espace réservé au courrier",
-                "message": "Seuls les agents chargés du courrier accèdent au registre.",
-            }, status=403)
-        return view(request, *args, **kwargs)
-
-    return cast(ViewFunc, wrapper)
+# Agents who may read mail somewhere.
+clerk_required = role_required(
+    selectors.VIEW, title="Espace réservé au courrier",
+    message="Seuls les agents chargés du courrier accèdent au registre.")
 
 
 def _user(request: HttpRequest) -> User:

@@ -9,31 +9,29 @@ from __future__ import annotations
 
 import csv
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from socle.core.access import can, granted_paths, organisations_for
+from socle.core.access import can, organisations_for
 from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_put
 from socle.core.middleware import human_size, too_large_response
 from socle.core.models import IdentityAssurance, User
+from socle.core.page_guards import role_required
 from socle.core.selectors import organisations_public
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
@@ -55,25 +53,12 @@ QUEUE_VALUES = ("pk", "number", "status", "revision_id", "revision__published_at
                 "assigned_to__email")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-ViewFunc = Callable[..., HttpResponseBase]
 
-
-def agent_required(view: ViewFunc) -> ViewFunc:
-    """Let through only agents who may see cases somewhere; a citizen gets a French 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # Checked before the body is read: an upload from a citizen is never spooled.
-        if not granted_paths(request.user, selectors.VIEW_CASE):
-            return render(request, "core/error.html", {
-                "title": "Espace réservé aux agents",
-                "message": "Seuls les agents chargés d'instruire les démarches accèdent aux "
-                           "dossiers. Adressez-vous à la DCSI si vous pensez devoir y accéder.",
-            }, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Only agents who may see cases somewhere; a citizen gets the 403 page.
+agent_required = role_required(
+    selectors.VIEW_CASE, title="Espace réservé aux agents",
+    message="Seuls les agents chargés d'instruire les démarches accèdent aux dossiers. "
+            "Adressez-vous à la DCSI si vous pensez devoir y accéder.")
 
 
 # ---------------------------------------------------------------------------- the queue

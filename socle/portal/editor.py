@@ -21,7 +21,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -32,9 +31,10 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from socle.core.access import get_or_404, granted_paths
+from socle.core.access import get_or_404
 from socle.core.blobs import DEFAULT_ALLOWED_TYPES
 from socle.core.models import Organisation, OrganisationKind, User
+from socle.core.page_guards import role_required
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import (
     CappedUploadHandler,
@@ -85,23 +85,11 @@ INVALID_KEYS = {
 GROUP_PLACEHOLDER = {"name": "element", "label": "Élément", "type": "text", "required": False}
 
 
-def editor_required(view: ViewFunc) -> ViewFunc:
-    """Let through only agents holding the editor role somewhere; others get a French 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # Checked before the body is read: an import from a non-editor is never spooled.
-        if not granted_paths(request.user, selectors.EDIT_PROCEDURE):
-            return render(request, "core/error.html", {
-                "title": "Espace réservé aux rédacteurs",
-                "message": "Seuls les agents qui ont le rôle de rédacteur des démarches "
-                           "créent et modifient les démarches. Adressez-vous à la DCSI si vous "
-                           "pensez devoir y accéder.",
-            }, status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Only agents holding the editor role somewhere.
+editor_required = role_required(
+    selectors.EDIT_PROCEDURE, title="Espace réservé aux rédacteurs",
+    message="Seuls les agents qui ont le rôle de rédacteur des démarches créent et modifient "
+            "les démarches. Adressez-vous à la DCSI si vous pensez devoir y accéder.")
 
 
 def _user(request: HttpRequest) -> User:
@@ -1084,7 +1072,7 @@ def editor_field_move(request: HttpRequest, slug: str, path: str,
                                            "déplacé.")
 
 
-_FIELD_ROUTES = [
+_FIELD_ROUTES: list[tuple[str, ViewFunc, str]] = [
     ("ajouter-un-champ/", editor_field_add, "editor_field_add"),
     ("champs/<str:path>/ajouter-un-sous-champ/", editor_field_add, "editor_subfield_add"),
     ("champs/<str:path>/supprimer/", editor_field_delete, "editor_field_delete"),
