@@ -139,3 +139,20 @@ def pdf_bytes(text: str | None, *, password: str | None = None) -> bytes:
     encrypted = io.BytesIO()
     writer.write(encrypted)
     return encrypted.getvalue()
+
+
+@pytest.fixture
+def arc_archivist(territory, make_user):
+    return make_user("archives.arc@exemple.fr", roles=[(territory["arc"], "documents.archivist")])
+
+
+@pytest.fixture
+def archivist(territory, make_user):
+    return make_user("archives.compiegne@exemple.fr",
+                     roles=[(territory["compiegne"], "documents.archivist")])
+
+
+@pytest.fixture
+def venette_archivist(territory, make_user):
+    return make_user("archives.venette@exemple.fr",
+                     roles=[(territory["venette"], "documents.archivist")])

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.test import Client
 from django.utils import timezone
 
 from socle.core.models import AuditEvent
 from socle.documents.circuits import StepSpec, circuit_start
 from socle.documents.models import Circuit, CircuitStatus, Delegation, DocumentStatus
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.support.clients import signed_in
 
 
 def test_the_send_form_has_three_rows_and_adds_one_without_javascript(editor, document):

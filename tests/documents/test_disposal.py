@@ -6,7 +6,6 @@ import io
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from socle.core.blobs import blob_key, storage, storage_reset
 from socle.core.models import AuditEvent, Blob
@@ -14,6 +13,7 @@ from socle.documents import disposal, search, selectors
 from socle.documents.models import Document, DocumentVersion
 from socle.documents.retention import retention_compute
 from socle.documents.services import DocumentRefused, document_add_version, document_close
+from tests.support.clients import signed_in
 
 OLD = date(2015, 3, 1)
 TODAY = date(2026, 1, 1)
@@ -28,21 +28,9 @@ def blob_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def archivist(territory, make_user):
-    return make_user("archives.compiegne@exemple.fr",
-                     roles=[(territory["compiegne"], "documents.archivist")])
-
-
-@pytest.fixture
 def second_archivist(territory, make_user):
     return make_user("archives2.compiegne@exemple.fr",
                      roles=[(territory["compiegne"], "documents.archivist")])
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def due_destroy(file_document, editor, territory, text="Offre non retenue.", **values):

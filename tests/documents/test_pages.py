@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from socle.documents.models import Document
 from socle.documents.services import version_text_extract
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.support.clients import signed_in
 
 
 def test_the_list_shows_the_communes_documents_only(territory, reference, editor, other_editor,

@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import html
 
-import pytest
-from django.test import Client
-
 from socle.core.models import AuditEvent
 from socle.documents.models import Document, FilePlan, PlanStatus
 from socle.documents.plan_versions import node_delete, plan_draft_new_version, plan_publish
 from socle.documents.services import plan_adopt
-
-
-@pytest.fixture
-def arc_archivist(territory, make_user):
-    return make_user("archives.arc@exemple.fr", roles=[(territory["arc"], "documents.archivist")])
-
-
-@pytest.fixture
-def archivist(territory, make_user):
-    return make_user("archives.compiegne@exemple.fr",
-                     roles=[(territory["compiegne"], "documents.archivist")])
-
-
-@pytest.fixture
-def venette_archivist(territory, make_user):
-    return make_user("archives.venette@exemple.fr",
-                     roles=[(territory["venette"], "documents.archivist")])
+from tests.support.clients import signed_in
 
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_plans_page_lists_own_and_reference_plans_not_another_communes(

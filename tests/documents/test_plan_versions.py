@@ -28,17 +28,6 @@ from socle.documents.plan_versions import (
 from socle.documents.services import DocumentRefused, document_close, node_create, plan_adopt
 
 
-@pytest.fixture
-def arc_archivist(territory, make_user):
-    return make_user("archives.arc@exemple.fr", roles=[(territory["arc"], "documents.archivist")])
-
-
-@pytest.fixture
-def archivist(territory, make_user):
-    return make_user("archives.compiegne@exemple.fr",
-                     roles=[(territory["compiegne"], "documents.archivist")])
-
-
 def effective(organisation):
     return {node.code: node for node in selectors.nodes_effective(organisation)}
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.utils import timezone
 
 from socle.core.access import granted_paths
@@ -30,12 +29,7 @@ from socle.documents.services import (
     version_text_extract,
 )
 from socle.documents.sharing import ShareRefused, document_share, document_unshare
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.support.clients import signed_in
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from socle.core.models import AuditEvent
@@ -16,6 +15,7 @@ from socle.mail.selectors import mail_for_case
 from socle.mail.services import case_from_mail, contact_create
 from socle.portal.models import Case, CaseChannel
 from socle.portal.services import CaseInvalid, procedure_create, procedure_publish
+from tests.support.clients import signed_in
 
 FIELDS = [
     {"name": "nom", "label": "Nom", "type": "text", "required": True},
@@ -23,12 +23,6 @@ FIELDS = [
      "choices": [{"value": "bruit", "label": "Bruit"}, {"value": "voirie", "label": "Voirie"}]},
 ]
 GOOD = {"nom": "Jeanne Dupont", "motif": "bruit"}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

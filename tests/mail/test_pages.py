@@ -6,7 +6,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -15,12 +14,7 @@ from socle.core.letters import french_date
 from socle.mail.models import Mail, MailStatus
 from socle.mail.services import mail_assign
 from tests.mail.conftest import PDF, VALID_SIRET
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.support.clients import signed_in
 
 
 def listed(client, **params) -> list[str]:

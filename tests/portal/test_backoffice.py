@@ -20,6 +20,7 @@ from socle.core.services import citizen_profile_set
 from socle.portal import selectors
 from socle.portal.models import Case, CaseDocument, CaseEvent, CaseEventKind, DocumentKind
 from socle.portal.services import case_assign, case_submit, case_transition
+from tests.support.clients import signed_in
 
 GOOD = {"nom": "Martin", "motif": "perte"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -28,12 +29,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def file_case(procedure, citizen, commune=None, data=None):
     offered = selectors.procedure_offered_get(procedure.slug, commune)
     return case_submit(actor=citizen, offered=offered, data=data or GOOD)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def clone(case, count, **changes):

@@ -24,6 +24,7 @@ from socle.portal.services import (
     case_transition,
 )
 from socle.portal.workflow import CASEWORKER, DEFAULT_WORKFLOW, SYSTEM, TransitionRefused
+from tests.support.clients import signed_in
 from tests.support.smtp_server import smtp_server  # noqa: F401
 
 GOOD = {"nom": "Martin", "motif": "perte"}
@@ -33,12 +34,6 @@ def file_case(territory, publish, citizen, slug="abonnement-velotic", **values):
     procedure = publish(territory["compiegne"], slug, title="Abonnement VéloTIC", **values)
     offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
