@@ -26,6 +26,10 @@ from .models import Case, CaseDocument, DocumentKind, SilenceMeans
 from .pdf_documents import Letter, french_date, letter_render
 from .workflow import Transition, workflow_of
 
+# What an acknowledgement of receipt says of an incomplete request.
+INCOMPLETE_REQUEST = ("Si votre demande est incomplète, le service vous indiquera les pièces "
+                      "manquantes et le délai pour les fournir ; le délai de décision ne court "
+                      "qu'à partir de leur réception.")
 # Signs the links that open a case filed without an account (portal:case_access).
 ACCESS_SALT = "socle.portal.case-access"
 
@@ -106,9 +110,7 @@ def submission_pdfs(case: Case, offered: EffectiveProcedure) -> list[IssuedPdf]:
         reference=case.number,
         facts=[*facts, ("Service chargé du dossier", service), ("Contact", contact)],
         paragraphs=[silence_sentence(case, offered),
-                    "Si votre demande est incomplète, le service vous indiquera les pièces "
-                    "manquantes et le délai pour les fournir ; le délai de décision ne court "
-                    "qu'à partir de leur réception."],
+                    INCOMPLETE_REQUEST],
         signature=service)
     return [IssuedPdf(DocumentKind.REGISTRATION, f"accuse-enregistrement-{case.number}.pdf",
                       letter_render(registration)),
@@ -150,9 +152,7 @@ def acknowledge_mail_filing(case: Case, offered: EffectiveProcedure, received_on
                ("Demandeur", case.applicant_name or case.email),
                ("Service chargé du dossier", service), ("Contact", contact)],
         paragraphs=[silence_sentence(case, offered),
-                    "Si votre demande est incomplète, le service vous indiquera les pièces "
-                    "manquantes et le délai pour les fournir ; le délai de décision ne court "
-                    "qu'à partir de leur réception."],
+                    INCOMPLETE_REQUEST],
         signature=service), f"accuse-reception-{case.number}.pdf")
     if not case.email:
         return

@@ -114,9 +114,10 @@ def _keyset_page(cases: QuerySet[Any], after: str | None, before: str | None) ->
     cases = cases.filter(submitted_at__isnull=False)
     older = _parse_cursor(after)
     newer = _parse_cursor(before) if older is None else None
+    rows: list[Any]
     if newer is not None:
         at, pk = newer
-        rows: list[Any] = selectors.cases_page(
+        rows = selectors.cases_page(
             cases.filter(Q(submitted_at__gt=at) | Q(pk__gt=pk), submitted_at__gte=at),
             ("submitted_at", "pk"), PAGE_SIZE + 1)
         has_newer = len(rows) > PAGE_SIZE
@@ -128,7 +129,7 @@ def _keyset_page(cases: QuerySet[Any], after: str | None, before: str | None) ->
             # The bare bound on the date lets the index seek to the position, where the
             # alternative alone would make the database scan every newer case first.
             cases = cases.filter(Q(submitted_at__lt=at) | Q(pk__lt=pk), submitted_at__lte=at)
-        rows = list(selectors.cases_page(cases, ("-submitted_at", "-pk"), PAGE_SIZE + 1))
+        rows = selectors.cases_page(cases, ("-submitted_at", "-pk"), PAGE_SIZE + 1)
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         has_newer = older is not None
@@ -159,12 +160,11 @@ def _status_labels(revisions: Mapping[int, datetime | None]) -> dict[int, dict[s
     labels: dict[int, dict[str, str]] = {}
     missing = set()
     for pk, published_at in revisions.items():
-        cached = _labels_cache.get((pk, published_at)) if published_at else None
-        if cached is None or published_at is None:
-            missing.add(pk)
-        else:
+        if published_at is not None and (pk, published_at) in _labels_cache:
             _labels_cache.move_to_end((pk, published_at))
-            labels[pk] = cached
+            labels[pk] = _labels_cache[(pk, published_at)]
+        else:
+            missing.add(pk)
     for pk, definition in selectors.revision_workflows(missing).items():
         labels[pk] = _labels_of(definition)
         published_at = revisions[pk]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -21,6 +21,9 @@ from .models import Adoption, Case, CaseDocument, CaseEvent, Payment, Procedure,
 VIEW_CASE = "portal.view_case"
 PROCESS_CASE = "portal.process_case"
 EDIT_PROCEDURE = "portal.edit_procedure"
+
+# A page of cases as models, or as the dicts of .values() (the queue).
+Row = TypeVar("Row")
 
 
 def _published() -> QuerySet[Procedure]:
@@ -189,7 +192,7 @@ def cases_for_agent(actor: Actor, filters: QueueFilters | None = None) -> QueryS
         "-submitted_at", "-pk")
 
 
-def cases_page(cases: QuerySet[Case], order: tuple[str, ...], size: int) -> list[Case]:
+def cases_page(cases: QuerySet[Case, Row], order: tuple[str, ...], size: int) -> list[Row]:
     """Return the first ``size`` cases in ``order``, in one query.
 
     On SQLite the page's ids are chosen in a subquery on the cases alone: with the
