@@ -1,7 +1,7 @@
 """The versioned REST API, ``/api/v1/``, documented by OpenAPI 3 at ``/api/schema``.
 
-Each app contributes a router; this module only assembles them and turns
-refusals into JSON errors: ``{"code": "...", "message": "<French>"}``.
+Each module declares its router in its ``module.py``; this module only assembles
+them and turns refusals into JSON errors: ``{"code": "...", "message": "<French>"}``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from socle.archives.api import router as archives_router
-from socle.core.api import router as core_router
+from socle.core import modules
 from socle.core.api_auth import session_auth, token_auth
-from socle.core.services import ServiceError
-from socle.documents.api import router as documents_router
-from socle.mail.api import router as mail_router
-from socle.portal.api import router as portal_router
-from socle.portal.services import CaseInvalid, Conflict
-from socle.portal.workflow import TransitionRefused
+from socle.core.errors import ServiceError
 
 api = NinjaAPI(
     title="API socle",
@@ -44,23 +38,8 @@ def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
 
 @api.exception_handler(ServiceError)
 def _service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    return error(exc.code, exc.message, 400)
-
-
-@api.exception_handler(CaseInvalid)
-def _case_invalid(request: HttpRequest, exc: CaseInvalid) -> HttpResponse:
-    fields = [{"field": name or "data", "message": message} for name, message in exc.errors.items()]
-    return error(exc.code, exc.message, 400, errors=fields)
-
-
-@api.exception_handler(Conflict)
-def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-    return error(exc.code, exc.message, 409)
-
-
-@api.exception_handler(TransitionRefused)
-def _transition_refused(request: HttpRequest, exc: TransitionRefused) -> HttpResponse:
-    return error("transition_refused", exc.message, 409)
+    # Every refusal of every module: its own status and code (socle/core/errors.py).
+    return JsonResponse(exc.as_dict(), status=exc.status)
 
 
 @api.exception_handler(Http404)
@@ -104,8 +83,5 @@ def _french(item: dict[str, Any]) -> str:
     return "La valeur est invalide."
 
 
-api.add_router("/", core_router)
-api.add_router("/", portal_router)
-api.add_router("/", documents_router)
-api.add_router("/", mail_router)
-api.add_router("/", archives_router)
+for router in modules.api_routers():
+    api.add_router("/", router)

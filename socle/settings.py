@@ -72,10 +72,11 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "socle.core",
-    "socle.portal",
-    "socle.documents",
-    "socle.mail",
-    "socle.archives",
+    # Every folder of socle/ with a module.py is a module (socle/core/modules.py): adding
+    # one touches nothing here. SOCLE_EXTRA_APPS adds modules installed elsewhere.
+    *sorted(f"socle.{folder.name}" for folder in Path(__file__).resolve().parent.iterdir()
+            if folder.name != "core" and (folder / "module.py").is_file()),
+    *env_list("EXTRA_APPS"),
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,9 @@ CACHES = {
     "public": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                "LOCATION": "public-pages", "OPTIONS": {"MAX_ENTRIES": 100}},
 }
+
+# How long an instance may keep the list of modules switched off per organisation.
+MODULES_CACHE_SECONDS = int(env("MODULES_CACHE_SECONDS", "10"))
 
 ROOT_URLCONF = "socle.urls"
 WSGI_APPLICATION = "socle.wsgi.application"
@@ -235,6 +239,8 @@ REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024))
 # Archival transfer packages (SEDA zip or tar) are larger than any other upload: their two
 # endpoints take files up to this size, streamed to disk like every other upload.
 ARCHIVES_TRANSFER_MAX_SIZE = int(env("ARCHIVES_TRANSFER_MAX_SIZE", str(4 * 1024**3)))
+# The share of each offer's copies that the nightly job `archives.verify_sample` re-hashes.
+ARCHIVES_AUDIT_SAMPLE = float(env("ARCHIVES_AUDIT_SAMPLE", "0.1"))
 # Exact paths whose uploads may exceed BLOB_MAX_SIZE (see socle/core/middleware.py).
 UPLOAD_LIMITS = {
     "/archives/versements/": ARCHIVES_TRANSFER_MAX_SIZE,

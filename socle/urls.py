@@ -1,18 +1,17 @@
-"""The URL map: pages of each app, the API under /api/v1/, health and schema."""
+"""The URL map: health, schema and API, then every module's pages, as each declares them."""
 
 from django.urls import include, path
 
 from socle.api import api
+from socle.core import modules
 from socle.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/schema", core_views.api_schema, name="api_schema"),
     path("api/v1/", api.urls),
-    path("", include("socle.portal.urls")),
-    path("", include("socle.documents.urls")),
-    path("", include("socle.mail.urls")),
-    path("", include("socle.archives.urls")),
+    # Core's own pages come last: its catch-all commune pages must not shadow a module's.
+    *[path("", include(urls)) for urls in modules.url_includes() if urls != "socle.core.urls"],
     path("", include("socle.core.urls")),
 ]
 

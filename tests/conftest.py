@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from socle.core.models import Organisation, User
@@ -16,6 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ARC_TERRITORY = ROOT / "socle" / "core" / "data" / "territory" / "arc.json"
 REFERENCE = ROOT.parent / "shared" / "reference"
 PASSWORD = "Un-mot-de-passe-solide-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a rolled-back test must leave nothing cached."""
+    yield
+    cache.clear()
 
 
 @pytest.fixture

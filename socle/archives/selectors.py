@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from socle.core.access import Actor, get_or_404, scope
+from socle.core.models import Organisation
 
 from .models import ArchivalPackage, PackageStatus, Transfer
 
@@ -91,3 +92,27 @@ def eliminable_get(actor: Actor, identifier: str) -> ArchivalPackage:
     return get_or_404(scope(ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
                             .select_related("organisation"), actor, "archives.eliminate"),
                       identifier=identifier)
+
+
+def _indicator_packages(*, actor: Actor, start: dt.date, end: dt.date,
+                        organisation: Organisation | None) -> QuerySet[ArchivalPackage]:
+    from socle.core.indicators import indicator_queryset
+
+    return indicator_queryset(ArchivalPackage.objects.filter(status=PackageStatus.KEPT),
+                              actor=actor, permission=VIEW, date_field="created_at",
+                              start=start, end=end, organisation=organisation)
+
+
+def indicator_packages(*, actor: Actor, start: dt.date, end: dt.date,
+                       organisation: Organisation | None = None) -> int:
+    """Count the packages archived over [start, end) and still kept, that the actor may see."""
+    return _indicator_packages(actor=actor, start=start, end=end, organisation=organisation).count()
+
+
+def indicator_archived_bytes(*, actor: Actor, start: dt.date, end: dt.date,
+                             organisation: Organisation | None = None) -> int:
+    """Sum the size of the packages archived over [start, end) and still kept."""
+    from socle.core.indicators import indicator_sum
+
+    return indicator_sum(_indicator_packages(actor=actor, start=start, end=end,
+                                             organisation=organisation), "size")

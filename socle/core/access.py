@@ -37,22 +37,53 @@ def _memberships(actor: User) -> tuple[tuple[str, str], ...]:
 
 
 def forget_memberships(user: object) -> None:
-    """Drop the roles read on this user object, after they changed."""
+    """Drop the roles (and modules switched off) read on this user object, after they changed."""
     getattr(user, "__dict__", {}).pop(_MEMBERSHIPS_CACHE, None)
+    getattr(user, "__dict__", {}).pop("_socle_modules_off", None)
+
+
+_MODULES_OFF_CACHE = "_socle_modules_off"
+
+
+def _paths_off(actor: User, permission: str) -> tuple[str, ...]:
+    # The organisations where the permission's module is switched off, read once per actor
+    # object (that is, per request) like its memberships.
+    off = actor.__dict__.get(_MODULES_OFF_CACHE)
+    if off is None:
+        from .module_activation import disabled_paths
+
+        off = actor.__dict__[_MODULES_OFF_CACHE] = disabled_paths()
+    return () if permission.startswith("core.") else off.get(permission.split(".", 1)[0], ())
+
+
+def _switched_off(path: str, off: tuple[str, ...]) -> bool:
+    return any(path.startswith(prefix) for prefix in off)
 
 
 def granted_paths(actor: Actor, permission: str) -> list[str]:
-    """Return the paths of the nodes on which the actor holds a role granting the permission."""
+    """Return the paths of the nodes on which the actor holds a role granting the permission.
+
+    A role held on an organisation where the permission's module is switched off grants
+    nothing (``module_activation``).
+    """
     if actor is None or not actor.is_authenticated:
         return []
     roles = roles_granting(permission)
     if not roles:
         return []
+    off = _paths_off(actor, permission)
     paths: list[str] = []
     for role, path in _memberships(actor):
-        if role in roles and path not in paths:
+        if role in roles and path not in paths and not _switched_off(path, off):
             paths.append(path)
     return paths
+
+
+def _without_off(condition: models.Q, actor: User, permission: str, field: str) -> models.Q:
+    off = _paths_off(actor, permission)
+    if not off:
+        return condition
+    return condition & ~_path_condition(list(off), field)
 
 
 def _path_condition(paths: list[str], field: str) -> models.Q:
@@ -65,12 +96,17 @@ def organisations_for(actor: Actor, permission: str) -> models.QuerySet[Organisa
     paths = granted_paths(actor, permission)
     if not paths:
         return Organisation.objects.none()
-    return Organisation.objects.filter(_path_condition(paths, ""))
+    assert isinstance(actor, User)
+    return Organisation.objects.filter(_without_off(_path_condition(paths, ""), actor, permission, ""))
 
 
 def can(actor: Actor, permission: str, organisation: Organisation) -> bool:
     """Tell whether the actor holds the permission on that organisation."""
-    return any(organisation.path.startswith(path) for path in granted_paths(actor, permission))
+    paths = granted_paths(actor, permission)
+    if not paths or not any(organisation.path.startswith(path) for path in paths):
+        return False
+    assert isinstance(actor, User)
+    return not _switched_off(organisation.path, _paths_off(actor, permission))
 
 
 def scope(
@@ -80,7 +116,8 @@ def scope(
     paths = granted_paths(actor, permission)
     if not paths:
         return queryset.none()
-    return queryset.filter(_path_condition(paths, field))
+    assert isinstance(actor, User)
+    return queryset.filter(_without_off(_path_condition(paths, field), actor, permission, field))
 
 
 def get_or_404(queryset: models.QuerySet[M], **lookup: object) -> M:

@@ -20,8 +20,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent, Organisation, User
+from .modules import journal_actions
 
 GENESIS_HASH = "0" * 64
+
+
+class UndeclaredAction(ValueError):
+    """An action no module declares in its ``journal_actions``."""
 
 
 def canonical_json(value: Any) -> str:
@@ -76,7 +81,13 @@ def audit_record(
     ip_address: str | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one event to the journal, inside the caller's transaction."""
+    """Append one event to the journal, inside the caller's transaction.
+
+    The action must be declared by a module (``journal_actions`` in its module.py): an
+    action that is not declared does not exist, and writing one is a programming error.
+    """
+    if action not in journal_actions():
+        raise UndeclaredAction(f"Action de journal non déclarée : « {action} ».")
     actor = actor if actor is not None and getattr(actor, "pk", None) else None
     with transaction.atomic():
         head = _head_lock()

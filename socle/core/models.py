@@ -161,6 +161,31 @@ class Membership(models.Model):
         return f"{self.user.email} — {self.role} @ {self.organisation.slug}"
 
 
+class ModuleActivation(models.Model):
+    """Whether a module is offered to an organisation (and the nodes below it).
+
+    A module with no row is on: switching one off writes a row, and hides the
+    module's pages, navigation and data from that organisation; nothing is deleted.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="module_activations")
+    module = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "module"],
+                                    name="moduleactivation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} @ {self.organisation.slug}: {'on' if self.enabled else 'off'}"
+
+
 class ApiToken(models.Model):
     """A bearer token for the API: only its SHA-256 is stored."""
 

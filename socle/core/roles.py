@@ -1,7 +1,9 @@
-"""Roles and the permissions they grant: the one place to review who may do what.
+"""Roles and the permissions they grant.
 
 A role is granted on an organisation (``Membership``) and applies to that node and
-every node below it. Domain apps add their roles here, never elsewhere.
+every node below it. Each module declares its own roles in its ``module.py``
+(``socle.core.modules``); this module reads them from the registry. ``socle modules``
+lists them all, the one place to review who may do what.
 """
 
 from __future__ import annotations
@@ -17,81 +19,41 @@ class Role:
     permissions: frozenset[str]
 
 
-def _role(name: str, label: str, *permissions: str) -> Role:
+def role(name: str, label: str, *permissions: str) -> Role:
+    """Declare a role: its name (prefixed by its module), French label and permissions."""
     return Role(name=name, label=label, permissions=frozenset(permissions))
 
 
-ROLES: dict[str, Role] = {
-    role.name: role
-    for role in [
-        _role(
-            "core.admin",
-            "Administrateur de la plateforme",
-            "core.view_organisation",
-            "core.manage_members",
-            "core.view_audit",
-            "core.view_people",
-        ),
-        _role("core.auditor", "Auditeur du journal", "core.view_organisation", "core.view_audit"),
-        _role(
-            "portal.caseworker",
-            "Instructeur des démarches",
-            "core.view_organisation",
-            "portal.view_case",
-            "portal.process_case",
-        ),
-        _role(
-            "portal.editor",
-            "Rédacteur des démarches",
-            "core.view_organisation",
-            "portal.view_procedure",
-            "portal.edit_procedure",
-        ),
-        _role(
-            "documents.reader", "Lecteur de la GED", "core.view_organisation", "documents.view"
-        ),
-        _role(
-            "documents.editor",
-            "Contributeur de la GED",
-            "core.view_organisation",
-            "documents.view",
-            "documents.edit",
-            "documents.share_document",
-        ),
-        _role(
-            "documents.archivist",
-            "Archiviste de la GED",
-            "core.view_organisation",
-            "documents.view",
-            "documents.edit",
-            "documents.share_document",
-            "documents.manage_plans",
-            "documents.approve_destruction",
-            "documents.migrate_documents",
-        ),
-        _role("mail.clerk", "Agent du courrier", "core.view_organisation", "mail.view", "mail.edit"),
-        _role(
-            "archives.archivist",
-            "Archiviste (SAE)",
-            "core.view_organisation",
-            "archives.view",
-            "archives.ingest",
-            "archives.eliminate",
-        ),
-    ]
-}
-
-
 class UnknownRole(ValueError):
-    """Raised for a role name that is not declared above."""
+    """Raised for a role name that no module declares."""
+
+
+@functools.cache
+def all_roles() -> dict[str, Role]:
+    """Return every declared role by name."""
+    from .modules import declared_roles
+
+    return {declared.name: declared for declared in declared_roles()}
+
+
+def roles_changed() -> None:
+    """Forget what was read from the registry (after autodiscovery)."""
+    all_roles.cache_clear()
+    _roles_granting.cache_clear()
 
 
 def role_get(name: str) -> Role:
     """Return the declared role of that name, or raise UnknownRole."""
     try:
-        return ROLES[name]
+        return all_roles()[name]
     except KeyError:
         raise UnknownRole(f"Rôle inconnu : « {name} ».") from None
+
+
+def role_label(name: str) -> str:
+    """Return a role's French label; an unknown (retired) role shows its name."""
+    declared = all_roles().get(name)
+    return declared.label if declared else name
 
 
 def roles_granting(permission: str) -> list[str]:
@@ -99,6 +61,12 @@ def roles_granting(permission: str) -> list[str]:
     return list(_roles_granting(permission))
 
 
+def declared_permissions() -> set[str]:
+    """Return every permission some declared role grants."""
+    return {perm for declared in all_roles().values() for perm in declared.permissions}
+
+
 @functools.lru_cache(maxsize=256)
 def _roles_granting(permission: str) -> tuple[str, ...]:
-    return tuple(sorted(name for name, role in ROLES.items() if permission in role.permissions))
+    return tuple(sorted(name for name, declared in all_roles().items()
+                        if permission in declared.permissions))

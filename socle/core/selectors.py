@@ -51,12 +51,9 @@ def audit_events_for(actor: Actor) -> QuerySet[AuditEvent]:
 
 
 def _app_entries() -> list[NavItem]:
-    from django.apps import apps
+    from .modules import navigation
 
-    entries: list[NavItem] = []
-    for config in apps.get_app_configs():
-        entries += list(getattr(config, "navigation", []))
-    return entries
+    return navigation()
 
 
 def _granted(user: Any, permission: str) -> bool:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .access import forget_memberships
+from .errors import ServiceError
 from .journal import audit_record
 from .models import (
     ApiToken,
@@ -22,18 +23,6 @@ from .models import (
     User,
 )
 from .roles import role_get
-
-
-class ServiceError(ValueError):
-    """A refusal with a message meant for a person, in French."""
-
-    code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
 
 def user_create(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import franceconnect_views, views
+from . import franceconnect_views, module_views, views
 
 app_name = "core"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("inscription/confirmer/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("compte/", views.account, name="account"),
     path("agent/", views.agent_home, name="agent_home"),
+    path("agent/modules/", module_views.modules_page, name="modules"),
 ]

@@ -24,6 +24,7 @@ from .client_address import client_ip
 from .forms import SignInForm, SignUpForm, TotpForm
 from .models import User
 from .notifications import email_notify
+from .roles import role_label
 from .services import ServiceError, citizen_confirm_email, citizen_register
 
 PENDING_KEY = "socle_pending_user"
@@ -226,11 +227,8 @@ def agent_home(request: HttpRequest) -> HttpResponse:
             "title": "Espace réservé aux agents",
             "message": "Votre compte n'a aucun rôle d'agent. Adressez-vous à la DCSI.",
         }, status=403)
-    from .roles import ROLES
-
     rows = [
-        {"organisation": m.organisation, "role": m.role,
-         "label": ROLES[m.role].label if m.role in ROLES else m.role}
+        {"organisation": m.organisation, "role": m.role, "label": role_label(m.role)}
         for m in memberships
     ]
     return render(request, "core/agent_home.html", {

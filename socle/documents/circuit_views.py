@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from socle.core.access import can, get_or_404
 from socle.core.models import User
-from socle.core.roles import ROLES
+from socle.core.roles import all_roles
 
 from . import circuits, selectors
 from .models import CircuitStatus, Document, DocumentStatus, StepKind
@@ -42,7 +42,7 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [  # type: ignore[attr-defined]
-            ("", "—"), *[(name, role.label) for name, role in ROLES.items()]]
+            ("", "—"), *[(name, role.label) for name, role in all_roles().items()]]
 
     def is_blank(self) -> bool:
         return not (self.data.get(self.add_prefix("assignee")) or self.data.get(self.add_prefix("role")))

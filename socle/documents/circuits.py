@@ -35,7 +35,7 @@ from socle.core.access import Actor, can, scope
 from socle.core.journal import audit_record
 from socle.core.models import Membership, Organisation, User
 from socle.core.notifications import email_notify
-from socle.core.roles import ROLES
+from socle.core.roles import all_roles
 from socle.core.services import ServiceError
 
 from .models import (
@@ -179,7 +179,7 @@ def _clean_steps(document: Document, steps: Sequence[StepSpec]) -> list[StepSpec
         if (spec.assignee is None) == (not spec.role):
             raise CircuitRefused(f"Étape {index} : indiquez un agent ou un rôle, pas les deux.",
                                  code="invalid_steps")
-        if spec.role and spec.role not in ROLES:
+        if spec.role and spec.role not in all_roles():
             raise CircuitRefused(f"Étape {index} : rôle inconnu « {spec.role} ».", code="invalid_steps")
         if spec.assignee is not None and not can(spec.assignee, VIEW, document.organisation):
             raise CircuitRefused(f"Étape {index} : {spec.assignee.email} ne peut pas consulter les "

@@ -338,10 +338,9 @@ class CircuitStep(models.Model):
     def assignee_label(self) -> str:
         if self.assignee_id is not None and self.assignee is not None:
             return self.assignee.email
-        from socle.core.roles import ROLES
+        from socle.core.roles import role_label
 
-        role = ROLES.get(self.role)
-        label = role.label if role else self.role
+        label = role_label(self.role)
         org = f" — {self.role_organisation.name}" if self.role_organisation is not None else ""
         return f"rôle {label}{org}"
 

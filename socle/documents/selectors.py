@@ -365,3 +365,13 @@ def transfer_metadata(document: Document) -> dict[str, Any]:
             "created_at": version.created_at.isoformat(),
         } for version in document.versions.order_by("number")],
     }
+
+
+def indicator_documents_filed(*, actor: Actor, start: date, end: date,
+                              organisation: Organisation | None = None) -> int:
+    """Count the documents filed over [start, end) in the organisations the actor may read."""
+    from socle.core.indicators import indicator_queryset
+
+    return indicator_queryset(Document.objects.all(), actor=actor, permission=VIEW,
+                              date_field="created_at", start=start, end=end,
+                              organisation=organisation).count()

@@ -87,10 +87,6 @@ TYPE_EXTENSIONS = {
 class DocumentRefused(ServiceError):
     """A refusal of the GED, with a French message, a code and, for metadata, one message per field."""
 
-    def __init__(self, message: str, *, code: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message, code=code)
-        self.errors = errors or {}
-
 
 # ---------------------------------------------------------------- plans
 

@@ -194,3 +194,24 @@ def mail_stats(actor: Actor, organisation: Organisation, year: int,
             entry.median_days = float(statistics.median(delays[name]))
             entry.mean_days = round(statistics.fmean(delays[name]), 1)
     return sorted(stats.values(), key=lambda s: s.service)
+
+
+def indicator_mail_registered(*, actor: Actor, start: date, end: date,
+                              organisation: Organisation | None = None) -> int:
+    """Count the letters registered over [start, end) in the organisations the actor may read."""
+    from socle.core.indicators import indicator_queryset
+
+    return indicator_queryset(Mail.objects.all(), actor=actor, permission=VIEW,
+                              date_field="registered_at", start=start, end=end,
+                              organisation=organisation).count()
+
+
+def indicator_mail_overdue(*, actor: Actor, start: date, end: date,
+                           organisation: Organisation | None = None) -> int:
+    """Count the open letters whose deadline fell in [start, end) and has passed."""
+    from socle.core.indicators import indicator_queryset
+
+    today = timezone.localdate()
+    return indicator_queryset(Mail.objects.filter(status__in=OPEN_STATUSES, deadline__lt=today),
+                              actor=actor, permission=VIEW, date_field="deadline", start=start,
+                              end=end, organisation=organisation, dates_are_days=True).count()

@@ -333,7 +333,8 @@ def mail_instruct(*, actor: User | None, mail: Mail, text: str,
         if mail.status == MailStatus.ASSIGNED and mail.assignee_id == actor.pk:
             mail.status = MailStatus.IN_PROGRESS
             mail.save(update_fields=["status", "updated_at"])
-        audit_record(actor=actor, action=f"mail.{kind}", organisation=mail.organisation,
+        action = "mail.instruction" if kind == InstructionKind.INSTRUCTION else "mail.annotation"
+        audit_record(actor=actor, action=action, organisation=mail.organisation,
                      target=mail, data={"chrono": mail.chrono, "instruction": instruction.pk})
     return instruction
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import Organisation, OrganisationKind, User
+from socle.core.module_activation import module_enabled
 
 from .effective import EffectiveProcedure, effective
 from .models import Adoption, Case, CaseDocument, CaseEvent, Payment, Procedure, ProcedureStatus
@@ -37,6 +38,8 @@ def procedures_offered(commune: Organisation | None) -> list[EffectiveProcedure]
     Offered: the intercommunality's own procedures, the commune's own, and the
     templates the commune adopted and offers.
     """
+    if commune is not None and not module_enabled("portal", commune):
+        return []
     published = _published().select_related("organisation", "published_revision")
     offered: list[EffectiveProcedure] = [
         effective(p) for p in published.filter(is_template=False,
@@ -54,6 +57,8 @@ def procedures_offered(commune: Organisation | None) -> list[EffectiveProcedure]
 
 def procedure_offered_get(slug: str, commune: Organisation | None) -> EffectiveProcedure:
     """Return one procedure as offered in a commune, or 404 when it is not offered there."""
+    if commune is not None and not module_enabled("portal", commune):
+        raise Http404("Les démarches en ligne ne sont pas proposées dans cette commune.")
     procedure = _published().filter(slug=slug).select_related("organisation").first()
     if procedure is None:
         raise Http404("Démarche introuvable.")
@@ -361,3 +366,23 @@ def payment_of_citizen(actor: Actor, transaction_id: str) -> Payment | None:
         return None
     return (Payment.objects.select_related("case", "case__procedure")
             .filter(transaction_id=transaction_id[:120], case__citizen=actor).first())
+
+
+def indicator_cases_filed(*, actor: Actor, start: date, end: date,
+                          organisation: Organisation | None = None) -> int:
+    """Count the cases filed over [start, end) that the actor may see."""
+    from socle.core.indicators import indicator_queryset
+
+    return indicator_queryset(Case.objects.all(), actor=actor, permission="portal.view_case",
+                              date_field="submitted_at", start=start, end=end,
+                              organisation=organisation).count()
+
+
+def indicator_cases_closed(*, actor: Actor, start: date, end: date,
+                           organisation: Organisation | None = None) -> int:
+    """Count the cases closed (decided, refused or withdrawn) over [start, end) that the actor may see."""
+    from socle.core.indicators import indicator_queryset
+
+    return indicator_queryset(Case.objects.all(), actor=actor, permission="portal.view_case",
+                              date_field="closed_at", start=start, end=end,
+                              organisation=organisation).count()

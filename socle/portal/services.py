@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from socle.core.access import can, granted_paths
 from socle.core.counters import counter_next
+from socle.core.errors import Conflict, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import Blob, Organisation, OrganisationKind, User
-from socle.core.services import ServiceError
 
 from .effective import OVERRIDABLE, EffectiveProcedure, effective
 from .form_render import Parsed, parse_post
@@ -64,14 +64,7 @@ class CaseInvalid(ServiceError):
     code = "invalid"
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("Certaines réponses ne sont pas valides.")
-        self.errors = errors
-
-
-class Conflict(ServiceError):
-    """A refusal because of the case's state (HTTP 409)."""
-
-    code = "conflict"
+        super().__init__("Certaines réponses ne sont pas valides.", errors=errors)
 
 
 # ---------------------------------------------------------------- procedures

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from socle.core.errors import Conflict
+
 CITIZEN = "citizen"
 CASEWORKER = "portal.caseworker"
 # The platform itself, moving a case on no one's click (a filed case with a fixed fee
@@ -79,12 +81,10 @@ class WorkflowError(ValueError):
     """A workflow definition that cannot be used (French message for its author)."""
 
 
-class TransitionRefused(Exception):
-    """A move the workflow or the actor's role forbids, with a French message."""
+class TransitionRefused(Conflict):
+    """A move the workflow or the actor's role forbids, with a French message (HTTP 409)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "transition_refused"
 
 
 @dataclass(frozen=True)

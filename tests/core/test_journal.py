@@ -10,7 +10,7 @@ from socle.core.models import AuditEvent
 
 @pytest.fixture
 def chain(db):
-    return [audit_record(actor=None, action=f"test.event{i}", data={"i": i}) for i in range(5)]
+    return [audit_record(actor=None, action="territory.load", data={"i": i}) for i in range(5)]
 
 
 def test_events_are_chained_from_genesis(chain):

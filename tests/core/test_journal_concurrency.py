@@ -20,11 +20,11 @@ def test_concurrent_writers_on_postgresql_produce_one_chain():
         pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (the SQLite case is below)")
     def writer(n: int) -> None:
         for i in range(EVENTS_EACH):
-            audit_record(actor=None, action="test.concurrent", data={"writer": n, "i": i})
+            audit_record(actor=None, action="territory.load", data={"writer": n, "i": i})
 
     errors = run_concurrently(WRITERS, writer)
     assert errors == []
-    assert AuditEvent.objects.filter(action="test.concurrent").count() == WRITERS * EVENTS_EACH
+    assert AuditEvent.objects.filter(action="territory.load").count() == WRITERS * EVENTS_EACH
     report = audit_verify()
     assert report.ok, report.first_break
     assert report.checked == AuditEvent.objects.count()
@@ -36,7 +36,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "socle.settings"
 django.setup()
 from socle.core.journal import audit_record
 for i in range({n}):
-    audit_record(actor=None, action="test.concurrent", data={{"writer": sys.argv[1], "i": i}})
+    audit_record(actor=None, action="territory.load", data={{"writer": sys.argv[1], "i": i}})
 """
 
 

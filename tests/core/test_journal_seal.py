@@ -49,7 +49,7 @@ def sealing(settings, tsa, db):
 
 
 def _record(count: int, start: int = 0) -> list[AuditEvent]:
-    return [audit_record(actor=None, action="test.event", data={"i": i})
+    return [audit_record(actor=None, action="territory.load", data={"i": i})
             for i in range(start, start + count)]
 
 

@@ -1,80 +1,59 @@
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from socle.core import modules
 from socle.core.models import Organisation, User
+from socle.core.module_activation import module_enable_everywhere
 from socle.core.services import citizen_profile_set, membership_grant, user_create
 from socle.core.territory import territory_load
 
 DEMO_TERRITORY = Path(__file__).resolve().parents[2] / "data" / "territory" / "arc.json"
 DEMO_PASSWORD = "socle-demo-2026"
 
-# (email, first name, last name, home commune or None, [(organisation, role), ...])
-DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, list[tuple[str, str]]]] = [
-    ("habitant.compiegne@demo.socle.fr", "Camille", "Martin", "compiegne", []),
-    ("habitant.verberie@demo.socle.fr", "Louis", "Bernard", "verberie", []),
-    ("agent.compiegne@demo.socle.fr", "Nadia", "Lefèvre", None,
-     [("compiegne", "portal.caseworker"), ("compiegne", "documents.editor")]),
-    ("agent.margny@demo.socle.fr", "Hugo", "Petit", None,
-     [("margny-les-compiegne", "portal.caseworker")]),
-    ("dcsi@demo.socle.fr", "Sophie", "Durand", None, [("arc", "core.admin")]),
-    ("redaction@demo.socle.fr", "Élise", "Roux", None, [("arc", "portal.editor")]),
-    ("archiviste@demo.socle.fr", "Paul", "Moreau", None,
-     [("arc", "archives.archivist"), ("arc", "documents.archivist")]),
-    ("courrier@demo.socle.fr", "Chantal", "Girard", None, [("compiegne", "mail.clerk")]),
-]
 
 
 def demo_load(stdout: Any = None) -> list[tuple[str, str]]:
-    """Load the demo territory and accounts; running it again changes nothing."""
+    """Load the demo territory, every module's demo accounts, and switch every module on."""
     territory_load(actor=None, path=DEMO_TERRITORY)
     created = []
     with transaction.atomic():
-        for email, first, last, commune, grants in DEMO_ACCOUNTS:
-            user = User.objects.filter(email=email).first()
+        for account in modules.demo_accounts():
+            user = User.objects.filter(email=account.email).first()
             if user is None:
-                user = user_create(actor=None, email=email, password=DEMO_PASSWORD,
-                                   first_name=first, last_name=last, check_password=False)
-                if commune:
+                user = user_create(actor=None, email=account.email, password=DEMO_PASSWORD,
+                                   first_name=account.first_name, last_name=account.last_name,
+                                   check_password=False)
+                if account.commune:
                     citizen_profile_set(actor=None, user=user,
-                                        home_commune=Organisation.objects.get(slug=commune))
-                for slug, role in grants:
+                                        home_commune=Organisation.objects.get(slug=account.commune))
+                for slug, role in account.grants:
                     membership_grant(actor=None, user=user,
                                      organisation=Organisation.objects.get(slug=slug), role=role)
-            kind = ", ".join(f"{role} sur {slug}" for slug, role in grants) or f"usager de {commune}"
-            created.append((email, kind))
+            kind = (", ".join(f"{role} sur {slug}" for slug, role in account.grants)
+                    or f"usager de {account.commune}")
+            created.append((account.email, kind))
+        module_enable_everywhere(actor=None)
     return created
 
 
 def apps_demo_load() -> list[str]:
-    """Run the demo loader of each installed socle app, in INSTALLED_APPS order.
+    """Run each module's declared demo loader, each after the modules it requires.
 
-    The core knows no domain app: an app with demo data ships a ``demo`` module
-    (``socle/<app>/demo.py``) whose ``demo_load()`` is idempotent, runs without an
-    actor and returns the lines to print. Found here through the app registry.
+    A loader is idempotent, runs without an actor and returns the lines to print.
     """
     lines: list[str] = []
-    for config in apps.get_app_configs():
-        if not config.name.startswith("socle."):
-            continue
-        module_name = f"{config.name}.demo"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        loader = getattr(importlib.import_module(module_name), "demo_load", None)
-        if callable(loader):
-            lines += list(loader() or [])
+    for _module, loader in modules.demo_loaders():
+        lines += list(loader() or [])
     return lines
 
 

@@ -1,0 +1,87 @@
+"""What the portal (GRU) declares to the platform."""
+
+from socle.core.modules import DemoAccount, Indicator, Job, Module, ProcessingActivity
+from socle.core.navigation import NavItem
+from socle.core.roles import role
+
+MODULE = Module(
+    name="portal",
+    label="Démarches en ligne (GRU)",
+    description="Démarches en ligne des communes, instruction des dossiers, paiement en ligne.",
+    requires=("documents",),
+    roles=(
+        role("portal.caseworker", "Instructeur des démarches", "core.view_organisation",
+             "portal.view_case", "portal.process_case"),
+        role("portal.editor", "Rédacteur des démarches", "core.view_organisation",
+             "portal.view_procedure", "portal.edit_procedure"),
+    ),
+    navigation=(
+        NavItem("Démarches en ligne", "portal:catalogue"),
+        NavItem("Mes demandes", "portal:my_cases", audience="citizen"),
+        NavItem("Dossiers à instruire", "portal:queue", audience="agent",
+                permission="portal.view_case",
+                description="Traiter les demandes des usagers de vos communes."),
+        NavItem("Rédiger les démarches", "portal:editor_list", audience="agent",
+                permission="portal.edit_procedure",
+                description="Créer, publier et adapter les formulaires en ligne."),
+    ),
+    urls="socle.portal.urls",
+    api="socle.portal.api:router",
+    demo="socle.portal.demo:demo_load",
+    demo_accounts=(
+        DemoAccount("habitant.compiegne@demo.socle.fr", "Camille", "Martin", commune="compiegne"),
+        DemoAccount("habitant.verberie@demo.socle.fr", "Louis", "Bernard", commune="verberie"),
+        DemoAccount("agent.compiegne@demo.socle.fr", "Nadia", "Lefèvre",
+                    grants=(("compiegne", "portal.caseworker"), ("compiegne", "documents.editor"))),
+        DemoAccount("agent.margny@demo.socle.fr", "Hugo", "Petit",
+                    grants=(("margny-les-compiegne", "portal.caseworker"),)),
+        DemoAccount("redaction@demo.socle.fr", "Élise", "Roux", grants=(("arc", "portal.editor"),)),
+    ),
+    jobs=(
+        Job("portal.reconcile_payments", "socle.portal.jobs:reconcile_payments", "every 15m",
+            "Solder les paiements restés en attente en interrogeant la banque"),
+    ),
+    journal_actions={
+        "case.amount": "Montant d'un dossier fixé",
+        "case.assign": "Dossier attribué",
+        "case.comment": "Commentaire interne sur un dossier",
+        "case.complete": "Dossier complété par l'usager",
+        "case.document_add": "Document ajouté à un dossier",
+        "case.draft_create": "Brouillon de dossier créé",
+        "case.email_confirmed": "Adresse de contact d'un dossier confirmée",
+        "case.export": "Export de la liste des dossiers",
+        "case.file_for_mail": "Dossier déposé pour le compte d'un usager",
+        "case.ged_filed": "Dossier classé dans la GED",
+        "case.ged_filing_refused": "Classement d'un dossier dans la GED refusé",
+        "case.message": "Message sur un dossier",
+        "case.submit": "Dépôt d'un dossier",
+        "case.transition": "Changement de statut d'un dossier",
+        "payment.failed": "Paiement échoué",
+        "payment.paid": "Paiement reçu",
+        "payment.refund": "Remboursement",
+        "payment.rejected": "Notification de paiement rejetée",
+        "payment.start": "Paiement commencé",
+        "portal.group_create": "Groupe d'instructeurs créé",
+        "procedure.adopt": "Démarche adoptée par une commune",
+        "procedure.create": "Démarche créée",
+        "procedure.publish": "Démarche publiée",
+        "procedure.update": "Démarche modifiée",
+        "procedure.withdraw": "Démarche retirée",
+    },
+    indicators=(
+        Indicator("portal.cases_filed", "Dossiers déposés", "dossiers",
+                  "socle.portal.selectors:indicator_cases_filed", "portal.view_case"),
+        Indicator("portal.cases_closed", "Dossiers traités", "dossiers",
+                  "socle.portal.selectors:indicator_cases_closed", "portal.view_case"),
+    ),
+    processing_activities=(
+        ProcessingActivity(
+            name="Démarches en ligne",
+            purpose="Recevoir, instruire et suivre les demandes des usagers.",
+            legal_basis="Mission d'intérêt public (RGPD, art. 6-1-e) ; obligation légale selon la démarche",
+            data_subjects="Usagers déposant une demande",
+            data_categories="Identité, coordonnées, réponses au formulaire, pièces jointes, paiements",
+            retention="Selon la démarche : durée d'utilité administrative du dossier",
+        ),
+    ),
+)

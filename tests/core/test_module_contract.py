@@ -1,0 +1,150 @@
+"""The module contract: a new app declared in its own folder appears everywhere it should."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from socle.core import checks, modules
+from socle.core.journal import UndeclaredAction, audit_record
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKED_EXAMPLE = r"""
+import json, django
+from django.test import Client
+from django.core.management import call_command
+django.setup()
+call_command("migrate", verbosity=0)
+from django.urls import reverse
+from socle.core import modules
+from socle.core.journal import audit_record
+from socle.core.models import Organisation
+from socle.core.roles import role_get, roles_granting
+from socle.core.selectors import agent_modules_for
+from socle.core.services import membership_grant, user_create
+from socle.core.territory import territory_load
+from pathlib import Path
+territory_load(actor=None, path=Path("socle/core/data/territory/arc.json"))
+user = user_create(actor=None, email="lecteur@exemple.fr", password="x", check_password=False)
+membership_grant(actor=None, user=user, organisation=Organisation.objects.get(slug="compiegne"),
+                 role="example.viewer")
+schema = Client().get("/api/schema").json()
+client = Client()
+client.force_login(user)
+from django.contrib.auth.models import AnonymousUser
+event = audit_record(actor=None, action="example.hello")
+print(json.dumps({
+    "url": reverse("example:home"),
+    "page_visitor": Client().get("/exemple/").status_code,
+    "api_paths": sorted(p for p in schema["paths"] if "exemple" in p),
+    "api_answer": Client().get("/api/v1/exemple/ping").status_code,
+    "role": sorted(role_get("example.viewer").permissions),
+    "granting": roles_granting("example.view"),
+    "navigation": [i.label for i in agent_modules_for(user)],
+    "jobs": [j.name for j in modules.jobs()],
+    "journal_label": modules.journal_action_label("example.hello"),
+    "event": event.action,
+    "indicators": [i.name for i in modules.indicators()],
+    "panels": [p.label for p in modules.panels_for("portal.case")],
+}))
+"""
+
+
+def _run(code: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SOCLE_EXTRA_APPS": "tests.example_module", "SOCLE_DATA_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "socle.settings", "PYTHONPATH": str(ROOT)}
+    env.pop("SOCLE_DATABASE_URL", None)  # its own SQLite file under tmp_path
+    return subprocess.run([sys.executable, *(["-c", code] if code else []), *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_new_module_appears_everywhere_with_no_edit_outside_its_folder(tmp_path):
+    result = _run(WORKED_EXAMPLE, tmp_path)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["url"] == "/exemple/"
+    assert seen["page_visitor"] == 302  # sent to sign in: the page is there and guarded
+    assert seen["api_paths"] == ["/api/v1/exemple/ping"]
+    assert seen["api_answer"] == 401  # mounted under the API's authentication
+    assert seen["role"] == ["core.view_organisation", "example.view"]
+    assert seen["granting"] == ["example.viewer"]
+    assert "Exemple" in seen["navigation"]
+    assert "example.tick" in seen["jobs"]
+    assert seen["journal_label"] == "Bonjour de l'exemple"
+    assert seen["event"] == "example.hello"
+    assert "example.answers" in seen["indicators"]
+    assert seen["panels"] == ["Exemple sur un dossier"]
+
+
+def test_socle_check_passes_with_the_new_module_and_modules_lists_it(tmp_path):
+    check = _run("", tmp_path, "-m", "socle.cli", "check")
+    assert check.returncode == 0, check.stderr
+    listed = _run("", tmp_path, "-m", "socle.cli", "modules", "--json")
+    names = [module["name"] for module in json.loads(listed.stdout)]
+    assert names[0] == "core" and "example" in names
+
+
+def test_modules_json_lists_every_module_with_its_declarations(capsys):
+    call_command("modules", "--json")
+    listed = {module["name"]: module for module in json.loads(capsys.readouterr().out)}
+    assert {"core", "portal", "documents", "mail", "archives"} <= set(listed)
+    assert "portal.caseworker" in [role["name"] for role in listed["portal"]["roles"]]
+    assert "mail.escalate" in [job["name"] for job in listed["mail"]["jobs"]]
+    assert listed["portal"]["api"] == "socle.portal.api:router"
+    assert listed["archives"]["journal_actions"]["archives.verify"] == "Contrôle d'intégrité"
+    assert listed["core"]["switchable"] is False
+
+
+def test_demo_loaders_run_after_the_modules_they_require():
+    order = [module.name for module in modules.modules()]
+    assert order[0] == "core"
+    assert order.index("documents") < order.index("portal") < order.index("mail")
+    assert order.index("documents") < order.index("archives")
+
+
+@pytest.mark.django_db
+def test_an_undeclared_journal_action_is_refused():
+    with pytest.raises(UndeclaredAction):
+        audit_record(actor=None, action="portal.nothing_of_the_sort")
+
+
+def test_the_checks_pass_on_the_code_as_it_is():
+    assert checks.check_declared_names() == []
+    assert checks.check_journal_actions() == []
+    assert checks.check_declarations_resolve() == []
+
+
+def _scan(tmp_path: Path, source: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "views.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(checks, "_module_roots", lambda: [("portal", tmp_path)])
+    monkeypatch.setattr(checks, "SOCLE", tmp_path.parent)
+    checks._tree.cache_clear()
+    return [e.msg for e in checks.check_declared_names() + checks.check_journal_actions()]
+
+
+def test_a_permission_no_role_grants_fails_the_check(tmp_path, monkeypatch):
+    found = _scan(tmp_path, 'scope(qs, actor, "portal.view_cases")\n', monkeypatch)
+    assert any("portal.view_cases" in message for message in found)
+
+
+def test_an_undeclared_action_in_the_code_fails_the_check(tmp_path, monkeypatch):
+    found = _scan(tmp_path, 'audit_record(actor=None, action="x" if a else "portal.oops")\n',
+                  monkeypatch)
+    assert any("portal.oops" in message for message in found)
+
+
+def test_a_computed_action_fails_the_check(tmp_path, monkeypatch):
+    found = _scan(tmp_path, 'audit_record(actor=None, action=f"portal.{kind}")\n', monkeypatch)
+    assert any("toutes lettres" in message for message in found)
+
+
+def test_declared_names_and_docstrings_pass_the_check(tmp_path, monkeypatch):
+    source = '"""About "portal.whatever"."""\nscope(qs, actor, "portal.view_case")\n'
+    assert _scan(tmp_path, source, monkeypatch) == []
