@@ -76,6 +76,7 @@ def _known_names() -> set[str]:
     known = set(declared_permissions()) | set(all_roles()) | set(journal_actions())
     known |= {job.name for job in jobs()} | {indicator.name for indicator in indicators()}
     known |= {panel.target for module in modules() for panel in module.panels} | OBJECT_KINDS
+    known |= {source.name for module in modules() for source in module.work_sources}
     return known
 
 
@@ -172,6 +173,8 @@ def check_declarations_resolve(app_configs: Any = None, **kwargs: Any) -> list[c
             importable(indicator.func, f"Indicateur {indicator.name}", module.name)
         for panel in module.panels:
             importable(panel.func, f"Panneau {panel.label}", module.name)
+        for source in module.work_sources:
+            importable(source.func, f"Tâches « {source.label} »", module.name)
         for item in module.navigation:
             try:
                 reverse(item.url_name)

@@ -80,6 +80,28 @@ class PanelContent:
 
 
 @dataclass(frozen=True)
+class WorkSource:
+    """What waits for an agent in a module, gathered on their "Mes tâches" page.
+
+    ``func`` is called as ``func(*, actor, limit)`` and returns at most ``limit``
+    ``WorkItem``s that wait for that actor (a case to instruct, a visa to give...).
+    """
+
+    name: str  # "portal.cases_to_process"
+    label: str  # French: "Dossiers à instruire"
+    func: str
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    title: str
+    url: str
+    since: Any = None  # a datetime or date: how long it has waited
+    detail: str = ""
+    unread: bool = False
+
+
+@dataclass(frozen=True)
 class DemoAccount:
     email: str
     first_name: str
@@ -115,6 +137,7 @@ class Module:
     journal_actions: dict[str, str] = field(default_factory=dict)  # action -> French label
     indicators: tuple[Indicator, ...] = ()
     panels: tuple[Panel, ...] = ()
+    work_sources: tuple[WorkSource, ...] = ()
     processing_activities: tuple[ProcessingActivity, ...] = ()
     requires: tuple[str, ...] = ()  # modules whose demo data this one's builds on
     # Core and modules every organisation needs cannot be switched off.
@@ -240,6 +263,31 @@ def panels_for(target: str) -> list[Panel]:
     return [panel for module in modules() for panel in module.panels if panel.target == target]
 
 
+def work_sources() -> list[WorkSource]:
+    return [source for module in modules() for source in module.work_sources]
+
+
+def panels_on(*, actor: Any, target: str, ref: str) -> list[PanelContent]:
+    """Return what every module shows on one object for that actor (panels with nothing left out)."""
+    shown = []
+    for panel in panels_for(target):
+        content = resolve(panel.func)(actor=actor, ref=ref)
+        if content is not None:
+            shown.append(content)
+    return shown
+
+
+def object_ref(kind: str, pk: object) -> str:
+    """Return the reference of another module's object: ``"portal.case:42"``."""
+    return f"{kind}:{pk}"
+
+
+def object_ref_parse(ref: str, kind: str) -> int | None:
+    """Return the primary key in a reference of that kind, or None if it is of another kind."""
+    prefix, _, pk = ref.partition(":")
+    return int(pk) if prefix == kind and pk.isdigit() else None
+
+
 def demo_accounts() -> list[DemoAccount]:
     return [account for module in modules() for account in module.demo_accounts]
 
@@ -286,5 +334,6 @@ def describe(module: Module) -> dict[str, Any]:
         "indicators": [{"name": i.name, "label": i.label, "unit": i.unit, "access": i.access,
                         "permission": i.permission} for i in module.indicators],
         "panels": [{"target": p.target, "label": p.label} for p in module.panels],
+        "work_sources": [{"name": w.name, "label": w.label} for w in module.work_sources],
         "processing_activities": [a.name for a in module.processing_activities],
     }

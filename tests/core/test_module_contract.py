@@ -148,3 +148,27 @@ def test_a_computed_action_fails_the_check(tmp_path, monkeypatch):
 def test_declared_names_and_docstrings_pass_the_check(tmp_path, monkeypatch):
     source = '"""About "portal.whatever"."""\nscope(qs, actor, "portal.view_case")\n'
     assert _scan(tmp_path, source, monkeypatch) == []
+
+
+@pytest.mark.django_db
+def test_the_panels_tag_shows_what_other_modules_declare_for_the_object(monkeypatch):
+    from django.template import Context, Template
+
+    from socle.core.modules import Module, Panel, PanelContent, PanelLink
+
+    shown = PanelContent(title="Courrier d'origine", links=(PanelLink("2026-ARR-000001", "/c/1/"),))
+    fake = Module(name="fake", label="Faux", panels=(Panel("portal.case", "x", "fake:f"),))
+    monkeypatch.setitem(modules._registry, "fake", fake)
+    monkeypatch.setattr(modules, "resolve", lambda dotted: (lambda *, actor, ref: shown
+                                                             if ref == "portal.case:7" else None))
+
+    class Case:
+        pk = 7
+
+    html = Template('{% load socle_panels %}{% panels "portal.case" case %}').render(
+        Context({"case": Case()}))
+    assert "Courrier d&#x27;origine" in html and 'href="/c/1/"' in html
+    Case.pk = 8
+    html = Template('{% load socle_panels %}{% panels "portal.case" case %}').render(
+        Context({"case": Case()}))
+    assert "Courrier" not in html
