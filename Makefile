@@ -39,6 +39,7 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check socle tests bench
 	$(VENV)/bin/mypy socle
 	$(VENV)/bin/socle makemigrations --check --dry-run
+	$(VENV)/bin/socle check
 
 ## Benchmarks: JSON figures, each compared with a baseline measured in the same run
 bench: $(VENV)/.synced
