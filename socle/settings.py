@@ -239,6 +239,10 @@ REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024))
 # Archival transfer packages (SEDA zip or tar) are larger than any other upload: their two
 # endpoints take files up to this size, streamed to disk like every other upload.
 ARCHIVES_TRANSFER_MAX_SIZE = int(env("ARCHIVES_TRANSFER_MAX_SIZE", str(4 * 1024**3)))
+# GTFS feeds (socle/mobility): bounds on what an import or a validation unpacks.
+MOBILITY_GTFS_MAX_UNPACKED_SIZE = int(env("MOBILITY_GTFS_MAX_UNPACKED_SIZE", str(1024**3)))
+MOBILITY_GTFS_MAX_RATIO = int(env("MOBILITY_GTFS_MAX_RATIO", "100"))
+MOBILITY_GTFS_MAX_ROWS = int(env("MOBILITY_GTFS_MAX_ROWS", "5000000"))
 # The share of each offer's copies that the nightly job `archives.verify_sample` re-hashes.
 ARCHIVES_AUDIT_SAMPLE = float(env("ARCHIVES_AUDIT_SAMPLE", "0.1"))
 # Exact paths whose uploads may exceed BLOB_MAX_SIZE (see socle/core/middleware.py).

@@ -1,0 +1,27 @@
+"""The mobility module's demo: the fictional network, imported and published for the ARC."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+
+from socle.core.models import Organisation, OrganisationKind
+
+from .demo_feed import demo_feed
+from .models import FeedVersion
+from .services import gtfs_import, gtfs_publish
+
+
+def demo_load() -> list[str]:
+    owner = Organisation.objects.filter(slug=settings.PLATFORM_ROOT_SLUG).first()
+    if owner is None:
+        return []
+    if FeedVersion.objects.filter(organisation=owner, published_at__isnull=False).exists():
+        return ["Mobilité : horaires de démonstration déjà publiés."]
+    communes = dict(Organisation.objects.filter(kind=OrganisationKind.COMMUNE).values_list("slug", "name"))
+    version = gtfs_import(actor=None, organisation=owner, source=io.BytesIO(demo_feed(communes=communes)),
+                          filename="reseau-demonstration.zip")
+    gtfs_publish(actor=None, version=version)
+    return [f"Mobilité : réseau fictif de démonstration publié (horaires n° {version.number}, "
+            f"{len(version.summary['trips'])} voyages), /mobilite/gtfs.zip."]

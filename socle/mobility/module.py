@@ -1,0 +1,31 @@
+"""What the mobility module declares to the platform."""
+
+from socle.core.modules import DemoAccount, Module
+from socle.core.navigation import NavItem
+from socle.core.roles import role
+
+MODULE = Module(
+    name="mobility",
+    label="Mobilité",
+    description="Horaires du réseau (GTFS) validés et publiés, arrêts et affichage des prochains départs.",
+    roles=(
+        role("mobility.agent", "Agent du service transport", "core.view_organisation",
+             "mobility.view", "mobility.manage_feeds"),
+    ),
+    navigation=(
+        NavItem("Se déplacer", "mobility:network"),
+        NavItem("Horaires du réseau (GTFS)", "mobility:feeds", audience="agent",
+                permission="mobility.view",
+                description="Importer, contrôler et publier les horaires du réseau de transport."),
+    ),
+    urls="socle.mobility.urls",
+    api="socle.mobility.api:router",
+    demo="socle.mobility.demo:demo_load",
+    demo_accounts=(
+        DemoAccount("transport@demo.socle.fr", "Karim", "Benali", grants=(("arc", "mobility.agent"),)),
+    ),
+    journal_actions={
+        "mobility.feed_import": "Horaires GTFS importés et contrôlés",
+        "mobility.feed_publish": "Horaires GTFS publiés",
+    },
+)
