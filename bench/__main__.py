@@ -26,6 +26,7 @@ BENCHMARKS = {
     "portal": "bench.portal",
     "documents": "bench.documents",
     "archives": "bench.archives",
+    "mobility": "bench.mobility",
 }
 
 

@@ -149,7 +149,8 @@ def _deep_path(server: Server, headers: dict[str, str], depth: int) -> str:
         following = json.loads(body)["next"]
         if not following:
             break
-        url = following
+        # The next page is the same query with the cursor the page gave (decision 0011).
+        url = f"{server.base_url}/api/v1/cases?{urlencode({'limit': 100, 'cursor': following})}"
     parts = urlsplit(url)
     query = [(key, value) for key, value in parse_qsl(parts.query) if key != "limit"]
     return f"{parts.path}?{urlencode(query)}"

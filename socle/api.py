@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -15,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from socle.core import modules
 from socle.core.api_auth import session_auth, token_auth
+from socle.core.api_schemas import schema_name_clashes
 from socle.core.errors import ServiceError
 
 api = NinjaAPI(
@@ -22,7 +24,15 @@ api = NinjaAPI(
     version="1",
     description=(
         "API de la plateforme numérique mutualisée. Authentification : "
-        "`Authorization: Bearer <jeton>` (jeton créé par `socle token create`)."
+        "`Authorization: Bearer <jeton>` (jeton créé par `socle token create`).\n\n"
+        "**Listes** : toutes se paginent de la même façon. Paramètres `limit` (25 par défaut, "
+        "100 au plus) et `cursor` (vide pour la première page) ; réponse "
+        "`{\"items\": [...], \"next\": \"<curseur>\" | null}`. Passez `next` tel quel dans "
+        "`cursor`, avec les mêmes filtres, jusqu'à ce qu'il vaille null. Le curseur est "
+        "opaque ; un curseur illisible est un 400 `invalid_cursor`.\n\n"
+        "**Erreurs** : `{\"code\": \"...\", \"message\": \"<français>\"}`, avec `errors` "
+        "(`field`, `message`) quand des valeurs sont refusées champ par champ ; chaque "
+        "opération déclare les statuts d'erreur qu'elle renvoie."
     ),
     urls_namespace="api-v1",
     auth=[token_auth, session_auth],
@@ -85,3 +95,9 @@ def _french(item: dict[str, Any]) -> str:
 
 for router in modules.api_routers():
     api.add_router("/", router)
+
+# Component names are unique by construction: two schemas of one name would overwrite
+# each other in /api/schema (decision 0012).
+if _clashes := schema_name_clashes(api):
+    raise ImproperlyConfigured("Schémas de l'API portant le même nom : " + "; ".join(
+        f"{name} ({', '.join(paths)})" for name, paths in sorted(_clashes.items())))

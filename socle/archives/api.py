@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.access import organisations_for
-from socle.core.api_schemas import ErrorOut
+from socle.core.api_schemas import ErrorOut, InvalidOut
+from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
@@ -59,7 +61,7 @@ class PackageOut(Schema):
     manifest_sha256: str
 
 
-class SearchIn(Schema):
+class SearchIn(PageIn):
     q: str = ""
     agency: str = ""
     rule: str = ""
@@ -105,8 +107,8 @@ _TRANSFER_BODY = {
 
 
 @router.post("/archives/transfers", summary="Verser un paquet SEDA",
-             response={201: TransferOut, 400: Any, 401: ErrorOut, 404: ErrorOut, 411: ErrorOut,
-                       413: ErrorOut, 422: TransferOut},
+             response={201: TransferOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut,
+                       411: ErrorOut, 413: ErrorOut, 422: TransferOut},
              openapi_extra={"requestBody": _TRANSFER_BODY})
 def transfer_create(request: HttpRequest) -> Any:
     """Run the ingest of one SEDA transfer package; 201 when accepted, 422 with the steps if not.
@@ -133,13 +135,15 @@ def transfer_create(request: HttpRequest) -> Any:
     return Status(201 if transfer.status == "accepted" else 422, _transfer_out(transfer))
 
 
-@router.get("/archives/transfers/{reply}", response={200: TransferOut, 404: ErrorOut},
+@router.get("/archives/transfers/{reply}", response={200: TransferOut, 401: ErrorOut,
+                                                    404: ErrorOut},
             summary="Décrire un transfert et ses étapes")
 def transfer_detail(request: HttpRequest, reply: str) -> Any:
     return _transfer_out(selectors.transfer_get(request.user, reply[:80]))
 
 
-@router.get("/archives/transfers/{reply}/reply", response={200: None, 404: ErrorOut},
+@router.get("/archives/transfers/{reply}/reply", response={200: None, 401: ErrorOut,
+                                                          404: ErrorOut},
             summary="Télécharger l'ArchiveTransferReply (XML SEDA)")
 def transfer_reply(request: HttpRequest, reply: str) -> HttpResponse:
     transfer = selectors.transfer_get(request.user, reply[:80])
@@ -148,22 +152,55 @@ def transfer_reply(request: HttpRequest, reply: str) -> HttpResponse:
     return response
 
 
-@router.get("/archives/packages", response=list[PackageOut], summary="Rechercher des archives")
-def package_search(request: HttpRequest, filters: Query[SearchIn]) -> list[PackageOut]:
+class EliminableOut(PackageOut):
+    hold: bool
+    hold_reason: str
+
+
+class PackagePageOut(Schema):
+    items: list[PackageOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+class EliminablePageOut(Schema):
+    items: list[EliminableOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+def _keyset_page(packages: QuerySet[ArchivalPackage], page: PageIn) -> tuple[list[ArchivalPackage],
+                                                                             str | None]:
+    # Newest first, by key: a page costs the same at the millionth package.
+    if page.cursor:
+        [before] = cursor_decode(page.cursor, int)
+        packages = packages.filter(pk__lt=before)
+    rows = list(packages.order_by("-pk")[: page.limit + 1])
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return rows, cursor_encode(rows[-1].pk) if more else None
+
+
+@router.get("/archives/packages", response={200: PackagePageOut, 400: InvalidOut, 401: ErrorOut},
+            summary="Rechercher des archives")
+def package_search(request: HttpRequest, filters: Query[SearchIn]) -> Any:
+    """The kept packages the caller may see, newest first, filtered by words (title,
+    description, identifier), agency, rule and dates; in pages (pass `next` as `cursor`)."""
     search = selectors.PackageSearch(q=filters.q[:200].replace("\x00", ""),
                                      agency=filters.agency[:255].replace("\x00", ""),
                                      rule=filters.rule[:60].replace("\x00", ""),
                                      date_from=filters.date_from, date_to=filters.date_to)
-    return [package_out(p) for p in selectors.packages_for(request.user, search)[:200]]
+    rows, next_cursor = _keyset_page(selectors.packages_for(request.user, search), filters)
+    return {"items": [package_out(p) for p in rows], "next": next_cursor}
 
 
-@router.get("/archives/packages/{identifier}", response={200: PackageOut, 404: ErrorOut},
+@router.get("/archives/packages/{identifier}", response={200: PackageOut, 401: ErrorOut,
+                                                        404: ErrorOut},
             summary="Décrire un paquet archivé")
 def package_detail(request: HttpRequest, identifier: str) -> Any:
     return package_out(selectors.package_get(request.user, identifier[:80]))
 
 
-@router.get("/archives/packages/{identifier}/dip", response={200: None, 404: ErrorOut},
+@router.get("/archives/packages/{identifier}/dip", response={200: None, 401: ErrorOut,
+                                                            404: ErrorOut},
             summary="Télécharger le paquet de diffusion (sac BagIt zippé)")
 def package_dip(request: HttpRequest, identifier: str) -> FileResponse:
     package = selectors.package_get(request.user, identifier[:80])
@@ -188,20 +225,21 @@ class EliminationOut(Schema):
     certificate_event: int | None
 
 
-class EliminableOut(PackageOut):
-    hold: bool
-    hold_reason: str
-
-
-@router.get("/archives/eliminations", response=list[EliminableOut],
+@router.get("/archives/eliminations",
+            response={200: EliminablePageOut, 400: InvalidOut, 401: ErrorOut},
             summary="Lister les paquets à éliminer (DUA échue, sort final : élimination)")
-def elimination_list(request: HttpRequest) -> list[EliminableOut]:
-    return [EliminableOut(**package_out(p).dict(), hold=p.hold, hold_reason=p.hold_reason)
-            for p in selectors.elimination_candidates_for(request.user)[:500]]
+def elimination_list(request: HttpRequest, page: Query[PageIn]) -> Any:
+    """The packages whose appraisal ended with Destroy, held ones included, newest first;
+    in pages (pass `next` as `cursor`)."""
+    rows, next_cursor = _keyset_page(selectors.elimination_candidates_for(request.user), page)
+    return {"items": [EliminableOut(**package_out(p).dict(), hold=p.hold,
+                                    hold_reason=p.hold_reason) for p in rows],
+            "next": next_cursor}
 
 
 @router.post("/archives/packages/{identifier}/eliminate",
-             response={201: EliminationOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             response={201: EliminationOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut,
+                       409: ErrorOut, 422: ErrorOut},
              summary="Éliminer un paquet, avec le visa du directeur des archives départementales")
 def elimination_create(request: HttpRequest, identifier: str, payload: EliminationIn) -> Any:
     package = selectors.eliminable_get(request.user, identifier[:80])

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from . import selectors
-from .api_schemas import ErrorOut
+from .api_schemas import ErrorOut, InvalidOut
 from .blobs import BlobRefused, blob_upload
 from .middleware import too_large_response
+from .pagination import NEXT_DESCRIPTION, PageIn, page_of_list
 from .upload_handlers import UploadRefused, upload_refused_response
 
 router = Router(tags=["Territoire et identité"])
@@ -44,10 +45,15 @@ class MeOut(Schema):
     memberships: list[MembershipOut]
 
 
-@router.get("/organisations", response=list[OrganisationOut], auth=None,
+class OrganisationPageOut(Schema):
+    items: list[OrganisationOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+@router.get("/organisations", response={200: OrganisationPageOut, 400: InvalidOut}, auth=None,
             summary="Lister les organisations du territoire")
-def organisations(request: HttpRequest) -> list[dict[str, Any]]:
-    """The intercommunality, its communes and its services (public)."""
+def organisations(request: HttpRequest, page: Query[PageIn]) -> dict[str, Any]:
+    """The intercommunality, its communes and its services (public), in pages."""
     # Plain rows, validated once by the response schema: building model instances
     # and then OrganisationOut objects that ninja validates again cost half the
     # request (see bench/README.md).
@@ -55,7 +61,7 @@ def organisations(request: HttpRequest) -> list[dict[str, Any]]:
         "slug", "name", "kind", "parent__slug", "insee_code", "siret", "postal_codes",
         "population", "population_year",
     )
-    return [
+    return page_of_list([
         {
             "slug": row["slug"],
             "name": row["name"],
@@ -68,10 +74,10 @@ def organisations(request: HttpRequest) -> list[dict[str, Any]]:
             "population_year": row["population_year"],
         }
         for row in rows
-    ]
+    ], page)
 
 
-@router.get("/me", response=MeOut, summary="Décrire le compte appelant")
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Décrire le compte appelant")
 def me(request: HttpRequest) -> MeOut:
     """The caller's account, home commune and roles."""
     user = request.user
@@ -112,7 +118,7 @@ _BLOB_BODY = {
 
 
 @router.post("/blobs", tags=["Fichiers"], summary="Déposer un fichier",
-             response={201: BlobOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 411: ErrorOut,
+             response={201: BlobOut, 400: InvalidOut, 401: ErrorOut, 403: ErrorOut, 411: ErrorOut,
                        413: ErrorOut},
              openapi_extra={"requestBody": _BLOB_BODY})
 def blob_create(request: HttpRequest) -> Any:

@@ -12,8 +12,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.access import can
-from socle.core.api_schemas import ErrorOut
+from socle.core.api_schemas import ErrorOut, InvalidOut
 from socle.core.middleware import too_large_response
+from socle.core.pagination import NEXT_DESCRIPTION, PageIn, page_by_position, page_of_list, position_of
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import selectors, sharing
@@ -88,20 +89,31 @@ def _org_or_404(request: HttpRequest, slug: str) -> Any:
     return selectors.organisation_for(request.user, slug)
 
 
-@router.get("/file-plans", response={200: list[NodeOut], 404: ErrorOut},
+class NodePageOut(Schema):
+    items: list[NodeOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+class HitPageOut(Schema):
+    items: list[HitOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+@router.get("/file-plans", response={200: NodePageOut, 400: InvalidOut, 401: ErrorOut,
+                                     404: ErrorOut},
             summary="Lister les nœuds du plan de classement où l'appelant peut classer")
-def file_plans(request: HttpRequest, organisation: str) -> Any:
+def file_plans(request: HttpRequest, organisation: str, page: Query[PageIn]) -> Any:
     """The plan nodes (reference plan of the ARC, the commune's own nodes and overrides) under
     which the caller may file documents for that organisation; empty for a reader."""
     org = _org_or_404(request, organisation)
-    return [{
+    return page_of_list([{
         "code": node.code, "title": node.title, "plan": node.plan.code, "version": node.plan.version,
         "parent": node.parent.code if node.parent_id and node.parent else None,
         "retention_period": node.retention_period, "retention_unit": node.retention_unit,
         "retention_start_event": node.retention_start_event, "final_action": node.final_action,
         "access_rule": node.access_rule, "naming_rule": node.naming_rule,
         "document_types": node.document_types,
-    } for node in selectors.file_plan_nodes_for(request.user, org)]
+    } for node in selectors.file_plan_nodes_for(request.user, org)], page)
 
 
 _DOCUMENT_BODY = {
@@ -124,8 +136,8 @@ _DOCUMENT_BODY = {
 
 
 @router.post("/documents", summary="Déposer un document",
-             response={201: CreatedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 411: ErrorOut,
-                       413: ErrorOut},
+             response={201: CreatedOut, 400: InvalidOut, 401: ErrorOut, 403: ErrorOut,
+                       404: ErrorOut, 411: ErrorOut, 413: ErrorOut},
              openapi_extra={"requestBody": _DOCUMENT_BODY})
 def document_post(request: HttpRequest) -> Any:
     """File one document (multipart) under a plan node of an organisation.
@@ -177,25 +189,31 @@ def document_post(request: HttpRequest) -> Any:
     return Status(201, CreatedOut(id=document.pk, name=document.current_version.name))
 
 
-@router.get("/documents/search", response=list[HitOut], summary="Rechercher dans les documents")
-def document_search(request: HttpRequest, q: str, organisation: str = "", node: str = "",
-                    doc_type: str = "", date_from: date | None = None, date_to: date | None = None,
+@router.get("/documents/search", response={200: HitPageOut, 400: InvalidOut, 401: ErrorOut},
+            summary="Rechercher dans les documents")
+def document_search(request: HttpRequest, q: str, page: Query[PageIn], organisation: str = "",
+                    node: str = "", doc_type: str = "", date_from: date | None = None,
+                    date_to: date | None = None,
                     meta: list[str] = Query(default=[]),  # noqa: B008 - ninja's declaration
-                    limit: int = 20, offset: int = 0) -> Any:
+                    ) -> Any:
     """Full-text search in French (stemming, accents ignored), best first, with an HTML excerpt
     whose matched words are in `<mark>`. Filters: organisation (slug), node (code), doc_type,
     creation dates, and `meta=key=value` (repeatable). Never returns the full text.
 
     Ranking is by windows: the 500 most recently filed matches are ranked together, best
-    first, then the next 500, and so on, down to 10,000 results (decision 0010)."""
+    first, then the next 500, and so on, down to 10,000 results (decision 0010). Pages of
+    `limit` hits: pass `next` as `cursor`, with the same query, until it is null."""
     metadata = dict(item.split("=", 1) for item in meta if "=" in item)
     filters = selectors.SearchFilters(q=q.replace("\x00", "")[:200], organisation=organisation[:80],
                                       node=node[:40], doc_type=doc_type[:60], date_from=date_from,
                                       date_to=date_to, metadata=metadata)
-    results = selectors.documents_search(request.user, filters,
-                                         limit=max(1, min(limit, 100)), offset=max(0, offset))
-    return [{"id": r.document.pk, "title": r.document.title, "organisation": r.document.organisation.slug,
-             "node": r.document.node.code, "score": r.score, "excerpt": r.excerpt} for r in results]
+    start = position_of(page)
+    results = selectors.documents_search(request.user, filters, limit=page.limit + 1, offset=start)
+    hits, next_cursor = page_by_position(results, page, start)
+    return {"items": [{"id": r.document.pk, "title": r.document.title,
+                       "organisation": r.document.organisation.slug, "node": r.document.node.code,
+                       "score": r.score, "excerpt": r.excerpt} for r in hits],
+            "next": next_cursor}
 
 
 class DueOut(Schema):
@@ -214,7 +232,8 @@ class RetentionOut(Schema):
     held: list[DueOut]
 
 
-@router.get("/documents/retention", response={200: RetentionOut, 404: ErrorOut},
+@router.get("/documents/retention", response={200: RetentionOut, 400: InvalidOut, 401: ErrorOut,
+                                              404: ErrorOut},
             summary="Documents arrivés au terme de leur durée d'utilité administrative")
 def document_retention(request: HttpRequest, organisation: str, on: date | None = None) -> Any:
     """The organisation's documents whose retention ends on `on` (default: today) or before:
@@ -232,7 +251,8 @@ def document_retention(request: HttpRequest, organisation: str, on: date | None 
             "to_destroy": rows(due.to_destroy), "held": rows(due.held)}
 
 
-@router.get("/documents/{document_id}", response={200: DocumentOut, 404: ErrorOut},
+@router.get("/documents/{document_id}",
+            response={200: DocumentOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut},
             summary="Lire un document et ses versions")
 def document_get(request: HttpRequest, document_id: int) -> Any:
     """A document visible to the caller, with its versions (404 otherwise)."""
@@ -276,7 +296,8 @@ def _share_refused(refusal: sharing.ShareRefused) -> Any:
 
 
 @router.post("/documents/{document_id}/shares",
-             response={201: ShareOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             response={201: ShareOut, 400: InvalidOut, 401: ErrorOut, 403: ErrorOut,
+                       404: ErrorOut},
              summary="Partager un document avec une autre organisation")
 def document_share(request: HttpRequest, document_id: int, payload: ShareIn) -> Any:
     """Open a document, read-only, to the readers of another organisation (a commune), until
@@ -305,7 +326,8 @@ def document_share(request: HttpRequest, document_id: int, payload: ShareIn) -> 
 
 
 @router.delete("/documents/{document_id}/shares/{organisation}",
-               response={204: None, 403: ErrorOut, 404: ErrorOut},
+               response={204: None, 400: InvalidOut, 401: ErrorOut, 403: ErrorOut,
+                         404: ErrorOut},
                summary="Retirer le partage d'un document")
 def document_unshare(request: HttpRequest, document_id: int, organisation: str) -> Any:
     """Close the share of a document with an organisation: its readers no longer see it.

@@ -19,17 +19,15 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from socle.core.access import granted_paths
-from socle.core.api_schemas import Answers, ErrorOut, Text
+from socle.core.api_schemas import Answers, ErrorOut, InvalidOut, Text
 from socle.core.models import User
+from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
 from socle.core.services import ServiceError
 
 from . import selectors, services
 from .models import Contact, Mail
 
 router = Router(tags=["Courrier"])
-
-PAGE_DEFAULT = 25
-PAGE_MAX = 100
 
 
 class ContactIn(Schema):
@@ -94,7 +92,7 @@ class MailOut(Schema):
 
 class MailPageOut(Schema):
     items: list[MailOut]
-    next: str | None = SchemaField(description="Adresse de la page suivante, null à la fin.")
+    next: str | None = SchemaField(description=NEXT_DESCRIPTION)
 
 
 class MailCaseIn(Schema):
@@ -113,24 +111,12 @@ class MailCaseOut(Schema):
     status: str
 
 
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class InvalidOut(ErrorOut):
-    errors: list[FieldErrorOut] = []
-
-
-class MailFiltersIn(Schema):
+class MailFiltersIn(PageIn):
     status: Literal["", "registered", "assigned", "in_progress", "answered", "closed"] = ""
     direction: Literal["", "in", "out"] = ""
     organisation: Text = SchemaField("", max_length=80)
     assigned: Literal["", "me"] = SchemaField("", description="« me » : attribués à moi ou en copie.")
     overdue: bool = False
-    limit: int = SchemaField(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
-    before: int | None = SchemaField(None, ge=1, lt=2**63,
-                                     description="Curseur : l'id du dernier courrier lu.")
 
 
 def _user(request: HttpRequest) -> User:
@@ -168,7 +154,7 @@ def _mail_out(mail: Mail) -> dict[str, Any]:
     }
 
 
-@router.post("/mail", response={201: MailCreatedOut, 400: ErrorOut, 401: ErrorOut,
+@router.post("/mail", response={201: MailCreatedOut, 400: InvalidOut, 401: ErrorOut,
                                 403: ErrorOut, 404: ErrorOut},
              summary="Enregistrer un courrier")
 def mail_create(request: HttpRequest, payload: MailIn) -> Any:
@@ -209,13 +195,14 @@ def mail_create(request: HttpRequest, payload: MailIn) -> Any:
                                       deadline=mail.deadline))
 
 
-@router.get("/mail", response={200: MailPageOut, 401: ErrorOut, 403: ErrorOut},
+@router.get("/mail", response={200: MailPageOut, 400: InvalidOut, 401: ErrorOut, 403: ErrorOut},
             summary="Lister le registre du courrier")
 def mail_list(request: HttpRequest, filters: Query[MailFiltersIn]) -> Any:
     """The register of the organisations (or services) where the caller may read mail,
     newest first, filtered by status, direction, organisation, assignment, lateness.
 
-    Pages of `limit` letters (25 by default, 100 at most): follow `next` until null.
+    Pages of `limit` letters (25 by default, 100 at most): pass `next` as `cursor`, with
+    the same filters, until it is null.
     """
     user = _user(request)
     if not granted_paths(user, selectors.VIEW):
@@ -224,19 +211,19 @@ def mail_list(request: HttpRequest, filters: Query[MailFiltersIn]) -> Any:
     mails = selectors.mails_for(user, selectors.MailFilters(
         status=filters.status, direction=filters.direction, organisation=filters.organisation,
         assigned=filters.assigned, overdue=filters.overdue))
-    if filters.before is not None:
-        mails = mails.filter(pk__lt=filters.before)
+    if filters.cursor:
+        [before] = cursor_decode(filters.cursor, int)
+        mails = mails.filter(pk__lt=before)
     rows = list(mails[: filters.limit + 1])
-    next_url = None
+    next_cursor = None
     if len(rows) > filters.limit:
         rows = rows[: filters.limit]
-        params = request.GET.copy()
-        params["before"] = str(rows[-1].pk)
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return {"items": [_mail_out(mail) for mail in rows], "next": next_url}
+        next_cursor = cursor_encode(rows[-1].pk)
+    return {"items": [_mail_out(mail) for mail in rows], "next": next_cursor}
 
 
-@router.get("/mail/{mail_id}", response={200: MailOut, 401: ErrorOut, 404: ErrorOut},
+@router.get("/mail/{mail_id}", response={200: MailOut, 400: InvalidOut, 401: ErrorOut,
+                                         404: ErrorOut},
             summary="Consulter un courrier")
 def mail_detail(request: HttpRequest, mail_id: int) -> Any:
     """One letter of the register; 404 when the caller may not see it."""

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.api_schemas import ErrorOut
+from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import selectors, services
@@ -57,6 +58,16 @@ class StopOut(Schema):
     lon: float | None
 
 
+class RoutePageOut(Schema):
+    items: list[RouteOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+class StopPageOut(Schema):
+    items: list[StopOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
 class DepartureOut(Schema):
     at: str
     route_id: str
@@ -84,18 +95,31 @@ def gtfs_validate(request: HttpRequest) -> Any:
     return checked.report
 
 
-@router.get("/mobility/routes", response={200: list[RouteOut], 404: ErrorOut}, auth=None,
-            summary="Lignes du réseau publié")
-def routes(request: HttpRequest) -> Any:
-    """List the lines of the published timetables."""
-    return list(selectors.routes_public())
+def _keyset_page(rows: Any, key: str, page: PageIn) -> tuple[list[Any], str | None]:
+    """One page of rows ordered by a unique text key, seeking after the cursor's key."""
+    if page.cursor:
+        (after,) = cursor_decode(page.cursor, str)
+        rows = rows.filter(**{f"{key}__gt": after})
+    found = list(rows.order_by(key)[: page.limit + 1])
+    items = found[: page.limit]
+    more = len(found) > page.limit
+    return items, cursor_encode(getattr(items[-1], key)) if more else None
 
 
-@router.get("/mobility/stops", response={200: list[StopOut], 404: ErrorOut}, auth=None,
-            summary="Arrêts du réseau publié")
-def stops(request: HttpRequest, q: str = "") -> Any:
-    """List the stops of the published timetables (at most 500; `q` filters by name)."""
-    return list(selectors.stops_public(query=q[:100])[:500])
+@router.get("/mobility/routes", response={200: RoutePageOut, 400: ErrorOut, 404: ErrorOut},
+            auth=None, summary="Lignes du réseau publié")
+def routes(request: HttpRequest, page: Query[PageIn]) -> Any:
+    """List the lines of the published timetables, by line identifier."""
+    items, next_cursor = _keyset_page(selectors.routes_public(), "route_id", page)
+    return {"items": items, "next": next_cursor}
+
+
+@router.get("/mobility/stops", response={200: StopPageOut, 400: ErrorOut, 404: ErrorOut},
+            auth=None, summary="Arrêts du réseau publié")
+def stops(request: HttpRequest, page: Query[PageIn], q: str = "") -> Any:
+    """List the stops of the published timetables, by stop identifier (`q` filters by name)."""
+    items, next_cursor = _keyset_page(selectors.stops_public(query=q[:100]), "stop_id", page)
+    return {"items": items, "next": next_cursor}
 
 
 @router.get("/mobility/stops/{stop_id}/departures", response={200: list[DepartureOut], 404: ErrorOut},

@@ -9,12 +9,12 @@ geometry with shapely's vectorised functions in the feed's UTM zone (as gtfs-kit
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 import shapely
 from pyproj import CRS, Transformer
-from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 
 from .gtfs_feed import GtfsFeed, seconds_to_time, time_to_seconds
 
@@ -24,14 +24,17 @@ COLUMNS = ["trip_id", "route_id", "route_short_name", "route_type", "direction_i
 
 
 def _utm(lon: np.ndarray, lat: np.ndarray) -> Transformer:
-    # The zone of the centre of the points' bounds, as geopandas' estimate_utm_crs chooses it.
+    # The zone of the centre of the points' bounds, as geopandas' estimate_utm_crs chooses it:
+    # the WGS 84 UTM zone whose area of use holds that point (EPSG's areas are plain 6° strips).
     x_center = float(np.mean([np.nanmin(lon), np.nanmax(lon)]))
     y_center = float(np.mean([np.nanmin(lat), np.nanmax(lat)]))
-    found = query_utm_crs_info(datum_name="WGS 84", area_of_interest=AreaOfInterest(
-        west_lon_degree=x_center, south_lat_degree=y_center, east_lon_degree=x_center,
-        north_lat_degree=y_center))
-    crs = CRS.from_epsg(int(found[0].code))
-    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    zone = min(60, int((x_center + 180) // 6) + 1)
+    return _transformer((32600 if y_center >= 0 else 32700) + zone)
+
+
+@functools.cache
+def _transformer(epsg: int) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", CRS.from_epsg(epsg), always_xy=True)
 
 
 def _stop_points(feed: GtfsFeed) -> dict[str, shapely.Point]:

@@ -8,9 +8,6 @@ changed revision are a 409; a case the caller may not see is a 404.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -23,21 +20,20 @@ from pydantic import ConfigDict
 
 from socle.core import selectors as core_selectors
 from socle.core.access import can, organisations_for
-from socle.core.api_schemas import Answers, ErrorOut, Text
+from socle.core.api_schemas import Answers, ErrorOut, InvalidOut, Text
 from socle.core.models import Organisation, OrganisationKind, User
+from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode, page_of_list
 from socle.core.services import ServiceError
 
-from . import selectors, services
+from . import payments, selectors, services
 from .effective import EffectiveProcedure
 from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, FIELD_TYPES
 from .form_schema import Field as FormField
-from .models import Case, CaseEvent, CaseEventKind
+from .models import Case, CaseEvent, CaseEventKind, Payment, PaymentStatus
 from .workflow import workflow_of
 
 router = Router(tags=["Démarches en ligne"])
 
-PAGE_DEFAULT = 25
-PAGE_MAX = 100
 IDEMPOTENCY_KEY_MAX = 100
 # A list row needs only these columns: the answers (a large JSON) stay in the database.
 LIST_COLUMNS = ("number", "status", "procedure__slug", "procedure__title", "organisation__slug",
@@ -55,17 +51,6 @@ def _key(value: str) -> str:
     if not _KEY.fullmatch(value):
         raise Http404("Introuvable.")
     return value
-
-
-class FieldErrorOut(Schema):
-    field: str = SchemaField(description="Chemin du champ : « nom », « enfants.0.prenom ».")
-    message: str
-
-
-class InvalidOut(Schema):
-    code: str = SchemaField(examples=["invalid"])
-    message: str
-    errors: list[FieldErrorOut]
 
 
 class ProcedureOut(Schema):
@@ -99,8 +84,9 @@ class SubFieldOut(Schema):
     help: str | None = None
     choices: list[ChoiceOut] | None = None
     show_if: dict[str, Any] | None = SchemaField(
-        None, description="Le champ n'est demandé que si « field » vaut « equals » "
-                          "(ou l'une des valeurs « in »).")
+        None, description="Condition d'affichage : le champ n'est demandé (et « required » ne "
+                          "vaut) que si le champ « field » vaut « equals » (ou l'une des valeurs "
+                          "de « in ») ; sinon sa valeur est ignorée.")
     max_length: int | None = None
     pattern: str | None = None
     placeholder: str | None = None
@@ -109,6 +95,9 @@ class SubFieldOut(Schema):
     integer: bool | None = None
     types: list[str] | None = SchemaField(None, description="Types de fichier acceptés (MIME).")
     max_size: int | None = SchemaField(None, description="Taille maximale d'un fichier, en octets.")
+    value_format: str = SchemaField(description="Ce que la valeur doit être, en français.")
+    value_schema: dict[str, Any] = SchemaField(
+        description="Schéma JSON (2020-12) de la valeur attendue dans « data » pour ce champ.")
 
 
 class FieldOut(SubFieldOut):
@@ -131,8 +120,8 @@ class CaseSubmitIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     data: Answers = SchemaField(
-        description="Les réponses, par nom de champ. Fichier : {\"sha256\", \"name\"} d'un "
-                    "fichier déposé d'abord par POST /api/v1/blobs ; groupe : liste d'objets.")
+        description="Les réponses, par nom de champ : la forme de chaque valeur est dans "
+                    "« value_format » et « value_schema » du champ (GET /api/v1/procedures/{slug}).")
     revision: int | None = SchemaField(
         None, description="Version du formulaire lue par le client : 409 revision_changed si "
                           "une autre version a été publiée depuis.")
@@ -156,7 +145,7 @@ class EventOut(Schema):
     from_citizen: bool
 
 
-class DocumentOut(Schema):
+class CaseDocumentOut(Schema):
     id: int
     name: str
     kind: str
@@ -183,9 +172,12 @@ class CaseOut(Schema):
     decision_due_on: date | None
     overdue: bool
     amount_due: str
+    payment_due: str = SchemaField(
+        description="Ce que l'usager peut payer maintenant (POST /cases/{number}/payments) : "
+                    "« 0.00 » quand le dossier n'attend pas de paiement.")
     assigned_to: str | None
     history: list[EventOut]
-    documents: list[DocumentOut]
+    documents: list[CaseDocumentOut]
 
 
 class CaseItemOut(Schema):
@@ -204,10 +196,15 @@ class CaseItemOut(Schema):
 
 class CasePageOut(Schema):
     items: list[CaseItemOut]
-    next: str | None = SchemaField(description="Adresse de la page suivante ; null à la fin.")
+    next: str | None = SchemaField(description=NEXT_DESCRIPTION)
 
 
-class CaseFilters(Schema):
+class ProcedurePageOut(Schema):
+    items: list[ProcedureOut]
+    next: str | None = SchemaField(description=NEXT_DESCRIPTION)
+
+
+class CaseFilters(PageIn):
     status: Text = SchemaField("", max_length=40)
     procedure: Text = SchemaField("", max_length=100,
                                   description="Identifiant (slug) de la démarche.")
@@ -217,8 +214,6 @@ class CaseFilters(Schema):
     q: Text = SchemaField("", max_length=200,
                           description="Numéro exact, nom ou adresse de l'usager.")
     organisation: Text = SchemaField("", max_length=100)
-    limit: int = SchemaField(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
-    cursor: Text = SchemaField("", max_length=200, description="Curseur reçu dans « next ».")
 
 
 class TransitionIn(Schema):
@@ -273,13 +268,96 @@ def _procedure_out(offered: EffectiveProcedure, schema: type[ProcedureOut] = Pro
     )
 
 
-def _field_out(f: FormField, schema: type[SubFieldOut] = SubFieldOut) -> Any:
+# The value of a file field, said once: the portal's file reference may change shape
+# (an upload handle instead of a digest); clients read it from here.
+FILE_VALUE_FORMAT = ("un fichier déposé d'abord par POST /api/v1/blobs, désigné par l'objet de "
+                     "référence que ce dépôt décrit, avec « name » (nom affiché, facultatif) ; "
+                     "ou une liste de tels objets")
+FILE_VALUE_SCHEMA: dict[str, Any] = {
+    "type": "object", "minProperties": 1,
+    "properties": {"name": {"type": "string", "maxLength": 200}},
+    "description": "Référence d'un fichier déposé par POST /api/v1/blobs.",
+}
+ADDRESS_VALUE_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["street", "postal_code", "city"],
+    "properties": {
+        "street": {"type": "string", "minLength": 1, "maxLength": 300,
+                   "description": "Numéro et voie."},
+        "postal_code": {"type": "string", "pattern": "^[0-9]{5}$"},
+        "city": {"type": "string", "minLength": 1, "maxLength": 150},
+    },
+}
+
+
+def _value_format(f: FormField, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return what a field's value must be: in French, and as a JSON Schema."""
+    kind = f.type
+    values = [c.value for c in f.choices]
+    if kind in {"text", "textarea"}:
+        schema: dict[str, Any] = {"type": "string", "maxLength": options["max_length"]}
+        if options.get("pattern"):
+            schema["pattern"] = f"^(?:{options['pattern']})$"
+        return f"texte, {options['max_length']} caractères au plus", schema
+    if kind == "email":
+        return "adresse électronique (nom@domaine.fr)", {"type": "string", "format": "email"}
+    if kind == "phone":
+        return ("numéro de téléphone français, 10 chiffres, espaces, points ou +33 admis "
+                "(03 44 40 00 00)", {"type": "string", "examples": ["03 44 40 00 00"]})
+    if kind == "number":
+        text = "nombre décimal (« 12.5 » ou « 12,5 »)"
+        if options.get("integer"):
+            text = "nombre entier"
+        bounds = [f"au moins {options['min']}" if "min" in options else "",
+                  f"au plus {options['max']}" if "max" in options else ""]
+        text = ", ".join([text, *[b for b in bounds if b]])
+        return text, {"type": ["number", "string"]}
+    if kind == "date":
+        return ("date AAAA-MM-JJ (ou JJ/MM/AAAA), entre « min » et « max » s'ils sont donnés",
+                {"type": "string", "examples": ["2026-03-02"]})
+    if kind == "choice":
+        return "l'une des valeurs de « choices »", {"type": "string", "enum": values}
+    if kind == "multichoice":
+        return ("liste de valeurs de « choices »",
+                {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True})
+    if kind == "yesno":
+        return "booléen (true : oui, false : non)", {"type": "boolean"}
+    if kind == "address":
+        return ("adresse postale : objet {street, postal_code (5 chiffres), city}",
+                ADDRESS_VALUE_SCHEMA)
+    if kind == "commune":
+        return ("identifiant (slug) d'une commune du territoire, voir GET /api/v1/organisations",
+                {"type": "string", "pattern": "^[a-z0-9-]+$"})
+    if kind == "siret":
+        return "numéro SIRET : 14 chiffres, clé de Luhn vérifiée", {
+            "type": "string", "pattern": "^[0-9 ]{14,20}$"}
+    if kind == "file":
+        return (f"{FILE_VALUE_FORMAT} ; types {', '.join(options['types'])}, "
+                f"{options['max_size']} octets au plus par fichier",
+                {"oneOf": [FILE_VALUE_SCHEMA, {"type": "array", "items": FILE_VALUE_SCHEMA}]})
+    if kind == "group":
+        rows: dict[str, Any] = {"type": "array", "maxItems": int(options.get("max_rows", 50)),
+                                "items": {"type": "object", "properties": {
+                                    sub.name: _value_format(sub, _options(sub))[1]
+                                    for sub in f.fields}}}
+        if options.get("min_rows"):
+            rows["minItems"] = int(options["min_rows"])
+        return "liste d'objets, un par ligne, avec les champs de « fields »", rows
+    return "valeur", {}
+
+
+def _options(f: FormField) -> dict[str, Any]:
     options = dict(f.options)
     if f.type in {"text", "textarea"}:
         options.setdefault("max_length", 10000 if f.type == "textarea" else 500)
     if f.type == "file":
         options.setdefault("types", list(DEFAULT_FILE_TYPES))
         options.setdefault("max_size", DEFAULT_FILE_MAX_SIZE)
+    return options
+
+
+def _field_out(f: FormField, schema: type[SubFieldOut] = SubFieldOut) -> Any:
+    options = _options(f)
+    value_format, value_schema = _value_format(f, options)
     for bound in ("min", "max"):
         if bound in options:
             options[bound] = str(options[bound])
@@ -290,22 +368,25 @@ def _field_out(f: FormField, schema: type[SubFieldOut] = SubFieldOut) -> Any:
         name=f.name, label=f.label, type=f.type, type_label=FIELD_TYPES[f.type],
         required=f.required, help=f.help or None,
         choices=[ChoiceOut(value=c.value, label=c.label) for c in f.choices] or None,
-        show_if=dict(f.show_if) if f.show_if else None, **options, **extra,
+        show_if=dict(f.show_if) if f.show_if else None, value_format=value_format,
+        value_schema=value_schema, **options, **extra,
     )
 
 
-@router.get("/procedures", response={200: list[ProcedureOut], 404: ErrorOut}, auth=None,
-            summary="Lister les démarches proposées dans une commune")
-def procedure_list(request: HttpRequest, commune: str = "") -> Any:
+@router.get("/procedures", response={200: ProcedurePageOut, 400: ErrorOut, 404: ErrorOut},
+            auth=None, summary="Lister les démarches proposées dans une commune")
+def procedure_list(request: HttpRequest, page: Query[PageIn], commune: str = "") -> Any:
     """The procedures offered to residents of a commune: the intercommunality's, the
     commune's own, and the intercommunal templates the commune adopted (then
     `organisation` is the commune and `template` the template's author). Without
     `commune`, the intercommunality's procedures only. Public; 404 for an unknown commune.
     """
-    return [_procedure_out(offered) for offered in selectors.procedures_offered(_commune(commune))]
+    offered = selectors.procedures_offered(_commune(commune))
+    return page_of_list([_procedure_out(item) for item in offered], page)
 
 
-@router.get("/procedures/{slug}", response={200: ProcedureDetailOut, 404: ErrorOut}, auth=None,
+@router.get("/procedures/{slug}", response={200: ProcedureDetailOut, 400: InvalidOut, 404: ErrorOut},
+            auth=None,
             exclude_none=True, summary="Décrire le formulaire d'une démarche")
 def procedure_detail(request: HttpRequest, slug: str, commune: str = "") -> Any:
     """The form of the published revision, field by field, to build a request: name,
@@ -430,10 +511,11 @@ def _case_out(user: User, case: Case) -> CaseOut:
         decision_due_on=case.decision_due_on,
         overdue=selectors.case_is_overdue(case),
         amount_due=str(case.amount_due),
+        payment_due=f"{payments.case_payment_due(case):f}",
         assigned_to=(case.assigned_to.email if case.assigned_to and not as_citizen else None),
         history=[EventOut(at=e.at, kind=e.kind, from_status=e.from_status, to_status=e.to_status,
                           text=e.text, from_citizen=e.from_citizen) for e in events],
-        documents=[DocumentOut(id=d.pk, name=d.name, kind=d.kind, field=d.field,
+        documents=[CaseDocumentOut(id=d.pk, name=d.name, kind=d.kind, field=d.field,
                                mime_type=d.blob.mime_type, size=d.blob.size)
                    for d in documents],
     )
@@ -454,39 +536,19 @@ def case_detail(request: HttpRequest, number: str) -> Any:
 
 # Pagination is by key (the sort columns of the last row), not by offset: a page
 # costs the same at the millionth case, and nothing counts the whole set.
-def _cursor_encode(value: datetime, pk: int) -> str:
-    raw = json.dumps([value.isoformat(), pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, pk = json.loads(raw)
-        moment = datetime.fromisoformat(value)
-        if not isinstance(pk, int) or moment.tzinfo is None:
-            raise ValueError(pk)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise ServiceError("Le curseur de pagination est invalide : reprenez la liste depuis "
-                           "le début.", code="invalid_cursor") from None
-    return moment, pk
 
 
 def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFilters,
           as_citizen: bool) -> dict[str, Any]:
     if filters.cursor:
-        value, pk = _cursor_decode(filters.cursor)
+        value, pk = cursor_decode(filters.cursor, datetime, int)
         # The redundant bound lets the database seek in its index instead of filtering.
         cases = cases.filter(Q(**{f"{key}__lte": value}),
                              Q(**{f"{key}__lt": value}) | Q(pk__lt=pk))
     rows = selectors.cases_page(cases, (f"-{key}", "-pk"), filters.limit + 1)
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    next_url = None
-    if more:
-        params = request.GET.copy()
-        params["cursor"] = _cursor_encode(getattr(rows[-1], key), rows[-1].pk)
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    next_cursor = cursor_encode(getattr(rows[-1], key), rows[-1].pk) if more else None
     items = []
     for case in rows:
         status = case.status
@@ -501,18 +563,19 @@ def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFi
             "overdue": selectors.case_is_overdue(case),
             "assigned_to": (case.assigned_to.email if not as_citizen and case.assigned_to
                             else None)})
-    return {"items": items, "next": next_url}
+    return {"items": items, "next": next_cursor}
 
 
-@router.get("/cases", response={200: CasePageOut, 400: ErrorOut, 401: ErrorOut},
+@router.get("/cases", response={200: CasePageOut, 400: InvalidOut, 401: ErrorOut},
             summary="Lister les dossiers")
 def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
     """For an agent: the cases of the organisations where they may see cases, newest
     filed first, with the back office's filters. For a caller with no such role: their
     own cases, drafts included, newest first (only `status` and `procedure` filter them).
 
-    Pages of `limit` cases (25 by default, 100 at most): follow `next` until it is
-    null. There is no total count, so that a page costs the same whatever the volume.
+    Pages of `limit` cases (25 by default, 100 at most): pass `next` as `cursor`, with
+    the same filters, until it is null. There is no total count, so that a page costs
+    the same whatever the volume.
     """
     user = _user(request)
     if organisations_for(user, selectors.VIEW_CASE).exists():
@@ -571,3 +634,91 @@ def _transition_out(user: User, case: Case) -> TransitionOut:
     events = list(selectors.case_events_visible(user, case)) if as_citizen else []
     return TransitionOut(number=case.number, status=_status_shown(case, as_citizen, events)[0],
                          transitions=services.case_available_transitions(user, case))
+
+
+# ---------------------------------------------------------------- payments
+
+
+class PaymentOut(Schema):
+    id: int
+    status: str = SchemaField(description="pending (en cours), paid (reçu), failed (non abouti), "
+                                          "refunded (remboursé).")
+    status_label: str
+    amount: str = SchemaField(description="Montant en euros, décimal exact (« 12.30 »).")
+    backend: str = SchemaField(description="payfip_ws (PayFiP) ou dummy (banque simulée).")
+    reference: str = SchemaField(description="Référence de la dette transmise à la banque "
+                                             "(le numéro du dossier sans tiret).")
+    created_at: datetime
+    settled_at: datetime | None
+    bank_url: str | None = SchemaField(
+        description="Tant que le paiement est en cours, et pour l'usager seulement : l'adresse "
+                    "où il paie, à ouvrir dans son navigateur ; null sinon.")
+
+
+class PaymentPageOut(Schema):
+    items: list[PaymentOut]
+    next: str | None = SchemaField(description=NEXT_DESCRIPTION)
+
+
+def _payment_out(user: User, payment: Payment) -> PaymentOut:
+    pending = payment.status == PaymentStatus.PENDING
+    return PaymentOut(
+        id=payment.pk, status=payment.status, status_label=PaymentStatus(payment.status).label,
+        amount=f"{payment.amount:f}", backend=payment.backend, reference=payment.reference,
+        created_at=payment.created_at, settled_at=payment.settled_at,
+        bank_url=(payment.bank_url or None) if pending and payment.case.citizen_id == user.pk
+        else None)
+
+
+@router.post("/cases/{number}/payments",
+             response={200: PaymentOut, 201: PaymentOut, 400: InvalidOut, 401: ErrorOut,
+                       403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 503: ErrorOut},
+             summary="Payer un dossier en ligne")
+def case_payment_start(request: HttpRequest, number: str) -> Any:
+    """Start the payment of what the case still owes (`payment_due` of the case), as the
+    case's page does: 201 with the payment and `bank_url`, the bank's page where the
+    citizen pays (PayFiP in production). Only the bank's notification settles it: follow
+    it with GET /cases/{number}/payments/{id} (`status` becomes `paid` or `failed`).
+
+    At most one payment is in progress per case: while one is, the same payment is
+    returned with 200. 409 `nothing_due` when the case does not await a payment (or
+    nothing is left to pay); 403 for an agent who is not the case's citizen; 400 when
+    online payment is not available for the case; 503 when the bank does not answer.
+    """
+    user = _user(request)
+    case = selectors.case_get_for(user, _key(number))
+    if not selectors.case_is_citizen(user, case):
+        return _forbidden("Seul l'usager qui a déposé le dossier peut le payer.")
+    try:
+        payment, _, created = payments.payment_start(
+            actor=user, case=case, base_url=request.build_absolute_uri("/"))
+    except ServiceError as exc:
+        if exc.code != "bank_unavailable":
+            raise
+        return Status(503, ErrorOut(code=exc.code, message=exc.message))
+    return Status(201 if created else 200, _payment_out(user, payment))
+
+
+@router.get("/cases/{number}/payments",
+            response={200: PaymentPageOut, 400: InvalidOut, 401: ErrorOut, 404: ErrorOut},
+            summary="Lister les paiements d'un dossier")
+def case_payment_list(request: HttpRequest, number: str, page: Query[PageIn]) -> Any:
+    """The payments of a case, newest first, for its citizen and the agents who see it."""
+    user = _user(request)
+    case = selectors.case_get_for(user, _key(number))
+    rows = page_of_list(list(selectors.case_payments(case)), page)
+    return {"items": [_payment_out(user, p) for p in rows["items"]], "next": rows["next"]}
+
+
+@router.get("/cases/{number}/payments/{payment_id}",
+            response={200: PaymentOut, 401: ErrorOut, 404: ErrorOut},
+            summary="Suivre un paiement")
+def case_payment_detail(request: HttpRequest, number: str, payment_id: int) -> Any:
+    """One payment of a case and its status, as the bank last reported it."""
+    user = _user(request)
+    case = selectors.case_get_for(user, _key(number))
+    payment = selectors.case_payments(case).filter(pk=payment_id).first() \
+        if 0 < payment_id < 2**63 else None
+    if payment is None:
+        raise Http404("Paiement introuvable.")
+    return _payment_out(user, payment)

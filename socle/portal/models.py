@@ -296,6 +296,11 @@ class Payment(models.Model):
                               default=PaymentStatus.PENDING)
     backend = models.CharField(max_length=30)
     transaction_id = models.CharField(max_length=120, unique=True)
+    # The debt reference the bank and the régie see (PayFiP's refdet): the case number
+    # in the alphabet PayFiP accepts (socle.portal.payments.payment_reference).
+    reference = models.CharField(max_length=30, blank=True, default="", db_index=True)
+    # Where the citizen pays it: sent there again while the payment is in progress.
+    bank_url = models.CharField(max_length=2000, blank=True, default="")
     bank_status = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -304,7 +309,15 @@ class Payment(models.Model):
         ordering: ClassVar = ["-created_at"]
         constraints: ClassVar = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            # At most one payment in progress per case: a second one could be paid too.
+            models.UniqueConstraint(fields=["case"], condition=models.Q(status="pending"),
+                                    name="payment_one_pending_per_case"),
         ]
 
     def __str__(self) -> str:
         return f"{self.transaction_id} {self.amount} € {self.status}"
+
+
+# The portal's system checks register when its models load (the integrator may move this
+# to the module contract).
+from . import checks  # noqa: E402, F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -35,7 +36,7 @@ def case_pay(request: HttpRequest, number: str) -> HttpResponse:
     if not selectors.case_is_citizen(request.user, case):
         raise Http404("Demande introuvable.")
     try:
-        _, target = payments.payment_start(actor=request.user,  # type: ignore[arg-type]
+        _, target, _ = payments.payment_start(actor=request.user,  # type: ignore[arg-type]
                                            case=case, base_url=_base_url(request))
     except (ServiceError, TransitionRefused) as exc:
         messages.error(request, exc.message)
@@ -114,10 +115,15 @@ def dummy_bank(request: HttpRequest) -> HttpResponse:
                                 + urlencode({"transaction_id": payment.transaction_id}))
 
 
+# The simulated bank, its page and its notification address, do not exist in production
+# (`socle check --deploy` also reports a production configured to use it).
+_BACKENDS = "payfip_ws" if settings.PRODUCTION else "dummy|payfip_ws"
+
 urlpatterns = [
     path("mes-demandes/<str:number>/payer/", case_pay, name="case_pay"),
     path("paiement/retour/", payment_return, name="payment_return"),
-    re_path(r"^paiement/notification/(?P<backend>dummy|payfip_ws)/$", payment_notify,
+    re_path(rf"^paiement/notification/(?P<backend>{_BACKENDS})/$", payment_notify,
             name="payment_notify"),
-    path("paiement/simulateur/", dummy_bank, name="dummy_bank"),
+    *([] if settings.PRODUCTION else [
+        path("paiement/simulateur/", dummy_bank, name="dummy_bank")]),
 ]

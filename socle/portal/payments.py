@@ -12,6 +12,7 @@ strings of euros with two decimals.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 
 import eopayment
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 PAYMENT_ROLE = "payment"
 DUMMY_MAC_SALT = "socle.portal.dummy-bank"
 CENT = Decimal("0.01")
+# PayFiP's idop can be paid for 15 minutes; a margin for the citizen still on its page.
+PAYFIP_SESSION_MINUTES = 20
+REFDET = re.compile(r"[A-Za-z0-9]{1,30}")
 FAILED_RESULTS = {eopayment.DENIED, eopayment.CANCELLED, eopayment.EXPIRED, eopayment.ERROR}
 
 
@@ -130,30 +134,116 @@ def _event(case: Case, text: str, actor: User | None = None) -> None:
 # --------------------------------------------------------------------- start
 
 
-def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, str]:
-    """Ask the bank for a payment of what the case still owes; return it and where to send the citizen.
+def payment_reference(number: str) -> str:
+    """Return the debt reference (PayFiP's refdet) of a case number: 2026-000123 → 2026000123.
 
-    ``base_url`` is the platform's address as the citizen reaches it; the bank
-    sends the citizen back there and notifies us there.
+    PayFiP accepts 1 to 30 letters and digits only; given anything else, eopayment
+    replaces it with a timestamp the régie cannot match. Case numbers are
+    ``<year>-<digits>``, so the reference maps back with ``payment_case_number``.
+    """
+    reference = re.sub(r"[^A-Za-z0-9]", "", number)[:30]
+    if not REFDET.fullmatch(reference):
+        raise ServiceError("Ce dossier n'a pas de numéro utilisable par la banque.",
+                           code="bank_unsupported")
+    return reference
+
+
+def payment_case_number(reference: str) -> str:
+    """Return the case number a debt reference came from (the inverse of payment_reference)."""
+    return f"{reference[:4]}-{reference[4:]}" if reference.isdigit() and len(reference) > 4 \
+        else reference
+
+
+def case_awaits_payment(case: Case) -> bool:
+    """Tell whether the case is at a step of its workflow where the citizen is to pay."""
+    if case.status == "draft" or case.closed_at is not None:
+        return False
+    return case.status == "awaiting_payment" or bool(
+        workflow_of(case.revision.workflow).available(case.status, PAYMENT_ROLE))
+
+
+def case_payment_due(case: Case) -> Decimal:
+    """Return what the citizen may pay now: the outstanding amount while the case awaits it."""
+    return case_amount_outstanding(case) if case_awaits_payment(case) else Decimal("0.00")
+
+
+def _session_minutes(payment: Payment) -> int:
+    # How long the bank may still take the money of a started payment: PayFiP's idop
+    # lives 15 minutes (eopayment, payfip_ws); the simulator until reconciliation.
+    if payment.backend == "payfip_ws":
+        return PAYFIP_SESSION_MINUTES
+    return int(settings.PAYMENT_PENDING_MINUTES)
+
+
+def _pending_of(case: Case) -> Payment | None:
+    """Return the case's payment in progress, once the bank was asked about a stale one."""
+    payment = case.payments.filter(status=PaymentStatus.PENDING).first()
+    if payment is None:
+        return None
+    if payment.created_at > timezone.now() - timedelta(minutes=_session_minutes(payment)):
+        return payment
+    # The bank's page is no longer open: ask the bank what became of it before another one.
+    try:
+        result, bank_status = _ask_bank(payment)
+    except (BankUnavailable, NotificationRejected) as exc:
+        logger.warning("status of %s unknown at a new start: %s", payment.transaction_id, exc)
+        raise ServiceError("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
+                           code="bank_unavailable") from exc
+    if result == eopayment.WAITING:
+        # Past its lifetime, an operation PayFiP still calls unknown will never be paid.
+        result, bank_status = eopayment.EXPIRED, bank_status or "expiré (session de paiement close)"
+    settlement = _settle(payment, result, bank_status, via="start")
+    return settlement.payment if settlement.payment.status == PaymentStatus.PENDING else None
+
+
+def _bank_url_of(payment: Payment, base_url: str) -> str:
+    """Return where the citizen pays a payment in progress (rebuilt for one started before
+    the address was kept)."""
+    if payment.bank_url:
+        return payment.bank_url
+    if payment.backend == "payfip_ws":
+        from eopayment.payfip_ws import PAYMENT_URL
+
+        return f"{PAYMENT_URL}?{urlencode({'idop': payment.transaction_id})}"
+    return (base_url.rstrip("/") + reverse("portal:dummy_bank") + "?"
+            + urlencode({"transaction_id": payment.transaction_id}))
+
+
+def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, str, bool]:
+    """Ask the bank for a payment of what the case still owes; return it, where to send the
+    citizen, and whether it is new.
+
+    At most one payment is in progress per case (a constraint of the database): while
+    one is, the citizen is sent back to it rather than to a second one that could be
+    paid too. ``base_url`` is the platform's address as the citizen reaches it; the
+    bank sends the citizen back there and notifies us there.
     """
     if case.citizen_id is None or case.citizen_id != actor.pk:
         raise TransitionRefused("Seul l'usager qui a déposé le dossier peut le payer.")
-    if case.status == "draft" or case.closed_at is not None:
+    if not case_awaits_payment(case):
         raise Conflict("Ce dossier n'attend pas de paiement.", code="nothing_due")
+    pending = _pending_of(case)
+    if pending is not None:
+        return pending, _bank_url_of(pending, base_url), False
     due = case_amount_outstanding(case)
     if due <= 0:
         raise Conflict("Aucun montant n'est dû sur ce dossier.", code="nothing_due")
     config = _config(case)
+    if config.kind == "dummy" and settings.PRODUCTION:
+        raise ServiceError("Le paiement en ligne est indisponible : la banque simulée n'existe pas "
+                           "en production.", code="payment_unavailable")
     bank = _bank(config, base_url.rstrip("/"))
     minimum = bank.get_minimal_amount()
     if minimum is not None and due < minimum:
         raise ServiceError(f"Le paiement en ligne demande un montant d'au moins "
                            f"{amount_label(Decimal(minimum))}.", code="amount_too_small")
+    reference = payment_reference(case.number)
+    extra = {"refdet": reference} if config.kind == "payfip_ws" else {}
     try:
         # The bank is called before any write: no row is locked while PayFiP answers.
         transaction_id, kind, target = bank.request(
             f"{due:f}", email=case.email, orderid=case.number,
-            subject=f"{case.procedure.title} {case.number}")
+            subject=f"{case.procedure.title} {case.number}", **extra)
     except (eopayment.PaymentException, ValueError) as exc:
         logger.warning("payment request refused for %s: %s", case.number, exc)
         raise ServiceError("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
@@ -164,14 +254,23 @@ def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, s
         # The dummy backend points at Entr'ouvert's simulator; ours keeps the citizen here.
         query = str(target).split("?", 1)[1] if "?" in str(target) else ""
         target = base_url.rstrip("/") + reverse("portal:dummy_bank") + "?" + query
-    with transaction.atomic():
-        payment = Payment.objects.create(case=case, amount=due, backend=config.kind,
-                                         transaction_id=str(transaction_id))
-        audit_record(actor=actor, action="payment.start", organisation=case.organisation,
-                     target=payment, data={"number": case.number, "amount": str(due),
-                                           "backend": config.kind,
-                                           "transaction": payment.transaction_id})
-    return payment, str(target)
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(case=case, amount=due, backend=config.kind,
+                                             transaction_id=str(transaction_id),
+                                             reference=reference, bank_url=str(target)[:2000])
+            audit_record(actor=actor, action="payment.start", organisation=case.organisation,
+                         target=payment, data={"number": case.number, "amount": str(due),
+                                               "backend": config.kind, "reference": reference,
+                                               "transaction": payment.transaction_id})
+    except IntegrityError:
+        # Another start won the race (a double click): its payment is the one in progress;
+        # the bank's operation just asked for is never shown, so never paid.
+        pending = case.payments.filter(status=PaymentStatus.PENDING).first()
+        if pending is None:
+            raise
+        return pending, _bank_url_of(pending, base_url), False
+    return payment, str(target), True
 
 
 # -------------------------------------------------------------- notification

@@ -210,9 +210,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         event.status_label = workflow.status(event.to_status).citizen_label  # type: ignore[attr-defined]
     offered = services.offered_for_case(case)
     is_owner = user is not None and case.citizen_id == user.pk
-    awaiting = is_owner and case.amount_due > 0 and case.status == "awaiting_payment"
+    awaiting = is_owner and case.amount_due > 0 and payments.case_awaits_payment(case)
     # What is left to pay, not the whole amount, once a part was paid.
-    outstanding = payments.case_amount_outstanding(case) if awaiting else None
+    outstanding = payments.case_payment_due(case) if awaiting else None
     can_pay = outstanding is not None and outstanding > 0
     return render(request, "portal/case_detail.html", {
         "case": case, "status": workflow.citizen_status(case.status, []),

@@ -113,7 +113,7 @@ def test_packages_are_visible_only_within_the_archivists_organisations(
     url = f"/api/v1/archives/packages/{package.identifier}"
     assert api_client(archivist).get(url).status_code == 200
     assert api_client(venette_archivist).get(url).status_code == 404
-    assert api_client(venette_archivist).get("/api/v1/archives/packages").json() == []
+    assert api_client(venette_archivist).get("/api/v1/archives/packages").json()["items"] == []
     assert api_client(venette_archivist).get(url + "/dip").status_code == 404
 
 
@@ -121,7 +121,8 @@ def test_search_by_metadata(package: ArchivalPackage, archivist: User, api_clien
     client = api_client(archivist)
 
     def found(**params: str) -> list[str]:
-        return [p["identifier"] for p in client.get("/api/v1/archives/packages", params).json()]
+        return [p["identifier"] for p in client.get("/api/v1/archives/packages", params).json()[
+            "items"]]
 
     assert found(q="délibérations") == [package.identifier]
     assert found(q="budget") == []

@@ -30,7 +30,7 @@ def venette_archivist(territory: dict, make_user: Any) -> User:
 def test_api_lists_and_eliminates_with_the_visa(package: ArchivalPackage, archivist: User,
                                                 api_client: Any, offers: list[Path]) -> None:
     client = api_client(archivist)
-    listed = client.get("/api/v1/archives/eliminations").json()
+    listed = client.get("/api/v1/archives/eliminations").json()["items"]
     assert [p["identifier"] for p in listed] == [package.identifier]
     assert listed[0]["hold"] is False
     response = client.post(f"/api/v1/archives/packages/{package.identifier}/eliminate", VISA,
@@ -68,7 +68,7 @@ def test_api_hides_other_communes_and_non_archivists(package: ArchivalPackage, a
     clerk = make_user("ged@exemple.fr", roles=[(territory["arc"], "documents.editor")])
     for user in (venette_archivist, clerk):
         client = api_client(user)
-        assert client.get("/api/v1/archives/eliminations").json() == []
+        assert client.get("/api/v1/archives/eliminations").json()["items"] == []
         response = client.post(f"/api/v1/archives/packages/{package.identifier}/eliminate", VISA,
                                content_type="application/json")
         assert response.status_code == 404

@@ -12,9 +12,10 @@ from socle.core.services import token_create, token_revoke
 def test_organisations_is_public_and_lists_the_territory(client, territory):
     response = client.get("/api/v1/organisations")
     assert response.status_code == 200
-    rows = response.json()
+    body = response.json()
+    rows = body["items"]
     by_slug = {row["slug"]: row for row in rows}
-    assert len(rows) == 25
+    assert len(rows) == 25 and body["next"] is None
     assert by_slug["arc"] == {**by_slug["arc"], "kind": "epci", "parent": None}
     compiegne = by_slug["compiegne"]
     assert compiegne["kind"] == "commune" and compiegne["parent"] == "arc"

@@ -308,7 +308,8 @@ def test_html_with_a_script_is_refused(blob_dir: Path, agent_client: Client) -> 
 def test_an_empty_file_is_refused(blob_dir: Path, agent_client: Client) -> None:
     response = upload(agent_client, b"", filename="vide.pdf")
     assert response.status_code == 400
-    assert response.json() == {"code": "empty_file", "message": "Le fichier est vide."}
+    assert response.json() == {"code": "empty_file", "message": "Le fichier est vide.",
+                               "errors": []}
     assert not Blob.objects.exists()
 
 

@@ -22,9 +22,10 @@ def _upload(content: bytes, name: str = "note.txt") -> SimpleUploadedFile:
 
 def test_file_plans_list_the_nodes_the_caller_may_file_under(territory, compiegne_plan, editor,
                                                              api_client):
-    response = api_client(editor).get("/api/v1/file-plans?organisation=compiegne")
+    response = api_client(editor).get("/api/v1/file-plans?organisation=compiegne&limit=100")
     assert response.status_code == 200
-    codes = {node["code"]: node for node in response.json()}
+    assert response.json()["next"] is None
+    codes = {node["code"]: node for node in response.json()["items"]}
     assert codes["PAT-02"]["retention_period"] == 15 and "CPG-JUM" in codes and "title" in codes["FIN"]
 
 
@@ -34,7 +35,8 @@ def test_file_plans_of_another_commune_are_not_found(territory, compiegne_plan, 
 
 
 def test_a_reader_may_file_under_no_node(territory, reference, reader, api_client):
-    assert api_client(reader).get("/api/v1/file-plans?organisation=compiegne").json() == []
+    assert api_client(reader).get("/api/v1/file-plans?organisation=compiegne").json() == {
+        "items": [], "next": None}
 
 
 def test_a_document_is_filed_then_read_with_its_versions(territory, reference, editor, api_client):
@@ -103,11 +105,13 @@ def test_search_returns_ranked_hits_with_excerpts_and_never_the_full_text(
                              title="Registre")
     assert document.current_version_id is not None
     version_text_extract(version_id=document.current_version_id)
-    hits = api_client(editor).get("/api/v1/documents/search?q=deliberation&organisation=compiegne").json()
+    hits = api_client(editor).get(
+        "/api/v1/documents/search?q=deliberation&organisation=compiegne").json()["items"]
     assert [hit["id"] for hit in hits] == [document.pk]
     assert set(hits[0]) == {"id", "title", "organisation", "node", "score", "excerpt"}
     assert "<mark>délibérations</mark>" in hits[0]["excerpt"]
-    assert api_client(other_editor).get("/api/v1/documents/search?q=deliberation").json() == []
+    assert api_client(other_editor).get("/api/v1/documents/search?q=deliberation").json() == {
+        "items": [], "next": None}
 
 
 def test_the_endpoints_are_in_the_openapi_schema(client):

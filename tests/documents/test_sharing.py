@@ -308,7 +308,7 @@ def test_the_api_shares_then_the_recipient_reads_then_it_is_removed(territory, e
     assert body["granted_by"] == editor.email and body["document"] == document.pk
     reading = api_client(venette_reader).get(f"/api/v1/documents/{document.pk}")
     assert reading.status_code == 200 and reading.json()["organisation"] == "compiegne"
-    hits = api_client(venette_reader).get("/api/v1/documents/search?q=budget").json()
+    hits = api_client(venette_reader).get("/api/v1/documents/search?q=budget").json()["items"]
     assert [hit["id"] for hit in hits] == [document.pk]
     assert client.delete(f"/api/v1/documents/{document.pk}/shares/venette").status_code == 204
     assert api_client(venette_reader).get(f"/api/v1/documents/{document.pk}").status_code == 404

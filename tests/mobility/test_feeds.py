@@ -125,8 +125,12 @@ def test_no_departure_on_a_day_without_service(published, client, monkeypatch):
 
 
 def test_the_public_api_lists_lines_stops_and_departures(published, client):
-    assert [r["route_id"] for r in client.get("/api/v1/mobility/routes").json()] == ["r1"]
-    assert {s["stop_id"] for s in client.get("/api/v1/mobility/stops").json()} == {"s1", "s2", "s3"}
+    assert [r["route_id"] for r in client.get("/api/v1/mobility/routes").json()["items"]] == ["r1"]
+    first = client.get("/api/v1/mobility/stops?limit=2").json()
+    assert [s["stop_id"] for s in first["items"]] == ["s1", "s2"]
+    rest = client.get(f"/api/v1/mobility/stops?limit=2&cursor={first['next']}").json()
+    assert [s["stop_id"] for s in rest["items"]] == ["s3"] and rest["next"] is None
+    assert client.get("/api/v1/mobility/stops?cursor=pas-un-curseur").status_code == 400
     assert client.get("/api/v1/mobility/stops/s1/departures").status_code == 200
     assert client.get("/api/v1/mobility/stops/zz/departures").status_code == 404
 

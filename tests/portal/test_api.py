@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -94,7 +95,7 @@ def test_a_communes_procedures_are_the_arcs_its_own_and_the_templates_it_adopted
     response = client.get("/api/v1/procedures?commune=compiegne")
 
     assert response.status_code == 200
-    by_slug = {row["slug"]: row for row in response.json()}
+    by_slug = {row["slug"]: row for row in response.json()["items"]}
     assert set(by_slug) == {"abonnement-velotic", "carte-stationnement", "encombrants"}
     assert by_slug["abonnement-velotic"]["organisation"] == "arc"
     assert by_slug["carte-stationnement"]["organisation"] == "compiegne"
@@ -108,7 +109,7 @@ def test_without_a_commune_only_the_arcs_own_procedures_are_listed(client, terri
     publish(territory["arc"], "abonnement-velotic")
     publish(territory["compiegne"], "carte-stationnement")
     publish(territory["arc"], "encombrants", is_template=True)
-    rows = client.get("/api/v1/procedures").json()
+    rows = client.get("/api/v1/procedures").json()["items"]
     assert [row["slug"] for row in rows] == ["abonnement-velotic"]
 
 
@@ -129,7 +130,9 @@ def test_a_procedures_form_describes_every_field_to_build_a_request(client, full
     assert [f["name"] for f in body["fields"]] == [f["name"] for f in FULL_FIELDS]
     assert fields["nom"] == {"name": "nom", "label": "Nom", "type": "text",
                              "type_label": "Texte court", "required": True, "max_length": 20,
-                             "help": "Tel qu'il figure sur votre pièce d'identité."}
+                             "help": "Tel qu'il figure sur votre pièce d'identité.",
+                             "value_format": "texte, 20 caractères au plus",
+                             "value_schema": {"type": "string", "maxLength": 20}}
     assert fields["motif"]["choices"] == [{"value": "perte", "label": "Perte"},
                                           {"value": "autre", "label": "Autre"}]
     assert fields["jours"]["choices"] == [{"value": "lundi", "label": "lundi"},
@@ -142,6 +145,46 @@ def test_a_procedures_form_describes_every_field_to_build_a_request(client, full
     assert fields["enfants"]["fields"][0]["required"] is True
     assert fields["enfants"]["max_rows"] == 3
     assert all(isinstance(f["required"], bool) for f in body["fields"])
+
+
+GOOD_VALUES = {
+    "nom": "Martin", "courriel": "camille@exemple.fr", "telephone": "03 44 40 00 00",
+    "places": 2, "date_souhaitee": "2030-09-01", "motif": "autre", "autre_motif": "Garde",
+    "jours": ["mardi", "lundi"], "cantine": True,
+    "adresse": {"street": "1 rue Solférino", "postal_code": "60200", "city": "Compiègne"},
+    "commune_travail": "venette", "siret": VALID_SIRET,
+    "justificatif": {"sha256": "0" * 64, "name": "domicile.pdf"},
+    "enfants": [{"prenom": "Léa", "naissance": "2015-03-01"}],
+}
+BAD_VALUES = [
+    ("nom", "x" * 21), ("courriel", "camille.exemple.fr"), ("motif", "vol"),
+    ("jours", ["lundi", "dimanche"]), ("jours", {"lundi": True}), ("cantine", "peut-être"),
+    ("adresse", {"street": "1 rue Solférino", "city": "Compiègne"}),
+    ("adresse", {"street": "1 rue Solférino", "postal_code": "602", "city": "Compiègne"}),
+    ("adresse", "1 rue Solférino 60200 Compiègne"), ("siret", "1234"), ("justificatif", "a.pdf"),
+    ("enfants", [{"prenom": "A"}] * 4), ("enfants", {"prenom": "Léa"}),
+]
+
+
+def test_each_field_says_the_shape_of_its_value_as_a_json_schema(client, full_form):
+    fields = {f["name"]: f for f in client.get("/api/v1/procedures/inscription-cantine").json()[
+        "fields"]}
+    checker = jsonschema.FormatChecker()
+
+    def valid(name: str, value: Any) -> bool:
+        schema = fields[name]["value_schema"]
+        jsonschema.Draft202012Validator.check_schema(schema)
+        return jsonschema.Draft202012Validator(schema, format_checker=checker).is_valid(value)
+
+    assert all(valid(name, value) for name, value in GOOD_VALUES.items())
+    assert [(name, value) for name, value in BAD_VALUES if valid(name, value)] == []
+    assert fields["adresse"]["value_schema"]["required"] == ["street", "postal_code", "city"]
+    assert "postal_code (5 chiffres)" in fields["adresse"]["value_format"]
+    # A file is a reference to a file deposited first, whatever that reference holds.
+    assert "POST /api/v1/blobs" in fields["justificatif"]["value_format"]
+    assert "application/pdf" in fields["justificatif"]["value_format"]
+    assert fields["enfants"]["value_schema"]["maxItems"] == 3
+    assert fields["places"]["value_format"] == "nombre entier, au moins 1, au plus 10"
 
 
 def test_a_commune_that_adopted_a_template_adds_its_own_fields(client, territory, publish,
@@ -655,15 +698,14 @@ def test_the_list_is_paged_by_cursor_newest_first(api_client, parking, citizen, 
     cases = file_many(parking, citizen, 5)
     client = api_client(caseworker)
     seen: list[str] = []
-    url: str | None = "/api/v1/cases?limit=2&status=submitted"
+    cursor: str | None = ""
     pages = 0
-    while url:
-        body = client.get(url).json()
+    while cursor is not None:
+        body = client.get("/api/v1/cases", {"limit": 2, "status": "submitted",
+                                            "cursor": cursor}).json()
         seen += [row["number"] for row in body["items"]]
-        url = body["next"]
+        cursor = body["next"]
         pages += 1
-        if url:
-            assert "status=submitted" in url and "limit=2" in url
 
     assert pages == 3
     assert seen == [case.number for case in reversed(cases)]

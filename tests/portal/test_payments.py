@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,19 +19,22 @@ from django.utils import timezone
 from socle.core.models import AuditEvent
 from socle.core.services import ServiceError
 from socle.portal import selectors
-from socle.portal.models import CaseEvent, CaseEventKind, Payment, PaymentStatus
+from socle.portal.models import Case, CaseEvent, CaseEventKind, Payment, PaymentStatus
 from socle.portal.payment_config import PaymentConfigError, backend_resolve, backends_parse
 from socle.portal.payments import (
     _dummy_mac,
     case_amount_outstanding,
     dummy_notification_query,
+    payment_case_number,
     payment_reconcile_task,
+    payment_reference,
     payment_refund,
     payment_start,
 )
 from socle.portal.services import Conflict, case_set_amount, case_submit, case_transition
 from socle.portal.workflow import TransitionRefused
 from tests.conftest import ROOT
+from tests.support.concurrency import run_concurrently
 from tests.support.payfip_server import running_payfip_server
 
 GOOD = {"nom": "Martin", "motif": "perte"}
@@ -40,6 +44,12 @@ NOTIFY_URL = "/paiement/notification/dummy/"
 def file_case(territory, publish, citizen, **values):
     procedure = publish(territory["compiegne"], "abonnement-velotic", **values)
     offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    return case_submit(actor=citizen, offered=offered, data=GOOD)
+
+
+def file_again(territory, citizen, case):
+    """Another case of the same procedure, by the same citizen."""
+    offered = selectors.procedure_offered_get(case.procedure.slug, territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
 
 
@@ -343,11 +353,15 @@ def test_refunds_are_journaled_and_shown_to_the_citizen(paying_case, citizen, ca
     assert len(journal("payment.refund")) == 1
 
 
-def test_reconciliation_expires_forgotten_dummy_payments_only_once_stale(paying_case, citizen):
+def test_reconciliation_expires_forgotten_dummy_payments_only_once_stale(territory, publish,
+                                                                          citizen):
+    stale_case = file_case(territory, publish, citizen, fee_kind="fixed",
+                           fee_amount=Decimal("12.30"))
+    fresh_case = file_again(territory, citizen, stale_case)
     client = logged_in(citizen)
-    stale, _ = start(client, paying_case)
+    stale, _ = start(client, stale_case)
     Payment.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    fresh, _ = start(client, paying_case)
+    fresh, _ = start(client, fresh_case)
 
     call_command("portal", "reconcile-payments", "--older-than", "30")
 
@@ -492,13 +506,13 @@ def test_payfip_notification_of_an_unknown_operation_is_refused(payfip, payfip_c
     assert payfip.calls == []  # PayFiP is not even asked
 
 
-def test_reconciliation_asks_payfip_about_pending_payments(payfip, payfip_case, citizen):
+def test_reconciliation_asks_payfip_about_pending_payments(payfip, payfip_case, territory,
+                                                           citizen):
     client = logged_in(citizen)
-    refused, _ = start(client, payfip_case)
+    cases = [payfip_case, *(file_again(territory, citizen, payfip_case) for _ in range(2))]
+    refused, paid, waiting = (start(client, case)[0] for case in cases)
     payfip.settle(refused.transaction_id, "R")
-    paid, _ = start(client, payfip_case)
     payfip.settle(paid.transaction_id, "P")
-    waiting, _ = start(client, payfip_case)
 
     call_command("portal", "reconcile-payments", "--older-than", "0")
 
@@ -507,8 +521,8 @@ def test_reconciliation_asks_payfip_about_pending_payments(payfip, payfip_case, 
     assert refused.status == PaymentStatus.FAILED
     assert paid.status == PaymentStatus.PAID
     assert waiting.status == PaymentStatus.PENDING  # the citizen may still be on PayFiP's page
-    payfip_case.refresh_from_db()
-    assert payfip_case.status == "in_instruction"
+    assert [case.status for case in Case.objects.filter(pk__in=[c.pk for c in cases])
+            .order_by("pk")] == ["awaiting_payment", "in_instruction", "awaiting_payment"]
     assert [e.data["via"] for e in journal("payment.paid")] == ["reconcile"]
 
 
@@ -525,3 +539,154 @@ def test_an_unreachable_payfip_is_retried_not_refused(payfip_case, citizen, sett
         call_command("portal", "reconcile-payments", "--older-than", "0")
     assert_still_pending(payment, payfip_case)
     assert journal("payment.rejected") == []
+
+
+# ------------------------------------------------- one payment in progress, nothing due
+
+
+def test_paying_again_while_a_payment_is_in_progress_returns_to_it(paying_case, citizen):
+    client = logged_in(citizen)
+    first, location = start(client, paying_case)
+
+    again, second_location = start(client, paying_case)
+
+    assert again.pk == first.pk and second_location == location
+    assert Payment.objects.filter(case=paying_case).count() == 1
+    assert len(journal("payment.start")) == 1
+    bank_notifies(dummy_notification_query(first, accepted=True))
+    paid = Payment.objects.filter(case=paying_case, status=PaymentStatus.PAID)
+    assert [p.amount for p in paid] == [Decimal("12.30")]
+
+
+def test_the_database_holds_at_most_one_payment_in_progress_per_case(paying_case):
+    Payment.objects.create(case=paying_case, amount=Decimal("12.30"), backend="dummy",
+                           transaction_id="a")
+    Payment.objects.create(case=paying_case, amount=Decimal("12.30"), backend="dummy",
+                           transaction_id="b", status=PaymentStatus.FAILED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.create(case=paying_case, amount=Decimal("12.30"), backend="dummy",
+                               transaction_id="c")
+    assert Payment.objects.filter(case=paying_case).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_starts_on_postgresql_make_one_payment(paying_case, citizen):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (the constraint is tested above)")
+    started: list[str] = []
+
+    def pay(n: int) -> None:
+        case = Case.objects.get(pk=paying_case.pk)
+        payment, _, _ = payment_start(actor=citizen, case=case, base_url="http://testserver")
+        started.append(payment.transaction_id)
+
+    assert run_concurrently(4, pay) == []
+    [payment] = Payment.objects.filter(case=paying_case)
+    assert started == [payment.transaction_id] * 4
+
+
+def test_a_stale_payfip_payment_is_asked_about_before_another_starts(payfip, payfip_case,
+                                                                     citizen):
+    client = logged_in(citizen)
+    old, _ = start(client, payfip_case)
+    Payment.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+
+    # PayFiP still calls it unknown (P5) past the idop's life: it will never be paid.
+    new, location = start(client, payfip_case)
+
+    old.refresh_from_db()
+    assert new.pk != old.pk and old.status == PaymentStatus.FAILED
+    assert journal("payment.failed")[-1].data["via"] == "start"
+    assert location.endswith(f"idop={new.transaction_id}")
+    # Paid on PayFiP meanwhile: nothing is due any more, no other payment starts.
+    payfip.settle(new.transaction_id, "P")
+    Payment.objects.filter(pk=new.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    response = client.post(reverse("portal:case_pay", args=[payfip_case.number]))
+    assert response["Location"] == reverse("portal:case_detail", args=[payfip_case.number])
+    new.refresh_from_db()
+    payfip_case.refresh_from_db()
+    assert new.status == PaymentStatus.PAID and payfip_case.status == "in_instruction"
+    assert Payment.objects.filter(case=payfip_case).count() == 2
+
+
+def test_nothing_is_due_after_a_refund_on_a_case_in_instruction(paying_case, citizen,
+                                                                caseworker):
+    client = logged_in(citizen)
+    payment, _ = start(client, paying_case)
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+    payment.refresh_from_db()
+    payment_refund(actor=caseworker, payment=payment, reason="Erreur de tarif.")
+    paying_case.refresh_from_db()
+    assert paying_case.status == "in_instruction"
+    assert "Payer" not in client.get(reverse("portal:case_detail",
+                                             args=[paying_case.number])).content.decode()
+
+    response = client.post(reverse("portal:case_pay", args=[paying_case.number]), follow=True)
+
+    assert "attend pas de paiement" in response.content.decode()
+    assert Payment.objects.filter(case=paying_case).count() == 1
+    with pytest.raises(Conflict) as refused:
+        payment_start(actor=citizen, case=paying_case, base_url="http://testserver")
+    assert refused.value.code == "nothing_due"
+
+
+def test_payfip_receives_the_case_number_as_the_debt_reference(payfip, payfip_case, citizen):
+    payment, _ = start(logged_in(citizen), payfip_case)
+
+    request = payfip.operations[payment.transaction_id].request
+    # "2026-000001" is refused by PayFiP (letters and digits only): the hyphen goes.
+    assert request["refdet"] == payfip_case.number.replace("-", "")
+    assert payment.reference == request["refdet"]
+    assert payment_case_number(request["refdet"]) == payfip_case.number
+    assert journal("payment.start")[-1].data["reference"] == request["refdet"]
+
+
+@pytest.mark.parametrize("number", ["2026-000001", "2026-1234567", "1999-000042"])
+def test_a_debt_reference_maps_back_to_its_case_number(number):
+    reference = payment_reference(number)
+    assert reference.isalnum() and len(reference) <= 30
+    assert payment_case_number(reference) == number
+
+
+PRODUCTION_ENV = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "socle.settings",
+                  "SOCLE_PRODUCTION": "1", "SOCLE_SECRET_KEY": "k" * 60,
+                  "SOCLE_ALLOWED_HOSTS": "socle.exemple.fr"}
+
+
+def production(tmp_path, backends: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**PRODUCTION_ENV, "SOCLE_DATA_DIR": str(tmp_path), "SOCLE_PAYMENT_BACKENDS": backends}
+    return subprocess.run([sys.executable, "-m", "socle.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_deploy_check_refuses_the_simulated_bank_in_production(tmp_path):
+    run = production(tmp_path, '{"*": {"kind": "dummy"}, "venette": {"kind": "payfip_ws",'
+                               ' "options": {"numcli": "123456"}}}', "check", "--deploy")
+    assert run.returncode != 0
+    assert "socle.portal.E001" in run.stderr and "banque simulée" in run.stderr
+    run = production(tmp_path, '{"*": {"kind": "payfip_ws", "options": {"numcli": "123456"}}}',
+                     "check", "--deploy")
+    assert "socle.portal.E001" not in run.stderr + run.stdout
+
+
+def test_the_simulated_bank_has_no_page_in_production(tmp_path):
+    script = ("from django.urls import Resolver404, resolve\n"
+              "for path in ['/paiement/simulateur/', '/paiement/notification/dummy/']:\n"
+              "    try:\n        resolve(path)\n    except Resolver404:\n        print('absent', path)\n"
+              "resolve('/paiement/notification/payfip_ws/'); print('payfip')\n")
+    env = {**PRODUCTION_ENV, "SOCLE_DATA_DIR": str(tmp_path),
+           "SOCLE_PAYMENT_BACKENDS": '{"*": {"kind": "dummy"}}'}
+    run = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + script],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:3] == ["absent /paiement/simulateur/",
+                                          "absent /paiement/notification/dummy/", "payfip"]
+
+
+def test_a_payment_started_before_its_address_was_kept_is_resumed_at_the_bank(
+        payfip, payfip_case, citizen):
+    client = logged_in(citizen)
+    payment, location = start(client, payfip_case)
+    Payment.objects.filter(pk=payment.pk).update(bank_url="")
+    again, second = start(client, payfip_case)
+    assert again.pk == payment.pk and second == location
