@@ -98,4 +98,5 @@ def route_stops(*, route: Route) -> QuerySet[Stop]:
 
 
 def service_days_count(*, version: FeedVersion, day: date) -> int:
+    """Count the services of a timetable version that run on a given day."""
     return ServiceDay.objects.filter(version=version, day=day).count()

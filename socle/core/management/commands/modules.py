@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from socle.core.modules import describe, modules
+from socle.core.public_index import public_index, public_index_markdown
 
 
 class Command(BaseCommand):
@@ -13,8 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Sortie JSON, pour les scripts.")
+        parser.add_argument("--index", action="store_true",
+                            help="L'index des services et sélecteurs publics de chaque module "
+                                 "(Markdown, ou JSON avec --json).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["index"]:
+            if options["json"]:
+                entries = [asdict(entry) for entry in public_index()]
+                self.stdout.write(json.dumps(entries, ensure_ascii=False, indent=2))
+            else:
+                self.stdout.write(public_index_markdown(), ending="")
+            return
         described = [describe(module) for module in modules()]
         if options["json"]:
             self.stdout.write(json.dumps(described, ensure_ascii=False, indent=2))
