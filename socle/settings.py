@@ -243,6 +243,13 @@ ARCHIVES_TRANSFER_MAX_SIZE = int(env("ARCHIVES_TRANSFER_MAX_SIZE", str(4 * 1024*
 MOBILITY_GTFS_MAX_UNPACKED_SIZE = int(env("MOBILITY_GTFS_MAX_UNPACKED_SIZE", str(1024**3)))
 MOBILITY_GTFS_MAX_RATIO = int(env("MOBILITY_GTFS_MAX_RATIO", "100"))
 MOBILITY_GTFS_MAX_ROWS = int(env("MOBILITY_GTFS_MAX_ROWS", "5000000"))
+# The operator's GTFS-RT feeds, read by the job mobility.realtime_poll (empty: none).
+MOBILITY_GTFS_RT_TRIP_UPDATES_URL = env("MOBILITY_GTFS_RT_TRIP_UPDATES_URL", "")
+MOBILITY_GTFS_RT_ALERTS_URL = env("MOBILITY_GTFS_RT_ALERTS_URL", "")
+MOBILITY_GTFS_RT_MAX_BYTES = int(env("MOBILITY_GTFS_RT_MAX_BYTES", str(8 * 1024**2)))
+MOBILITY_GTFS_RT_TIMEOUT = float(env("MOBILITY_GTFS_RT_TIMEOUT", "10"))
+# The demo's simulated operator (socle/mobility/realtime_simulation.py), never in production.
+MOBILITY_REALTIME_SIMULATION = env_bool("MOBILITY_REALTIME_SIMULATION", False)
 # The share of each offer's copies that the nightly job `archives.verify_sample` re-hashes.
 ARCHIVES_AUDIT_SAMPLE = float(env("ARCHIVES_AUDIT_SAMPLE", "0.1"))
 # Exact paths whose uploads may exceed BLOB_MAX_SIZE (see socle/core/middleware.py).

@@ -104,3 +104,79 @@ class ServiceDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} le {self.day}"
+
+
+class RealtimeSource(models.TextChoices):
+    AGENT = "agent", "Saisi par un agent"
+    FEED = "feed", "Lu dans le flux temps réel de l'exploitant"
+
+
+class TripRealtime(models.Model):
+    """What is known now about one trip on one service day: its delay, or that it is cancelled.
+
+    One delay per trip (the delay at its next stops), not one per stop: the displays and
+    SIRI Lite need the expected time at a stop, and operators' feeds for a network this size
+    propagate one delay down the trip.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    trip_id = models.CharField(max_length=100)
+    service_day = models.DateField()
+    delay_seconds = models.IntegerField(default=0)
+    cancelled = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=RealtimeSource.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "trip_id", "service_day"],
+                                    name="triprealtime_one_per_trip_and_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} le {self.service_day:%d/%m/%Y}"
+
+
+class Disruption(models.Model):
+    """A disruption told to travellers: the Alerts of GTFS-RT, shown on stop pages and displays."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    cause = models.CharField(max_length=40, default="UNKNOWN_CAUSE")  # GTFS-RT Alert.Cause
+    effect = models.CharField(max_length=40, default="UNKNOWN_EFFECT")  # GTFS-RT Alert.Effect
+    route_ids = models.JSONField(default=list)
+    stop_ids = models.JSONField(default=list)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=RealtimeSource.choices)
+    external_id = models.CharField(max_length=200, blank=True, default="")  # the feed's entity id
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["-starts_at", "-pk"]
+        indexes: ClassVar = [models.Index(fields=["organisation", "ends_at"], name="disruption_active")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RealtimeFetch(models.Model):
+    """One reading of an operator's GTFS-RT message, with its check report."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20)  # "trip_updates" or "alerts"
+    fetched_at = models.DateTimeField(default=timezone.now)
+    usable = models.BooleanField(default=False)
+    header_timestamp = models.BigIntegerField(null=True, blank=True)
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        ordering: ClassVar = ["-fetched_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lu le {self.fetched_at:%d/%m/%Y %H:%M}"

@@ -8,14 +8,18 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from socle.core.access import Actor, get_or_404, scope
+from socle.core.access import Actor, get_or_404, organisations_for, scope
 from socle.core.models import Organisation
 from socle.core.module_activation import module_enabled
 
-from .models import Departure, FeedVersion, Route, ServiceDay, Stop
+from . import gtfs_rt
+from .models import Departure, Disruption, FeedVersion, RealtimeFetch, Route, ServiceDay, Stop, TripRealtime
 
 VIEW = "mobility.view"
+MANAGE_REALTIME = "mobility.manage_realtime"
+LATE_WINDOW_SECONDS = 3600
 
 
 def feed_versions_for(*, actor: Actor) -> QuerySet[FeedVersion]:
@@ -59,6 +63,14 @@ def stop_public_get(*, stop_id: str) -> Stop:
     return get_or_404(Stop.objects.filter(version=_current_or_404()), stop_id=stop_id)
 
 
+def stop_public_find(*, stop_id: str) -> Stop | None:
+    """Return one stop of the published timetables, or None."""
+    current = feed_current()
+    if current is None:
+        return None
+    return Stop.objects.filter(version=current, stop_id=stop_id).first()
+
+
 def routes_public() -> QuerySet[Route]:
     """Return the lines of the published timetables."""
     return Route.objects.filter(version=_current_or_404())
@@ -71,25 +83,182 @@ def route_public_get(*, route_id: str) -> Route:
 
 @dataclass(frozen=True)
 class NextDeparture:
-    at: datetime
+    at: datetime  # expected: the aimed time plus the known delay
     route: Route
     headsign: str
-    realtime: bool = False  # theoretical times only until a real-time feed is plugged in
+    realtime: bool = False  # True when a delay (or its absence) is known for this trip now
+    aimed: datetime | None = None
+    delay_seconds: int = 0
+    cancelled: bool = False
+    trip_id: str = ""
+
+    @property
+    def delay_minutes(self) -> int:
+        return round(self.delay_seconds / 60)
 
 
-def departures_next(*, stop: Stop, now: datetime, limit: int = 8) -> list[NextDeparture]:
-    """Return the next theoretical departures from a stop after ``now`` (service days included)."""
-    results: list[NextDeparture] = []
+def _realtime_of(organisation_id: int, keys: set[tuple[str, date]]) -> dict[tuple[str, date], TripRealtime]:
+    if not keys:
+        return {}
+    trips = {trip for trip, _ in keys}
+    days = {day for _, day in keys}
+    rows = TripRealtime.objects.filter(organisation_id=organisation_id, trip_id__in=trips,
+                                       service_day__in=days)
+    return {(row.trip_id, row.service_day): row for row in rows}
+
+
+def departures_next(*, stop: Stop, now: datetime, limit: int = 8,
+                    until: datetime | None = None) -> list[NextDeparture]:
+    """Return the next departures from a stop after ``now``, with the delays known now.
+
+    Trips already left by their timetable but running late are included: the lookup starts
+    an hour before ``now`` and keeps what is expected from ``now`` on.
+    """
+    version = FeedVersion.objects.only("organisation_id").get(pk=stop.version_id)
+    candidates: list[tuple[datetime, date, Departure]] = []
     for offset in (1, 0):  # yesterday's service runs past midnight, as GTFS times do
         day = (now - timedelta(days=offset)).date()
         services = ServiceDay.objects.filter(version=stop.version_id, day=day).values("service_id")
         start = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
-        since = int((now - start).total_seconds())
+        since = max(0, int((now - start).total_seconds()) - LATE_WINDOW_SECONDS)
         rows = (Departure.objects.filter(stop=stop, seconds__gte=since, service_id__in=services)
-                .select_related("route").order_by("seconds")[:limit])
-        results += [NextDeparture(at=start + timedelta(seconds=row.seconds), route=row.route,
-                                  headsign=row.headsign) for row in rows]
+                .select_related("route").order_by("seconds")[:limit * 3])
+        candidates += [(start + timedelta(seconds=row.seconds), day, row) for row in rows]
+    known = _realtime_of(version.organisation_id, {(row.trip_id, day) for _, day, row in candidates})
+    results: list[NextDeparture] = []
+    for aimed, day, row in candidates:
+        state = known.get((row.trip_id, day))
+        delay = state.delay_seconds if state is not None else 0
+        expected = aimed + timedelta(seconds=delay)
+        if expected < now or (until is not None and expected > until):
+            continue
+        results.append(NextDeparture(
+            at=expected, route=row.route, headsign=row.headsign, realtime=state is not None,
+            aimed=aimed, delay_seconds=delay, cancelled=bool(state and state.cancelled),
+            trip_id=row.trip_id))
     return sorted(results, key=lambda d: d.at)[:limit]
+
+
+def disruptions_active(*, now: datetime, stop: Stop | None = None,
+                       route: Route | None = None) -> list[Disruption]:
+    """Return the disruptions in force now on the network, a stop (and its lines) or a line."""
+    current = feed_current()
+    if current is None:
+        return []
+    rows = Disruption.objects.filter(organisation=current.organisation, starts_at__lte=now).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    found = list(rows[:200])
+    if stop is not None:
+        lines = set(Departure.objects.filter(stop=stop).values_list("route__route_id", flat=True)
+                    .distinct())
+        return [d for d in found if stop.stop_id in d.stop_ids or lines & set(d.route_ids)]
+    if route is not None:
+        return [d for d in found if route.route_id in d.route_ids]
+    return found
+
+
+def trips_running(*, now: datetime, horizon: timedelta) -> list[tuple[str, date]]:
+    """Return the published trips (and their service day) with a departure in the coming ``horizon``."""
+    current = feed_current()
+    if current is None:
+        return []
+    local = timezone.localtime(now)
+    found: set[tuple[str, date]] = set()
+    for offset in (1, 0):
+        day = (local - timedelta(days=offset)).date()
+        start = datetime.combine(day, datetime.min.time(), tzinfo=local.tzinfo)
+        since = int((local - start).total_seconds())
+        services = ServiceDay.objects.filter(version=current, day=day).values("service_id")
+        trips = (Departure.objects.filter(version=current, service_id__in=services, seconds__gte=since,
+                                          seconds__lt=since + int(horizon.total_seconds()))
+                 .values_list("trip_id", flat=True).distinct())
+        found |= {(trip, day) for trip in trips}
+    return sorted(found)
+
+
+def trip_exists(*, version: FeedVersion, trip_id: str) -> bool:
+    """Tell whether a trip is in a timetable version."""
+    return Departure.objects.filter(version=version, trip_id=trip_id).exists()
+
+
+def unknown_ids(*, version: FeedVersion, route_ids: list[str], stop_ids: list[str]) -> list[str]:
+    """Return the line and stop identifiers that a timetable version does not hold."""
+    routes = set(Route.objects.filter(version=version, route_id__in=route_ids)
+                 .values_list("route_id", flat=True))
+    stops = set(Stop.objects.filter(version=version, stop_id__in=stop_ids).values_list("stop_id", flat=True))
+    return sorted((set(route_ids) - routes) | (set(stop_ids) - stops))
+
+
+def network_ids(*, version: FeedVersion) -> gtfs_rt.Network:
+    """Return the trip, line and stop identifiers real-time messages may refer to."""
+    return gtfs_rt.Network(
+        trips=frozenset(Departure.objects.filter(version=version).values_list("trip_id", flat=True)
+                        .distinct()),
+        routes=frozenset(Route.objects.filter(version=version).values_list("route_id", flat=True)),
+        stops=frozenset(Stop.objects.filter(version=version).values_list("stop_id", flat=True)))
+
+
+def trip_updates_out(*, now: datetime) -> list[gtfs_rt.TripOut]:
+    """Return the delays and cancellations of yesterday's and today's service, for GTFS-RT."""
+    current = feed_current()
+    if current is None:
+        return []
+    today = timezone.localdate(now)
+    states = list(TripRealtime.objects.filter(
+        organisation=current.organisation, service_day__in=[today - timedelta(days=1), today])
+        .order_by("service_day", "trip_id")[:5000])
+    trips = {state.trip_id for state in states}
+    stops: dict[str, list[str]] = {}
+    route_of: dict[str, str] = {}
+    for trip_id, stop_id, route_id in (Departure.objects.filter(version=current, trip_id__in=trips)
+                                       .order_by("trip_id", "seconds")
+                                       .values_list("trip_id", "stop__stop_id", "route__route_id")):
+        stops.setdefault(trip_id, []).append(stop_id)
+        route_of[trip_id] = route_id
+    return [gtfs_rt.TripOut(trip_id=s.trip_id, route_id=route_of.get(s.trip_id, ""),
+                            service_day=s.service_day, delay_seconds=s.delay_seconds,
+                            cancelled=s.cancelled, updated_at=int(s.updated_at.timestamp()),
+                            stop_ids=tuple(stops.get(s.trip_id, ())))
+            for s in states if s.trip_id in route_of]
+
+
+def alerts_out(*, now: datetime) -> list[gtfs_rt.AlertOut]:
+    """Return the disruptions in force now or announced, for GTFS-RT Alerts."""
+    current = feed_current()
+    if current is None:
+        return []
+    rows = Disruption.objects.filter(organisation=current.organisation).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)).order_by("pk")[:1000]
+    return [gtfs_rt.AlertOut(entity_id=f"socle-{d.pk}", title=d.title, description=d.description,
+                             cause=d.cause, effect=d.effect, route_ids=tuple(d.route_ids),
+                             stop_ids=tuple(d.stop_ids), starts_at=int(d.starts_at.timestamp()),
+                             ends_at=int(d.ends_at.timestamp()) if d.ends_at else None)
+            for d in rows]
+
+
+def realtime_managed_for(*, actor: Actor) -> QuerySet[Organisation]:
+    """Return the organisations whose real-time information the actor may enter."""
+    return organisations_for(actor, MANAGE_REALTIME)
+
+
+def trips_realtime_for(*, actor: Actor, day: date) -> QuerySet[TripRealtime]:
+    """Return the delays and cancellations of a service day the actor may see."""
+    return scope(TripRealtime.objects.filter(service_day=day), actor, VIEW).order_by("trip_id")
+
+
+def disruptions_for(*, actor: Actor) -> QuerySet[Disruption]:
+    """Return the disruptions the actor may see, newest first."""
+    return scope(Disruption.objects.all(), actor, VIEW)
+
+
+def disruption_get_for(*, actor: Actor, pk: object) -> Disruption:
+    """Return one disruption the actor may see, or 404."""
+    return get_or_404(disruptions_for(actor=actor), pk=pk)
+
+
+def realtime_fetches_for(*, actor: Actor) -> QuerySet[RealtimeFetch]:
+    """Return the readings of operators' real-time feeds the actor may see, newest first."""
+    return scope(RealtimeFetch.objects.all(), actor, VIEW)
 
 
 def route_stops(*, route: Route) -> QuerySet[Stop]:

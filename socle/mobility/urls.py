@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import realtime_views, views
 
 app_name = "mobility"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("mobilite/arrets/<str:stop_id>/", views.stop_page, name="stop"),
     path("mobilite/arrets/<str:stop_id>/affichage", views.stop_display, name="display"),
     path("mobilite/lignes/<str:route_id>/", views.route_page, name="route"),
+    path("mobilite/gtfs-rt/trip-updates", realtime_views.trip_updates, name="gtfs_rt_trip_updates"),
+    path("mobilite/gtfs-rt/alerts", realtime_views.alerts, name="gtfs_rt_alerts"),
+    path("mobilite/siri-lite/stop-monitoring.json", realtime_views.stop_monitoring,
+         name="siri_stop_monitoring"),
+    path("agent/mobilite/temps-reel/", realtime_views.realtime_page, name="realtime"),
+    path("agent/mobilite/temps-reel/perturbations/<int:pk>/terminer", realtime_views.disruption_end,
+         name="disruption_end"),
     path("agent/mobilite/", views.feeds, name="feeds"),
     path("agent/mobilite/<int:pk>/", views.feed_detail, name="feed"),
     path("agent/mobilite/<int:pk>/publier", views.feed_publish, name="feed_publish"),

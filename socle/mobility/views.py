@@ -53,7 +53,8 @@ def _stop_context(request: HttpRequest, stop_id: str) -> dict[str, object]:
     stop = selectors.stop_public_get(stop_id=stop_id[:100])
     now = timezone.localtime()
     return {"stop": stop, "now": now,
-            "departures": selectors.departures_next(stop=stop, now=now, limit=8)}
+            "departures": selectors.departures_next(stop=stop, now=now, limit=8),
+            "disruptions": selectors.disruptions_active(now=now, stop=stop)}
 
 
 @require_GET
@@ -73,7 +74,8 @@ def stop_display(request: HttpRequest, stop_id: str) -> HttpResponse:
 def route_page(request: HttpRequest, route_id: str) -> HttpResponse:
     route = selectors.route_public_get(route_id=route_id[:100])
     return render(request, "mobility/route.html",
-                  {"route": route, "stops": selectors.route_stops(route=route)})
+                  {"route": route, "stops": selectors.route_stops(route=route),
+                   "disruptions": selectors.disruptions_active(now=timezone.now(), route=route)})
 
 
 @require_http_methods(["GET", "POST"])

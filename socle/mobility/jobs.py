@@ -1,0 +1,40 @@
+"""The mobility module's periodic jobs, declared in ``module.py`` and run by ``socle worker``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .realtime import realtime_poll as poll
+from .realtime_simulation import realtime_simulate as simulate
+
+
+def realtime_poll() -> str:
+    """Read the operator's GTFS-RT feeds; raise when a configured feed could not be used."""
+    results = poll()
+    if not results:
+        return "Aucun flux temps réel d'exploitant n'est configuré."
+    lines, failed = [], []
+    for result in results:
+        if result.fetch is None:
+            failed.append(f"{result.kind} : {result.error}")
+        elif not result.fetch.usable:
+            codes = ", ".join(n["code"] for n in result.fetch.report["notices"] if n["severity"] == "ERROR")
+            failed.append(f"{result.kind} : message refusé ({codes})")
+        else:
+            lines.append(f"{result.kind} : {result.fetch.report['trips']} voyages, "
+                         f"{result.fetch.report['alerts']} perturbations lus")
+    if failed:
+        raise RuntimeError("Flux temps réel non appliqué — " + " ; ".join(failed + lines))
+    return " ; ".join(lines)
+
+
+def realtime_simulate() -> str:
+    """Simulate an operator's delays for the demo, when SOCLE_MOBILITY_REALTIME_SIMULATION is on."""
+    if not settings.MOBILITY_REALTIME_SIMULATION:
+        return "Simulation du temps réel désactivée."
+    fetch = simulate()
+    if fetch is None:
+        return "Aucun horaire publié : rien à simuler."
+    if not fetch.usable:
+        raise RuntimeError("Le flux simulé a été refusé : " + str(fetch.report["notices"]))
+    return f"Retards simulés pour {fetch.report['trips']} voyages."
