@@ -83,6 +83,9 @@ class Departure(models.Model):
     service_id = models.CharField(max_length=100)
     headsign = models.CharField(max_length=255, blank=True, default="")
     seconds = models.PositiveIntegerField()  # past the service day's midnight (may pass 24 h)
+    # False at a trip's last stop and where pickup_type is 1: the bus arrives, nobody boards,
+    # so stop displays leave it out (the line still serves the stop).
+    boarding = models.BooleanField(default=True)
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["stop", "seconds"])]

@@ -121,7 +121,8 @@ def departures_next(*, stop: Stop, now: datetime, limit: int = 8,
         services = ServiceDay.objects.filter(version=stop.version_id, day=day).values("service_id")
         start = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
         since = max(0, int((now - start).total_seconds()) - LATE_WINDOW_SECONDS)
-        rows = (Departure.objects.filter(stop=stop, seconds__gte=since, service_id__in=services)
+        rows = (Departure.objects.filter(stop=stop, seconds__gte=since, service_id__in=services,
+                                         boarding=True)
                 .select_related("route").order_by("seconds")[:limit * 3])
         candidates += [(start + timedelta(seconds=row.seconds), day, row) for row in rows]
     known = _realtime_of(version.organisation_id, {(row.trip_id, day) for _, day, row in candidates})

@@ -136,14 +136,18 @@ def _load_tables(version: FeedVersion, feed: GtfsFeed) -> None:
     times = feed.table("stop_times.txt")
     assert trips is not None and times is not None
     headsign = pl.col("trip_headsign") if "trip_headsign" in trips.columns else pl.lit("")
+    sequence = pl.col("stop_sequence").cast(pl.Int64, strict=False)
+    no_pickup = (pl.col("pickup_type") == "1") if "pickup_type" in times.columns else pl.lit(False)
+    boarding = ~(no_pickup.fill_null(False) | (sequence == sequence.max().over("trip_id")).fill_null(False))
     rows = (times.filter(pl.col("departure_time") != "")
-            .select("trip_id", "stop_id", time_to_seconds(pl.col("departure_time")).alias("seconds"))
+            .select("trip_id", "stop_id", time_to_seconds(pl.col("departure_time")).alias("seconds"),
+                    boarding.alias("boarding"))
             .join(trips.select("trip_id", "route_id", "service_id", headsign.alias("headsign")),
                   on="trip_id"))
     Departure.objects.bulk_create(
         (Departure(version=version, stop=stops[row["stop_id"]], route=routes[row["route_id"]],
                    trip_id=row["trip_id"], service_id=row["service_id"], headsign=row["headsign"][:255],
-                   seconds=row["seconds"])
+                   seconds=row["seconds"], boarding=row["boarding"])
          for row in rows.iter_rows(named=True) if row["stop_id"] in stops and row["route_id"] in routes),
         batch_size=5000)
     ServiceDay.objects.bulk_create(

@@ -294,3 +294,10 @@ def test_the_demos_simulated_operator_goes_through_the_real_checks(network, clie
     assert fetch.usable and fetch.report["error_count"] == 0
     assert set(TripRealtime.objects.values_list("trip_id", flat=True)) == {"t1", "t2"}
     assert "en temps réel" in client.get(reverse("mobility:stop", args=["s1"])).content.decode()
+
+
+def test_a_trips_last_stop_is_not_shown_as_a_departure(network, client):
+    assert "Aucun départ prévu" in client.get(reverse("mobility:display", args=["s3"])).content.decode()
+    assert "Aucun départ prévu" not in client.get(reverse("mobility:display", args=["s2"])).content.decode()
+    served = client.get(reverse("mobility:route", args=["r1"])).content.decode()
+    assert "Hôpital" in served  # the line still serves its terminus
