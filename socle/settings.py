@@ -248,6 +248,10 @@ MOBILITY_GTFS_RT_TRIP_UPDATES_URL = env("MOBILITY_GTFS_RT_TRIP_UPDATES_URL", "")
 MOBILITY_GTFS_RT_ALERTS_URL = env("MOBILITY_GTFS_RT_ALERTS_URL", "")
 MOBILITY_GTFS_RT_MAX_BYTES = int(env("MOBILITY_GTFS_RT_MAX_BYTES", str(8 * 1024**2)))
 MOBILITY_GTFS_RT_TIMEOUT = float(env("MOBILITY_GTFS_RT_TIMEOUT", "10"))
+# VéloTIC's connected locks: the gateway's URL (the lock simulator in the demo) and the driver.
+MOBILITY_LOCK_URL = env("MOBILITY_LOCK_URL", "")
+MOBILITY_LOCK_DRIVER = env("MOBILITY_LOCK_DRIVER", "socle.mobility.locks.HttpLockDriver")
+MOBILITY_LOCK_TIMEOUT = float(env("MOBILITY_LOCK_TIMEOUT", "5"))
 # The demo's simulated operator (socle/mobility/realtime_simulation.py), never in production.
 MOBILITY_REALTIME_SIMULATION = env_bool("MOBILITY_REALTIME_SIMULATION", False)
 # The share of each offer's copies that the nightly job `archives.verify_sample` re-hashes.

@@ -22,12 +22,13 @@ from ninja import NinjaAPI, Router, Schema
 from socle.core.api_schemas import schema_name_clashes
 from socle.core.services import membership_grant
 from socle.mail.services import contact_create, mail_type_create
+from socle.mobility import velotic
 from socle.mobility.services import gtfs_import, gtfs_publish
 from socle.portal import selectors as portal_selectors
 from socle.portal.services import case_submit, procedure_create, procedure_publish
 from tests.archives.conftest import arc, good_files, manifest_xml, offers, sip_zip  # noqa: F401
 from tests.documents.conftest import reference  # noqa: F401
-from tests.mobility.conftest import build_feed
+from tests.mobility.conftest import build_feed, locks  # noqa: F401
 
 PDF = b"%PDF-1.4\n% contrat\n" + b"0" * 200
 FIELDS = [
@@ -137,8 +138,8 @@ def world(territory, make_user, reference, arc):  # noqa: F811 - fixtures import
     return {"people": people, "paying": paying, "contact": contact, "arc": territory["arc"]}
 
 
-def test_every_operation_answers_as_the_published_schema_says(client, api_client, world,
-                                                               good_files):  # noqa: F811
+def test_every_operation_answers_as_the_published_schema_says(
+        client, api_client, world, locks, good_files):  # noqa: F811 - fixtures imported above
     document = client.get("/api/schema").json()
     api = Contract(document)
     people = world["people"]
@@ -374,6 +375,32 @@ def test_every_operation_answers_as_the_published_schema_says(client, api_client
     api.call(citizen, "post", validations, 400, data={"file": named(b"nope", "reseau.zip")})
     api.call(citizen, "post", validations, 400, data={})
     api.call(anonymous, "post", validations, 401, data={})
+
+    # ---- VéloTIC (the lock simulator answers as the locks would)
+    gare = velotic.station_create(actor=None, organisation=world["arc"], station_id="gare", name="Gare",
+                                  lat=49.42, lon=2.82, capacity=3)
+    velotic.bike_create(actor=None, station=gare, number="001", kind="classic", lock_id="lock-1")
+    velotic.subscription_create(actor=None, organisation=world["arc"], user=people["citizen"], plan="mois")
+    api.call(anonymous, "get", "/api/v1/mobility/bike-stations?limit=1", 200)
+    api.call(anonymous, "get", "/api/v1/mobility/bike-stations?cursor=x", 400)
+    rentals = "/api/v1/mobility/rentals"
+    api.call(anonymous, "post", rentals, 401, **post_json({"station": "gare", "bike": "001"}))
+    api.call(caseworker, "post", rentals, 403, **post_json({"station": "gare", "bike": "001"}))
+    api.call(citizen, "post", rentals, 400, **post_json({"station": "gare"}))
+    api.call(citizen, "post", rentals, 404, **post_json({"station": "gare", "bike": "999"}))
+    locks.simulator.offline.add("lock-1")
+    api.call(citizen, "post", rentals, 503, **post_json({"station": "gare", "bike": "001"}))
+    locks.simulator.offline.discard("lock-1")
+    rental = api.call(citizen, "post", rentals, 201, **post_json({"station": "gare", "bike": "001"}))
+    api.call(citizen, "get", f"{rentals}?limit=1", 200)
+    api.call(citizen, "get", f"{rentals}?cursor=x", 400)
+    api.call(anonymous, "get", rentals, 401)
+    end = f"{rentals}/{rental['id']}/end"
+    api.call(citizen, "post", end, 409)
+    locks.simulator.handle("POST", "/locks/lock-1/dock", {"station": "gare"})
+    api.call(anonymous, "post", end, 401)
+    api.call(caseworker, "post", end, 404)
+    api.call(citizen, "post", end, 200)
 
     never_called = sorted(set(api.operations) - api.succeeded)
     assert never_called == [], f"operations never called with success: {never_called}"

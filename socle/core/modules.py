@@ -140,6 +140,11 @@ class Module:
     work_sources: tuple[WorkSource, ...] = ()
     processing_activities: tuple[ProcessingActivity, ...] = ()
     requires: tuple[str, ...] = ()  # modules whose demo data this one's builds on
+    # For `socle demo` only: settings (Django names, str/bool/int values) set in the demo's
+    # processes, and helper processes it starts beside the server (arguments of `socle`),
+    # such as a simulator standing in for an outside system.
+    demo_settings: dict[str, str | bool | int] = field(default_factory=dict)
+    demo_processes: tuple[tuple[str, ...], ...] = ()
     # Core and modules every organisation needs cannot be switched off.
     switchable: bool = True
 

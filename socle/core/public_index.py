@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import inspect
 from dataclasses import dataclass
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 from django.apps import apps
 
@@ -37,7 +37,7 @@ def _public_names(namespace: ModuleType) -> list[str]:
     return sorted(name for name in vars(namespace) if not name.startswith("_"))
 
 
-def _functions_of(dotted: str) -> list[tuple[str, object]]:
+def _functions_of(dotted: str) -> list[tuple[str, FunctionType]]:
     """Public functions defined in a module or, for a package, in its submodules."""
     if importlib.util.find_spec(dotted) is None:
         return []
@@ -63,9 +63,9 @@ def public_index() -> list[PublicFunction]:
                 doc = inspect.getdoc(function) or ""
                 entries.append(PublicFunction(
                     module=module.name, layer=layer, name=name,
-                    signature=f"{name}{inspect.signature(function)}",  # type: ignore[arg-type]
+                    signature=f"{name}{inspect.signature(function)}",
                     summary=doc.splitlines()[0] if doc else "",
-                    defined_in=function.__module__))  # type: ignore[attr-defined]
+                    defined_in=function.__module__))
     return entries
 
 

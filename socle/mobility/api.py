@@ -9,10 +9,19 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.api_schemas import ErrorOut
-from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
+from socle.core.pagination import (
+    NEXT_DESCRIPTION,
+    PageIn,
+    cursor_decode,
+    cursor_encode,
+    page_by_position,
+    page_of_list,
+    position_of,
+)
+from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
-from . import selectors, services
+from . import selectors, services, velotic
 
 router = Router(tags=["mobilité"])
 
@@ -131,3 +140,90 @@ def departures(request: HttpRequest, stop_id: str) -> Any:
     return [{"at": d.at.isoformat(), "route_id": d.route.route_id,
              "route_short_name": d.route.short_name, "headsign": d.headsign,
              "realtime": d.realtime} for d in upcoming]
+
+
+class StationNowOut(Schema):
+    station_id: str
+    name: str
+    lat: float
+    lon: float
+    capacity: int
+    classic_available: int
+    electric_available: int
+    docks_free: int
+
+
+class StationPageOut(Schema):
+    items: list[StationNowOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+class RentalIn(Schema):
+    station: str = Field(max_length=100, description="Identifiant de la station (station_id).")
+    bike: str = Field(max_length=40, description="Numéro du vélo.")
+
+
+class RentalOut(Schema):
+    id: int
+    bike: str
+    start_station: str
+    end_station: str | None
+    status: str
+    unlock_code: str
+    started_at: str | None
+    ended_at: str | None
+
+
+class RentalPageOut(Schema):
+    items: list[RentalOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+def _rental_out(rental: Any) -> dict[str, Any]:
+    return {"id": rental.pk, "bike": rental.bike.number, "start_station": rental.start_station.station_id,
+            "end_station": rental.end_station.station_id if rental.end_station else None,
+            "status": rental.status, "unlock_code": rental.unlock_code,
+            "started_at": rental.started_at.isoformat() if rental.started_at else None,
+            "ended_at": rental.ended_at.isoformat() if rental.ended_at else None}
+
+
+@router.get("/mobility/bike-stations", response={200: StationPageOut, 400: ErrorOut}, auth=None,
+            summary="Stations VéloTIC et vélos disponibles")
+def bike_stations(request: HttpRequest, page: Query[PageIn]) -> Any:
+    """List the VéloTIC stations with the bikes available now (GBFS says the same)."""
+    rows = [{"station_id": n.station.station_id, "name": n.station.name, "lat": n.station.lat,
+             "lon": n.station.lon, "capacity": n.station.capacity, "classic_available": n.classic,
+             "electric_available": n.electric, "docks_free": n.docks_free}
+            for n in selectors.stations_public()]
+    return page_of_list(rows, page)
+
+
+@router.post("/mobility/rentals", response={201: RentalOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
+                                            404: ErrorOut, 409: ErrorOut, 503: ErrorOut},
+             summary="Louer un vélo (déverrouille son cadenas)")
+def rental_start(request: HttpRequest, body: RentalIn) -> Any:
+    """Rent a bike at a station with the caller's running subscription; its lock is unlocked."""
+    station = selectors.station_public_get(station_id=body.station)
+    bike = selectors.bike_available_get(station=station, number=body.bike)
+    rental = velotic.rental_start(actor=request_actor(request), bike=bike, station=station)
+    return Status(201, _rental_out(rental))
+
+
+@router.get("/mobility/rentals", response={200: RentalPageOut, 400: ErrorOut, 401: ErrorOut},
+            summary="Mes locations de vélo")
+def rentals_mine(request: HttpRequest, page: Query[PageIn]) -> Any:
+    """List the caller's own rentals, newest first."""
+    start = position_of(page)
+    rows = list(selectors.rentals_of(user=request_actor(request))[start: start + page.limit + 1])
+    items, next_cursor = page_by_position(rows, page, start)
+    return {"items": [_rental_out(r) for r in items], "next": next_cursor}
+
+
+@router.post("/mobility/rentals/{rental_id}/end", response={200: RentalOut, 401: ErrorOut, 404: ErrorOut,
+                                                            409: ErrorOut, 503: ErrorOut},
+             summary="Terminer une location (le vélo est verrouillé à une station)")
+def rental_end(request: HttpRequest, rental_id: int) -> Any:
+    """Close the caller's rental once the bike's lock reports it docked at a station."""
+    actor = request_actor(request)
+    rental = selectors.rental_get_of(user=actor, pk=rental_id)
+    return _rental_out(velotic.rental_end(actor=actor, rental=rental))

@@ -6,6 +6,8 @@ from django.conf import settings
 
 from .realtime import realtime_poll as poll
 from .realtime_simulation import realtime_simulate as simulate
+from .velotic import lock_configured
+from .velotic import rentals_reconcile as reconcile
 
 
 def realtime_poll() -> str:
@@ -38,3 +40,12 @@ def realtime_simulate() -> str:
     if not fetch.usable:
         raise RuntimeError("Le flux simulé a été refusé : " + str(fetch.report["notices"]))
     return f"Retards simulés pour {fetch.report['trips']} voyages."
+
+
+def rentals_reconcile() -> str:
+    """Settle pending unlocks and close the rentals whose bike its lock reports docked."""
+    if not lock_configured():
+        return "Aucune passerelle de cadenas configurée."
+    done = reconcile()
+    return (f"{done['opened']} ouvertes, {done['failed']} non ouvertes, {done['closed']} closes, "
+            f"{done['unreachable']} cadenas injoignables.")

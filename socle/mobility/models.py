@@ -183,3 +183,141 @@ class RealtimeFetch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} lu le {self.fetched_at:%d/%m/%Y %H:%M}"
+
+
+class BikeKind(models.TextChoices):
+    CLASSIC = "classic", "Vélo classique"
+    ELECTRIC = "electric", "Vélo à assistance électrique"
+
+
+class BikeStation(models.Model):
+    """A VéloTIC station: docks where bikes are taken and returned."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    station_id = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=255, blank=True, default="")
+    lat = models.FloatField()
+    lon = models.FloatField()
+    capacity = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "station_id"], name="bikestation_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BikeStatus(models.TextChoices):
+    AVAILABLE = "available", "Disponible"
+    RENTED = "rented", "En location"
+    MAINTENANCE = "maintenance", "En maintenance"
+
+
+class Bike(models.Model):
+    """A bike and the connected lock it carries."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=40)
+    kind = models.CharField(max_length=10, choices=BikeKind.choices)
+    lock_id = models.CharField(max_length=100)
+    station = models.ForeignKey(BikeStation, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="bikes")
+    status = models.CharField(max_length=12, choices=BikeStatus.choices, default=BikeStatus.AVAILABLE)
+    battery_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["number"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="bike_unique_number"),
+            models.UniqueConstraint(fields=["lock_id"], name="bike_unique_lock"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vélo {self.number}"
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", "Actif"
+    SUSPENDED = "suspended", "Suspendu"
+
+
+class BikeSubscription(models.Model):
+    """A traveller's VéloTIC subscription, which allows rentals while it runs and is not suspended."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    plan = models.CharField(max_length=20)  # a key of velotic.PLANS
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    status = models.CharField(max_length=10, choices=SubscriptionStatus.choices,
+                              default=SubscriptionStatus.ACTIVE)
+    suspended_reason = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-ends_on"]
+
+    def __str__(self) -> str:
+        return f"Abonnement VéloTIC {self.plan} de {self.user}"
+
+
+class RentalStatus(models.TextChoices):
+    UNLOCKING = "unlocking", "Déverrouillage en cours"
+    OPEN = "open", "En cours"
+    CLOSED = "closed", "Terminée"
+    FAILED = "failed", "Non ouverte (cadenas injoignable ou refus)"
+
+
+class Rental(models.Model):
+    """One use of a bike, from the unlock at a station to its return at a station."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(BikeSubscription, on_delete=models.PROTECT, related_name="rentals")
+    bike = models.ForeignKey(Bike, on_delete=models.PROTECT, related_name="rentals")
+    start_station = models.ForeignKey(BikeStation, on_delete=models.PROTECT, related_name="+")
+    end_station = models.ForeignKey(BikeStation, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    status = models.CharField(max_length=10, choices=RentalStatus.choices, default=RentalStatus.UNLOCKING)
+    unlock_code = models.CharField(max_length=8, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            # Only one rental at a time holds a bike, and one a subscriber: concurrent
+            # requests for the same bike meet here, and only one wins.
+            models.UniqueConstraint(fields=["bike"], condition=models.Q(status__in=["unlocking", "open"]),
+                                    name="rental_one_active_per_bike"),
+            models.UniqueConstraint(fields=["subscription"],
+                                    condition=models.Q(status__in=["unlocking", "open"]),
+                                    name="rental_one_active_per_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Location {self.pk} du {self.bike}"
+
+
+class BikeIncident(models.Model):
+    """A problem reported on a bike (flat tyre, damaged lock...), which sends it to maintenance."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    bike = models.ForeignKey(Bike, on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(max_length=20)  # a key of velotic.INCIDENT_KINDS
+    description = models.TextField(blank=True, default="")
+    reported_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sur {self.bike}"

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from socle.core.access import Actor, get_or_404, organisations_for, scope
-from socle.core.models import Organisation
+from socle.core.models import Organisation, User
 from socle.core.module_activation import module_enabled
 
-from . import gtfs_rt
-from .models import Departure, Disruption, FeedVersion, RealtimeFetch, Route, ServiceDay, Stop, TripRealtime
+from . import gbfs, gtfs_rt
+from .models import (
+    Bike,
+    BikeIncident,
+    BikeStation,
+    BikeStatus,
+    BikeSubscription,
+    Departure,
+    Disruption,
+    FeedVersion,
+    RealtimeFetch,
+    Rental,
+    RentalStatus,
+    Route,
+    ServiceDay,
+    Stop,
+    TripRealtime,
+)
 
 VIEW = "mobility.view"
 MANAGE_REALTIME = "mobility.manage_realtime"
@@ -41,8 +58,12 @@ def feed_current() -> FeedVersion | None:
     owner = _network_owner()
     if owner is None or not module_enabled("mobility", owner):
         return None
-    return (FeedVersion.objects.filter(organisation=owner, published_at__isnull=False)
-            .select_related("blob").order_by("-published_at", "-number").first())
+    return (
+        FeedVersion.objects.filter(organisation=owner, published_at__isnull=False)
+        .select_related("blob")
+        .order_by("-published_at", "-number")
+        .first()
+    )
 
 
 def _current_or_404() -> FeedVersion:
@@ -102,13 +123,15 @@ def _realtime_of(organisation_id: int, keys: set[tuple[str, date]]) -> dict[tupl
         return {}
     trips = {trip for trip, _ in keys}
     days = {day for _, day in keys}
-    rows = TripRealtime.objects.filter(organisation_id=organisation_id, trip_id__in=trips,
-                                       service_day__in=days)
+    rows = TripRealtime.objects.filter(
+        organisation_id=organisation_id, trip_id__in=trips, service_day__in=days
+    )
     return {(row.trip_id, row.service_day): row for row in rows}
 
 
-def departures_next(*, stop: Stop, now: datetime, limit: int = 8,
-                    until: datetime | None = None) -> list[NextDeparture]:
+def departures_next(
+    *, stop: Stop, now: datetime, limit: int = 8, until: datetime | None = None
+) -> list[NextDeparture]:
     """Return the next departures from a stop after ``now``, with the delays known now.
 
     Trips already left by their timetable but running late are included: the lookup starts
@@ -121,9 +144,11 @@ def departures_next(*, stop: Stop, now: datetime, limit: int = 8,
         services = ServiceDay.objects.filter(version=stop.version_id, day=day).values("service_id")
         start = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo)
         since = max(0, int((now - start).total_seconds()) - LATE_WINDOW_SECONDS)
-        rows = (Departure.objects.filter(stop=stop, seconds__gte=since, service_id__in=services,
-                                         boarding=True)
-                .select_related("route").order_by("seconds")[:limit * 3])
+        rows = (
+            Departure.objects.filter(stop=stop, seconds__gte=since, service_id__in=services, boarding=True)
+            .select_related("route")
+            .order_by("seconds")[: limit * 3]
+        )
         candidates += [(start + timedelta(seconds=row.seconds), day, row) for row in rows]
     known = _realtime_of(version.organisation_id, {(row.trip_id, day) for _, day, row in candidates})
     results: list[NextDeparture] = []
@@ -133,25 +158,34 @@ def departures_next(*, stop: Stop, now: datetime, limit: int = 8,
         expected = aimed + timedelta(seconds=delay)
         if expected < now or (until is not None and expected > until):
             continue
-        results.append(NextDeparture(
-            at=expected, route=row.route, headsign=row.headsign, realtime=state is not None,
-            aimed=aimed, delay_seconds=delay, cancelled=bool(state and state.cancelled),
-            trip_id=row.trip_id))
+        results.append(
+            NextDeparture(
+                at=expected,
+                route=row.route,
+                headsign=row.headsign,
+                realtime=state is not None,
+                aimed=aimed,
+                delay_seconds=delay,
+                cancelled=bool(state and state.cancelled),
+                trip_id=row.trip_id,
+            )
+        )
     return sorted(results, key=lambda d: d.at)[:limit]
 
 
-def disruptions_active(*, now: datetime, stop: Stop | None = None,
-                       route: Route | None = None) -> list[Disruption]:
+def disruptions_active(
+    *, now: datetime, stop: Stop | None = None, route: Route | None = None
+) -> list[Disruption]:
     """Return the disruptions in force now on the network, a stop (and its lines) or a line."""
     current = feed_current()
     if current is None:
         return []
     rows = Disruption.objects.filter(organisation=current.organisation, starts_at__lte=now).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
     found = list(rows[:200])
     if stop is not None:
-        lines = set(Departure.objects.filter(stop=stop).values_list("route__route_id", flat=True)
-                    .distinct())
+        lines = set(Departure.objects.filter(stop=stop).values_list("route__route_id", flat=True).distinct())
         return [d for d in found if stop.stop_id in d.stop_ids or lines & set(d.route_ids)]
     if route is not None:
         return [d for d in found if route.route_id in d.route_ids]
@@ -170,9 +204,16 @@ def trips_running(*, now: datetime, horizon: timedelta) -> list[tuple[str, date]
         start = datetime.combine(day, datetime.min.time(), tzinfo=local.tzinfo)
         since = int((local - start).total_seconds())
         services = ServiceDay.objects.filter(version=current, day=day).values("service_id")
-        trips = (Departure.objects.filter(version=current, service_id__in=services, seconds__gte=since,
-                                          seconds__lt=since + int(horizon.total_seconds()))
-                 .values_list("trip_id", flat=True).distinct())
+        trips = (
+            Departure.objects.filter(
+                version=current,
+                service_id__in=services,
+                seconds__gte=since,
+                seconds__lt=since + int(horizon.total_seconds()),
+            )
+            .values_list("trip_id", flat=True)
+            .distinct()
+        )
         found |= {(trip, day) for trip in trips}
     return sorted(found)
 
@@ -184,8 +225,9 @@ def trip_exists(*, version: FeedVersion, trip_id: str) -> bool:
 
 def unknown_ids(*, version: FeedVersion, route_ids: list[str], stop_ids: list[str]) -> list[str]:
     """Return the line and stop identifiers that a timetable version does not hold."""
-    routes = set(Route.objects.filter(version=version, route_id__in=route_ids)
-                 .values_list("route_id", flat=True))
+    routes = set(
+        Route.objects.filter(version=version, route_id__in=route_ids).values_list("route_id", flat=True)
+    )
     stops = set(Stop.objects.filter(version=version, stop_id__in=stop_ids).values_list("stop_id", flat=True))
     return sorted((set(route_ids) - routes) | (set(stop_ids) - stops))
 
@@ -193,10 +235,12 @@ def unknown_ids(*, version: FeedVersion, route_ids: list[str], stop_ids: list[st
 def network_ids(*, version: FeedVersion) -> gtfs_rt.Network:
     """Return the trip, line and stop identifiers real-time messages may refer to."""
     return gtfs_rt.Network(
-        trips=frozenset(Departure.objects.filter(version=version).values_list("trip_id", flat=True)
-                        .distinct()),
+        trips=frozenset(
+            Departure.objects.filter(version=version).values_list("trip_id", flat=True).distinct()
+        ),
         routes=frozenset(Route.objects.filter(version=version).values_list("route_id", flat=True)),
-        stops=frozenset(Stop.objects.filter(version=version).values_list("stop_id", flat=True)))
+        stops=frozenset(Stop.objects.filter(version=version).values_list("stop_id", flat=True)),
+    )
 
 
 def trip_updates_out(*, now: datetime) -> list[gtfs_rt.TripOut]:
@@ -205,22 +249,34 @@ def trip_updates_out(*, now: datetime) -> list[gtfs_rt.TripOut]:
     if current is None:
         return []
     today = timezone.localdate(now)
-    states = list(TripRealtime.objects.filter(
-        organisation=current.organisation, service_day__in=[today - timedelta(days=1), today])
-        .order_by("service_day", "trip_id")[:5000])
+    states = list(
+        TripRealtime.objects.filter(
+            organisation=current.organisation, service_day__in=[today - timedelta(days=1), today]
+        ).order_by("service_day", "trip_id")[:5000]
+    )
     trips = {state.trip_id for state in states}
     stops: dict[str, list[str]] = {}
     route_of: dict[str, str] = {}
-    for trip_id, stop_id, route_id in (Departure.objects.filter(version=current, trip_id__in=trips)
-                                       .order_by("trip_id", "seconds")
-                                       .values_list("trip_id", "stop__stop_id", "route__route_id")):
+    for trip_id, stop_id, route_id in (
+        Departure.objects.filter(version=current, trip_id__in=trips)
+        .order_by("trip_id", "seconds")
+        .values_list("trip_id", "stop__stop_id", "route__route_id")
+    ):
         stops.setdefault(trip_id, []).append(stop_id)
         route_of[trip_id] = route_id
-    return [gtfs_rt.TripOut(trip_id=s.trip_id, route_id=route_of.get(s.trip_id, ""),
-                            service_day=s.service_day, delay_seconds=s.delay_seconds,
-                            cancelled=s.cancelled, updated_at=int(s.updated_at.timestamp()),
-                            stop_ids=tuple(stops.get(s.trip_id, ())))
-            for s in states if s.trip_id in route_of]
+    return [
+        gtfs_rt.TripOut(
+            trip_id=s.trip_id,
+            route_id=route_of.get(s.trip_id, ""),
+            service_day=s.service_day,
+            delay_seconds=s.delay_seconds,
+            cancelled=s.cancelled,
+            updated_at=int(s.updated_at.timestamp()),
+            stop_ids=tuple(stops.get(s.trip_id, ())),
+        )
+        for s in states
+        if s.trip_id in route_of
+    ]
 
 
 def alerts_out(*, now: datetime) -> list[gtfs_rt.AlertOut]:
@@ -228,13 +284,25 @@ def alerts_out(*, now: datetime) -> list[gtfs_rt.AlertOut]:
     current = feed_current()
     if current is None:
         return []
-    rows = Disruption.objects.filter(organisation=current.organisation).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now)).order_by("pk")[:1000]
-    return [gtfs_rt.AlertOut(entity_id=f"socle-{d.pk}", title=d.title, description=d.description,
-                             cause=d.cause, effect=d.effect, route_ids=tuple(d.route_ids),
-                             stop_ids=tuple(d.stop_ids), starts_at=int(d.starts_at.timestamp()),
-                             ends_at=int(d.ends_at.timestamp()) if d.ends_at else None)
-            for d in rows]
+    rows = (
+        Disruption.objects.filter(organisation=current.organisation)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("pk")[:1000]
+    )
+    return [
+        gtfs_rt.AlertOut(
+            entity_id=f"socle-{d.pk}",
+            title=d.title,
+            description=d.description,
+            cause=d.cause,
+            effect=d.effect,
+            route_ids=tuple(d.route_ids),
+            stop_ids=tuple(d.stop_ids),
+            starts_at=int(d.starts_at.timestamp()),
+            ends_at=int(d.ends_at.timestamp()) if d.ends_at else None,
+        )
+        for d in rows
+    ]
 
 
 def realtime_managed_for(*, actor: Actor) -> QuerySet[Organisation]:
@@ -270,3 +338,174 @@ def route_stops(*, route: Route) -> QuerySet[Stop]:
 def service_days_count(*, version: FeedVersion, day: date) -> int:
     """Count the services of a timetable version that run on a given day."""
     return ServiceDay.objects.filter(version=version, day=day).count()
+
+
+# ---- VéloTIC
+
+
+def _bike_owner() -> Organisation | None:
+    owner = _network_owner()
+    return owner if owner is not None and module_enabled("mobility", owner) else None
+
+
+@dataclass(frozen=True)
+class StationNow:
+    station: BikeStation
+    available: dict[str, int]  # bike kind -> bikes a traveller may take now
+    docks_free: int  # places where a bike can be returned now
+
+    @property
+    def classic(self) -> int:
+        return self.available.get("classic", 0)
+
+    @property
+    def electric(self) -> int:
+        return self.available.get("electric", 0)
+
+
+def stations_public() -> list[StationNow]:
+    """Return the active stations with the bikes available now at each, by kind, and free docks."""
+    owner = _bike_owner()
+    if owner is None:
+        return []
+    stations = list(BikeStation.objects.filter(organisation=owner, active=True).order_by("name"))
+    available: dict[int, dict[str, int]] = {}
+    docked: dict[int, int] = {}
+    for station_id, kind, status, number in (
+        Bike.objects.filter(organisation=owner, station__isnull=False)
+        .values_list("station_id", "kind", "status")
+        .annotate(n=Count("pk"))
+    ):
+        docked[station_id] = docked.get(station_id, 0) + number
+        if status == BikeStatus.AVAILABLE:
+            available.setdefault(station_id, {})[kind] = number
+    return [
+        StationNow(
+            station=station,
+            available=available.get(station.pk, {}),
+            docks_free=max(0, station.capacity - docked.get(station.pk, 0)),
+        )
+        for station in stations
+    ]
+
+
+def station_public_get(*, station_id: str) -> BikeStation:
+    """Return one active station, or 404."""
+    owner = _bike_owner()
+    if owner is None:
+        raise Http404("Aucune station")
+    return get_or_404(BikeStation.objects.filter(organisation=owner, active=True), station_id=station_id)
+
+
+def bikes_available_at(*, station: BikeStation) -> QuerySet[Bike]:
+    """Return the bikes a traveller may take at a station now."""
+    return Bike.objects.filter(station=station, status=BikeStatus.AVAILABLE).order_by("kind", "number")
+
+
+def bike_available_get(*, station: BikeStation, number: str) -> Bike:
+    """Return one bike available at a station, or 404."""
+    return get_or_404(bikes_available_at(station=station), number=number)
+
+
+def subscription_current_for(*, user: User) -> BikeSubscription | None:
+    """Return the traveller's subscription running today, if any."""
+    today = timezone.localdate()
+    return (
+        BikeSubscription.objects.filter(user=user, starts_on__lte=today, ends_on__gte=today)
+        .order_by("-ends_on")
+        .first()
+    )
+
+
+def rental_current_for(*, user: User) -> Rental | None:
+    """Return the traveller's rental in progress, if any."""
+    return (
+        Rental.objects.filter(subscription__user=user, status__in=[RentalStatus.UNLOCKING, RentalStatus.OPEN])
+        .select_related("bike", "start_station")
+        .first()
+    )
+
+
+def rentals_of(*, user: User) -> QuerySet[Rental]:
+    """Return the traveller's rentals, newest first."""
+    return Rental.objects.filter(subscription__user=user).select_related(
+        "bike", "start_station", "end_station"
+    )
+
+
+def rental_get_of(*, user: User, pk: object) -> Rental:
+    """Return one of the traveller's own rentals, or 404."""
+    return get_or_404(rentals_of(user=user), pk=pk)
+
+
+def bikes_for(*, actor: Actor) -> QuerySet[Bike]:
+    """Return the bikes of the organisations whose fleet the actor may see."""
+    return scope(Bike.objects.select_related("station"), actor, VIEW)
+
+
+def incidents_for(*, actor: Actor) -> QuerySet[BikeIncident]:
+    """Return the bike incidents the actor may see, open ones first."""
+    return scope(BikeIncident.objects.select_related("bike"), actor, VIEW).order_by(
+        "resolved_at", "-created_at"
+    )
+
+
+def incident_get_for(*, actor: Actor, pk: object) -> BikeIncident:
+    """Return one incident the actor may see, or 404."""
+    return get_or_404(incidents_for(actor=actor), pk=pk)
+
+
+def rentals_for(*, actor: Actor) -> QuerySet[Rental]:
+    """Return the rentals of the fleets the actor may see, newest first."""
+    return scope(Rental.objects.select_related("bike", "start_station", "end_station"), actor, VIEW)
+
+
+def gbfs_system(*, now: datetime) -> gbfs.System | None:
+    """Return what the GBFS feeds publish now; bikes in a rental are left out."""
+    owner = _bike_owner()
+    if owner is None:
+        return None
+    from .velotic import PLANS
+
+    stations = [
+        gbfs.StationRow(
+            station_id=n.station.station_id,
+            name=n.station.name,
+            address=n.station.address,
+            lat=n.station.lat,
+            lon=n.station.lon,
+            capacity=n.station.capacity,
+            active=n.station.active,
+            available=n.available,
+            docks_free=n.docks_free,
+        )
+        for n in stations_public()
+    ]
+    bikes = [
+        gbfs.BikeRow(
+            number=b.number,
+            kind=b.kind,
+            station_id=b.station.station_id if b.station else "",
+            disabled=b.status == BikeStatus.MAINTENANCE,
+            battery_percent=b.battery_percent,
+        )
+        for b in Bike.objects.filter(organisation=owner, station__isnull=False, station__active=True)
+        .exclude(status=BikeStatus.RENTED)
+        .select_related("station")
+        .order_by("number")
+    ]
+    plans = [
+        gbfs.PlanRow(plan_id=key, name=label, price=float(price), days=days)
+        for key, (label, days, price) in PLANS.items()
+    ]
+    return gbfs.System(
+        name="VéloTIC",
+        operator=owner.name,
+        email=parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        url=f"{settings.BASE_URL}/mobilite/velos/",
+        timezone=settings.TIME_ZONE,
+        now=now,
+        stations=stations,
+        bikes=bikes,
+        plans=plans,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import realtime_views, views
+from . import realtime_views, velotic_views, views
 
 app_name = "mobility"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("agent/mobilite/temps-reel/", realtime_views.realtime_page, name="realtime"),
     path("agent/mobilite/temps-reel/perturbations/<int:pk>/terminer", realtime_views.disruption_end,
          name="disruption_end"),
+    path("mobilite/velos/", velotic_views.stations, name="velotic"),
+    path("mobilite/velos/stations/<str:station_id>/", velotic_views.station, name="velotic_station"),
+    path("mobilite/velos/ma-location/", velotic_views.rental, name="velotic_rental"),
+    path("mobilite/gbfs/v2.3/<str:name>.json", velotic_views.gbfs_v2, name="gbfs_v2"),
+    path("mobilite/gbfs/<str:name>.json", velotic_views.gbfs_v3, name="gbfs"),
+    path("agent/mobilite/velos/", velotic_views.fleet, name="velotic_fleet"),
     path("agent/mobilite/", views.feeds, name="feeds"),
     path("agent/mobilite/<int:pk>/", views.feed_detail, name="feed"),
     path("agent/mobilite/<int:pk>/publier", views.feed_publish, name="feed_publish"),

@@ -64,8 +64,12 @@ def stop_page(request: HttpRequest, stop_id: str) -> HttpResponse:
 
 @require_GET
 def stop_display(request: HttpRequest, stop_id: str) -> HttpResponse:
-    response = render(request, "mobility/display.html",
-                      {**_stop_context(request, stop_id), "refresh": DISPLAY_REFRESH_SECONDS})
+    # A public screen refreshes itself (meta refresh, no JavaScript); a person reading it on
+    # their own device may stop that (RGAA 13.1.2) with ?pause=1.
+    paused = request.GET.get("pause") == "1"
+    refresh = None if paused else DISPLAY_REFRESH_SECONDS
+    context = {**_stop_context(request, stop_id), "refresh": refresh}
+    response = render(request, "mobility/display.html", context)
     response["Cache-Control"] = "no-store"
     return response
 

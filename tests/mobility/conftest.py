@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from socle.mobility.lock_simulator import simulator_server
 from tests.conftest import REFERENCE
 
 GTFS_REFERENCE = REFERENCE / "gtfs"
@@ -70,3 +72,15 @@ def reference_feed(name: str) -> Path:
 @pytest.fixture
 def feed_bytes() -> Callable[..., bytes]:
     return build_feed
+
+
+@pytest.fixture
+def locks(settings):
+    """A lock simulator on loopback, set as the platform's lock gateway."""
+    server = simulator_server()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.MOBILITY_LOCK_URL = f"http://127.0.0.1:{server.server_port}"
+    settings.MOBILITY_LOCK_TIMEOUT = 2
+    yield server
+    server.shutdown()
+    server.server_close()

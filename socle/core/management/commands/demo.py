@@ -57,6 +57,17 @@ def apps_demo_load() -> list[str]:
     return lines
 
 
+def _demo_settings() -> dict[str, str]:
+    """Apply the modules' demo settings here; return them as environment for child processes."""
+    environment = {}
+    for module in modules.modules():
+        for name, value in module.demo_settings.items():
+            setattr(settings, name, value)
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            environment[f"SOCLE_{name}"] = text
+    return environment
+
+
 class Command(BaseCommand):
     help = "Préparer la démonstration (base, territoire de l'ARC, comptes) et servir la plateforme."
 
@@ -68,6 +79,7 @@ class Command(BaseCommand):
                             help="Préparer les données sans lancer le serveur.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        demo_environment = _demo_settings()
         call_command("migrate", interactive=False, verbosity=0)
         accounts = demo_load()
         loaded = apps_demo_load()
@@ -83,14 +95,17 @@ class Command(BaseCommand):
             return
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"socle est servi sur {url} (Ctrl+C pour arrêter)."))
-        env = {**os.environ, "SOCLE_DATA_DIR": str(settings.DATA_DIR)}
-        # Background tasks run beside the web server: no extra command needed.
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "socle.cli", "worker"], env=env
-        )
+        env = {**os.environ, **demo_environment, "SOCLE_DATA_DIR": str(settings.DATA_DIR)}
+        # Background tasks and the modules' simulators run beside the web server: no extra
+        # command needed.
+        # The arguments come from the modules' own declarations, never from a request.
+        helpers = [subprocess.Popen([sys.executable, "-m", "socle.cli", *argv], env=env)  # noqa: S603
+                   for module in modules.modules() for argv in module.demo_processes]
+        helpers.append(subprocess.Popen([sys.executable, "-m", "socle.cli", "worker"], env=env))
         try:
             call_command("runserver", f"{options['host']}:{options['port']}",
                          use_reloader=False, use_threading=True)
         finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+            for helper in helpers:
+                helper.terminate()
+                helper.wait(timeout=10)

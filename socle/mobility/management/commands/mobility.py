@@ -27,8 +27,23 @@ class Command(BaseCommand):
         imported.add_argument("feed")
         imported.add_argument("--org", required=True)
         imported.add_argument("--publish", action="store_true", help="Publier s'il est sans erreur.")
+        simulator = sub.add_parser(
+            "lock-simulator", help="Simulateur de passerelle de cadenas connectés (démonstration, tests).")
+        simulator.add_argument("--port", type=int, default=8790)
+        simulator.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["topic"] == "lock-simulator":
+            from socle.mobility.lock_simulator import simulator_server
+
+            server = simulator_server(options["host"], options["port"])
+            self.stdout.write(f"Simulateur de cadenas sur http://{options['host']}:{server.server_port}/ "
+                              "(Ctrl+C pour arrêter).")
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                server.server_close()
+            return
         path = Path(options["feed"])
         if not path.is_file():
             self.stderr.write(f"Fichier introuvable : {path}")
