@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test test-fast lint bench browsers ocr clean
+.PHONY: demo test test-fast lint bench browsers ocr antivirus clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)."; exit 1; }
@@ -21,8 +21,8 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 demo: $(VENV)/.synced
 	$(VENV)/bin/socle demo
 
-## Install what the tests need (Chromium for browser tests, tesseract for OCR) and run the whole suite
-test: $(VENV)/.synced browsers ocr
+## Install what the tests need (Chromium for browser tests, tesseract for OCR, clamd) and run the whole suite
+test: $(VENV)/.synced browsers ocr antivirus
 	$(VENV)/bin/pytest
 
 ## The suite without the browser tests
@@ -35,9 +35,13 @@ browsers:
 ocr:
 	@sh scripts/ensure-ocr.sh
 
+antivirus:
+	@sh scripts/ensure-clamav.sh
+
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check socle tests bench
 	$(VENV)/bin/mypy socle
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/socle makemigrations --check --dry-run
 	$(VENV)/bin/socle check
 

@@ -27,6 +27,8 @@ BENCHMARKS = {
     "documents": "bench.documents",
     "archives": "bench.archives",
     "mobility": "bench.mobility",
+    "consultations": "bench.consultations",
+    "fixity": "bench.fixity",
 }
 
 

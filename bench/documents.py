@@ -398,7 +398,7 @@ def _search(rounds: int, budget: float) -> dict[str, Any]:
                 # A fresh user object per request, as a request would load it.
                 user = User.objects.get(pk=agent.pk)
                 started = time.perf_counter()
-                found = documents_search(user, SearchFilters(q=asked[index]), limit=20)
+                found = documents_search(actor=user, filters=SearchFilters(q=asked[index]), limit=20)
                 if recorded:
                     timings[slug].append(time.perf_counter() - started)
                     hits += len(found) if slug == "arc" else 0
@@ -414,7 +414,7 @@ def _search(rounds: int, budget: float) -> dict[str, Any]:
         "stopped_by_time_budget": stopped_early, "time_budget_seconds": budget,
         "rank_window": search.RANK_WINDOW, "mean_hits": round(hits / len(module), 1),
         "search_module": _latency(module), "bare_query": _latency(bare),
-        "by_agent": {slug: {"visible_documents": documents_for(agent).count(),
+        "by_agent": {slug: {"visible_documents": documents_for(actor=agent).count(),
                             **_latency(timings[slug])} for slug, agent in agents.items()},
     }
     result["ratios"] = {

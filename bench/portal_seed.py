@@ -47,6 +47,7 @@ from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from socle.core.assurance import SESSION_KEY as ASSURANCE_KEY  # noqa: E402
 from socle.core.models import CitizenProfile, Organisation, OrganisationKind, User  # noqa: E402
 from socle.core.services import citizen_profile_set, membership_grant, token_create  # noqa: E402
 from socle.portal import selectors  # noqa: E402
@@ -149,7 +150,8 @@ class _Rows:
 # ----------------------------------------------------------------------- answers
 
 
-def _answer(f: Field, rng: random.Random, commune: Organisation, name: tuple[str, str]) -> Any:
+# One branch per field kind of the form schema, read as a table.
+def _answer(f: Field, rng: random.Random, commune: Organisation, name: tuple[str, str]) -> Any:  # noqa: C901
     kind = f.type
     if kind == "group":
         return [{sub.name: _answer(sub, rng, commune, name) for sub in f.fields}
@@ -207,6 +209,9 @@ def _session(user: User) -> str:
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # And what session_authenticated records: without the second factor, no agent permission.
+    store[ASSURANCE_KEY] = {"method": "password+totp", "second_factor": True,
+                            "at": int(time.time())}
     store.create()
     assert store.session_key is not None
     return store.session_key
@@ -281,7 +286,7 @@ def seed(total: int, seed_value: int) -> dict[str, Any]:
     started = time.perf_counter()
     communes = list(Organisation.objects.filter(kind=OrganisationKind.COMMUNE).order_by("slug"))
     by_slug = {c.slug: c for c in communes}
-    offered = {c.pk: selectors.procedures_offered(c) for c in communes}
+    offered = {c.pk: selectors.procedures_offered(commune=c) for c in communes}
     popularity = {pk: list(accumulate(POPULARITY.get(e.slug, 1) for e in procedures))
                   for pk, procedures in offered.items()}
     fields = {(e.slug, e.organisation.pk): e.fields() for o in offered.values() for e in o}
@@ -404,7 +409,7 @@ def seed(total: int, seed_value: int) -> dict[str, Any]:
             "email": agent.email,
             "session": _session(agent),
             "token": token_create(actor=None, user=agent, name="banc")[1],
-            "visible_cases": selectors.cases_for_agent(agent).count(),
+            "visible_cases": selectors.cases_for_agent(actor=agent).count(),
         }
     timings["total_seconds"] = round(time.perf_counter() - started, 1)
     return {

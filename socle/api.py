@@ -6,6 +6,7 @@ them and turns refusals into JSON errors: ``{"code": "...", "message": "<French>
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,11 +16,32 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from socle.core import modules
-from socle.core.api_auth import session_auth, token_auth
+from socle.core.api_auth import auth_for, session_auth, token_auth
 from socle.core.api_schemas import schema_name_clashes
 from socle.core.errors import ServiceError
 
-api = NinjaAPI(
+FORBIDDEN = {
+    "description": "Refusé : jeton en lecture seule pour une écriture, jeton limité à d'autres "
+                   "modules, ou droit manquant (`token_read_only`, `token_scope`, `forbidden`).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+
+
+class SocleAPI(NinjaAPI):
+    """The API whose schema declares, on every operation that needs a caller, the 403 that
+    the token check (``socle.core.api_auth``) can answer on any of them."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation.get("responses", {})
+                if operation.get("security") and 403 not in responses and "403" not in responses:
+                    responses[403] = FORBIDDEN
+        return schema
+
+
+api = SocleAPI(
     title="API socle",
     version="1",
     description=(
@@ -39,6 +61,12 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
+
+
+def api_schema(request: HttpRequest) -> HttpResponse:
+    """Serve the assembled OpenAPI schema; it lives here because only this module sees every router."""
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    return HttpResponse(json.dumps(schema, ensure_ascii=False), content_type="application/json")
 
 
 def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
@@ -93,8 +121,10 @@ def _french(item: dict[str, Any]) -> str:
     return "La valeur est invalide."
 
 
-for router in modules.api_routers():
-    api.add_router("/", router)
+for module in modules.modules():
+    if module.api:
+        # Each module's operations check that a token's scope covers the module.
+        api.add_router("/", modules.resolve(module.api), auth=auth_for(module.name))
 
 # Component names are unique by construction: two schemas of one name would overwrite
 # each other in /api/schema (decision 0012).

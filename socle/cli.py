@@ -23,10 +23,18 @@ def _apply_data_dir(argv: list[str]) -> None:
             os.environ["SOCLE_DATA_DIR"] = str(Path(value).resolve())
 
 
+# Commands that serve no page: they start without the API documentation's app (django-ninja
+# and pydantic imported for nothing), so that `socle archives verify` starts in well under a
+# second. The API itself is imported only by what routes URLs.
+LEAN_COMMANDS = frozenset({"archives", "audit"})
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socle.settings")
     argv = sys.argv[1:]
     _apply_data_dir(argv)
+    if argv and argv[0] in LEAN_COMMANDS:
+        os.environ.setdefault("SOCLE_WITHOUT_API_DOCS", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["socle", *argv])

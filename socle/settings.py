@@ -67,8 +67,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     # Listed so that the API's documentation page serves Swagger UI from our own
-    # static files: the CDN copy it falls back to is blocked by the CSP.
-    "ninja",
+    # static files: the CDN copy it falls back to is blocked by the CSP. Importing it
+    # imports the whole of django-ninja, pydantic and django.test (0.4 s): the commands
+    # that serve no page leave it out (socle/cli.py, LEAN_COMMANDS).
+    *([] if env_bool("WITHOUT_API_DOCS") else ["ninja"]),
     "django_tasks",
     "django_tasks_db",
     "socle.core",
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "socle.core.assurance.SessionAssuranceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -230,9 +233,16 @@ ARCHIVES_SEDA_SCHEMA_DIRS = {
              if _SEDA_SCHEMAS and (Path(_SEDA_SCHEMAS) / name).is_dir()), "")
     for version, folder in _SEDA_SCHEMA_DIRS.items()
 }
+# The ingest's virus scanner: clamd:///run/clamav/clamd.ctl (unix socket) or
+# clamd://host:port (TCP); empty, the antivirus step is WARNING (socle.archives.W001).
+ARCHIVES_ANTIVIRUS = env("ARCHIVES_ANTIVIRUS", "")
+ARCHIVES_ANTIVIRUS_TIMEOUT = float(env("ARCHIVES_ANTIVIRUS_TIMEOUT", "60"))
+if ARCHIVES_ANTIVIRUS and not ARCHIVES_ANTIVIRUS.startswith("clamd://"):
+    raise ImproperlyConfigured(
+        "SOCLE_ARCHIVES_ANTIVIRUS vaut clamd:///chemin/du/socket ou clamd://hôte:port.")
 ARCHIVES_MAX_ENTRIES = int(env("ARCHIVES_MAX_ENTRIES", "10000"))
 ARCHIVES_MAX_UNPACKED_SIZE = int(env("ARCHIVES_MAX_UNPACKED_SIZE", str(20 * 1024**3)))
-ARCHIVES_MAX_COMPRESSION_RATIO = int(env("ARCHIVES_MAX_COMPRESSION_RATIO", "200"))
+ARCHIVES_MAX_COMPRESSION_RATIO = int(env("ARCHIVES_MAX_COMPRESSION_RATIO", "1100"))
 
 # Requests larger than this are refused with a 413 before being read.
 REQUEST_MAX_SIZE = int(env("REQUEST_MAX_SIZE", str(BLOB_MAX_SIZE + 1024 * 1024)))
@@ -274,6 +284,17 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# `socle worker` (socle/core/task_queue.py): a running task holds a lease renewed while it
+# runs; once lapsed (its worker died) another worker takes the task up again. A failed task
+# is retried after each of these delays, then left failed for the DCSI (`socle tasks`).
+TASKS_LEASE_SECONDS = float(env("TASKS_LEASE_SECONDS", "60"))
+TASKS_KEEP_DAYS = int(env("TASKS_KEEP_DAYS", "30"))
+TASKS_RETRY_DELAYS = [float(d) for d in env_list("TASKS_RETRY_DELAYS", "30,120,600,1800,7200")]
+# Scheduled jobs declared by the modules (socle/core/scheduler.py), run by `socle worker`.
+JOBS_SCHEDULER = env_bool("SCHEDULER", True)
+JOBS_LEASE_SECONDS = float(env("JOBS_LEASE_SECONDS", "60"))
+JOBS_RETRY_DELAYS = [float(d) for d in env_list("JOBS_RETRY_DELAYS", "60,300")]
+JOBS_KEEP_DAYS = int(env("JOBS_KEEP_DAYS", "30"))
 
 # RFC 3161 timestamping authority that seals the journal (`socle audit seal`).
 TSA_URL = env("TSA_URL")
@@ -288,9 +309,12 @@ if TSA_URL and not (TSA_CA_FILE and Path(TSA_CA_FILE).is_file()):
         "SOCLE_TSA_URL demande SOCLE_TSA_CA_FILE, le fichier PEM des autorités de confiance."
     )
 
-# Sign-in throttling: failures tolerated in the window, per account and per address.
+# Sign-in throttling (socle/core/signin.py): failures tolerated in the window per account
+# from one address, per address, and per account from every address (not counting the
+# addresses its owner signed in from); past each, the wait doubles at each failure.
 LOGIN_WINDOW_SECONDS = int(env("LOGIN_WINDOW_SECONDS", "900"))
 LOGIN_MAX_FAILURES_PER_ACCOUNT = int(env("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL = int(env("LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL", "50"))
 LOGIN_MAX_FAILURES_PER_ADDRESS = int(env("LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
 
 # FranceConnect (OpenID Connect). Off unless enabled; incomplete settings fail at start.
@@ -308,6 +332,9 @@ if FRANCECONNECT_ENABLED and not (
         "SOCLE_FRANCECONNECT_ENABLED demande SOCLE_FRANCECONNECT_BASE_URL, "
         "SOCLE_FRANCECONNECT_CLIENT_ID et SOCLE_FRANCECONNECT_CLIENT_SECRET."
     )
+
+# Filing without an account, from one client address, per hour (besides 3 per contact email).
+ANONYMOUS_FILINGS_PER_CLIENT = int(env("ANONYMOUS_FILINGS_PER_CLIENT", "10"))
 
 # Online payment (eopayment): PayFiP per organisation and régie, the dummy bank outside
 # production (see socle/portal/payment_config.py). An incomplete PayFiP setup fails here.
@@ -329,7 +356,13 @@ EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+# A relay that stops answering fails the send (and the task is retried) instead of hanging it.
+EMAIL_TIMEOUT = float(env("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "socle <ne-pas-repondre@localhost>")
+# The domain of the Message-ID of every mail sent: the sender's own (by default the
+# domain of DEFAULT_FROM_EMAIL), never the server's host name.
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN") or (
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") if "@" in DEFAULT_FROM_EMAIL else "localhost")
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
@@ -341,6 +374,14 @@ EMAIL_FILE_PATH = DATA_DIR / "mails"
 # The platform's identity: which organisation runs it.
 PLATFORM_NAME = env("PLATFORM_NAME", "socle")
 PLATFORM_ROOT_SLUG = env("PLATFORM_ROOT_SLUG", "arc")
+# Legal notices (mentions légales, données personnelles): what the territory file does
+# not hold. Empty values are shown as "non renseigné", never made up.
+PUBLICATION_DIRECTOR = env("PUBLICATION_DIRECTOR")
+HOSTING_PROVIDER = env("HOSTING_PROVIDER")
+HOSTING_ADDRESS = env("HOSTING_ADDRESS")
+DPO_NAME = env("DPO_NAME")
+DPO_EMAIL = env("DPO_EMAIL")
+DPO_ADDRESS = env("DPO_ADDRESS")
 # Public address of the platform, for links in emails and documents.
 BASE_URL = env("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

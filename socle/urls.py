@@ -2,13 +2,13 @@
 
 from django.urls import include, path
 
-from socle.api import api
+from socle.api import api, api_schema
 from socle.core import modules
 from socle.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("api/schema", core_views.api_schema, name="api_schema"),
+    path("api/schema", api_schema, name="api_schema"),
     path("api/v1/", api.urls),
     # Core's own pages come last: its catch-all commune pages must not shadow a module's.
     *[path("", include(urls)) for urls in modules.url_includes() if urls != "socle.core.urls"],

@@ -15,7 +15,6 @@ from socle.core.territory import territory_load
 
 ROOT = Path(__file__).resolve().parent.parent
 ARC_TERRITORY = ROOT / "socle" / "core" / "data" / "territory" / "arc.json"
-REFERENCE = ROOT.parent / "shared" / "reference"
 PASSWORD = "Un-mot-de-passe-solide-42"
 
 

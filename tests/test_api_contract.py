@@ -19,8 +19,9 @@ import pytest
 from django.test import Client
 from ninja import NinjaAPI, Router, Schema
 
+from socle.archives.fixity import archives_verify
 from socle.core.api_schemas import schema_name_clashes
-from socle.core.services import membership_grant
+from socle.core.services import membership_grant, token_create
 from socle.mail.services import contact_create, mail_type_create
 from socle.mobility import velotic
 from socle.mobility.services import gtfs_import, gtfs_publish
@@ -129,7 +130,7 @@ def world(territory, make_user, reference, arc):  # noqa: F811 - fixtures import
                                      title=slug.capitalize(), fields=FIELDS, **values)
         procedure_publish(actor=editor, procedure=procedure)
     paying = case_submit(actor=people["citizen"], data=GOOD,
-                         offered=portal_selectors.procedure_offered_get("abonnement", compiegne))
+                         offered=portal_selectors.procedure_offered_get(slug="abonnement", commune=compiegne))
     assert paying.status == "awaiting_payment"
     contact = contact_create(actor=people["clerk"], organisation=compiegne, kind="person",
                              name="Jeanne Dupont", address="12 rue Solférino, 60200 Compiègne")
@@ -159,6 +160,15 @@ def test_every_operation_answers_as_the_published_schema_says(
     api.call(citizen, "post", "/api/v1/blobs", 400, data={"file": named(b"", "vide.pdf")})
     api.call(api_client(people["nobody"]), "post", "/api/v1/blobs", 403,
              data={"file": named(PDF, "a.pdf")})
+    # A read-only token and a token of another module: the 403 every operation declares.
+    _, read_only = token_create(actor=None, user=people["caseworker"], scope="read")
+    _, mail_only = token_create(actor=None, user=people["caseworker"], scope="write:mail")
+    refused = api.call(Client(headers={"Authorization": f"Bearer {read_only}"}), "post",
+                       "/api/v1/cases/2026-000001/transitions", 403, **post_json({"to": "x"}))
+    assert refused["code"] == "token_read_only"
+    refused = api.call(Client(headers={"Authorization": f"Bearer {mail_only}"}), "get",
+                       "/api/v1/cases", 403)
+    assert refused["code"] == "token_scope"
 
     # ---- procedures and cases
     listed = api.call(anonymous, "get", "/api/v1/procedures?commune=compiegne", 200)
@@ -170,7 +180,7 @@ def test_every_operation_answers_as_the_published_schema_says(
     answers = {**GOOD, "motif": "autre", "precision": "Vol à l'arraché",
                "adresse": {"street": "1 rue Solférino", "postal_code": "60200",
                            "city": "Compiègne"},
-               "justificatif": {"sha256": blob["sha256"], "name": "justificatif.pdf"},
+               "justificatif": {"upload": blob["upload"], "name": "justificatif.pdf"},
                "enfants": [{"prenom": "Léa"}]}
     for field in form["fields"]:  # what a client can check before sending
         if field["name"] in answers:
@@ -215,6 +225,8 @@ def test_every_operation_answers_as_the_published_schema_says(
     api.call(caseworker, "post", "/api/v1/cases/2000-000000/transitions", 404,
              **post_json({"to": "in_instruction"}))
     complete = f"/api/v1/cases/{number}/complete"
+    # The file the case holds is sent back as the case shows it; the spent handle would not do.
+    answers = {**answers, "justificatif": seen["data"]["justificatif"]}
     api.call(citizen, "post", complete, 400, **post_json({"data": {"nom": ""}}))
     api.call(citizen, "post", complete, 200, **post_json({"data": answers}))
     api.call(citizen, "post", complete, 409, **post_json({"data": answers}))
@@ -346,6 +358,11 @@ def test_every_operation_answers_as_the_published_schema_says(
     assert identifier in [p["identifier"] for p in due["items"]]
     api.call(archivist, "get", "/api/v1/archives/eliminations?limit=500", 400)
     api.call(anonymous, "get", "/api/v1/archives/eliminations", 401)
+    archives_verify(actor=None)
+    audits = api.call(archivist, "get", "/api/v1/archives/audits?limit=1", 200)
+    assert [a["ok"] for a in audits["items"]] == [True]
+    api.call(archivist, "get", "/api/v1/archives/audits?cursor=x", 400)
+    api.call(anonymous, "get", "/api/v1/archives/audits", 401)
     eliminate = f"/api/v1/archives/packages/{identifier}/eliminate"
     visa = {"visa_name": "Directeur des AD de l'Oise", "visa_date": "2026-03-02",
             "visa_reference": "VISA-2026-12"}
@@ -432,7 +449,8 @@ def test_the_platforms_api_has_no_two_schemas_of_one_name():
 
 
 def test_every_operation_declares_the_errors_it_can_return(client, db):
-    """400 wherever a parameter or a body is read, 401 wherever a caller must sign in."""
+    """400 wherever a parameter or a body is read, 401 and 403 wherever a caller must sign in
+    (a read-only or module-scoped token is refused with 403 on any of them)."""
     document = client.get("/api/schema").json()
     missing = []
     for path, item in document["paths"].items():
@@ -444,6 +462,8 @@ def test_every_operation_declares_the_errors_it_can_return(client, db):
                 missing.append(f"{method.upper()} {path}: 400")
             if operation.get("security") and "401" not in responses:
                 missing.append(f"{method.upper()} {path}: 401")
+            if operation.get("security") and "403" not in responses:
+                missing.append(f"{method.upper()} {path}: 403")
             for status, response in operation["responses"].items():
                 if status.startswith("4") and "content" not in response:
                     missing.append(f"{method.upper()} {path}: {status} without a body schema")

@@ -11,7 +11,11 @@ from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.access import organisations_for
 from socle.core.api_schemas import ErrorOut, InvalidOut
+from socle.core.client_address import client_ip
+from socle.core.consultations import consultation_record
+from socle.core.downloads import attachment_disposition, file_download
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
+from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
@@ -28,7 +32,9 @@ class StepOut(Schema):
     name: str
     label: str
     ok: bool
+    outcome: str  # OK, WARNING (the transfer went through, the check was not whole) or KO
     reason: str
+    at: dt.datetime  # when the step ended
 
 
 class TransferOut(Schema):
@@ -59,6 +65,42 @@ class PackageOut(Schema):
     size: int
     object_count: int
     manifest_sha256: str
+    # unverified, intact, degraded (a copy is damaged, a healthy one remains) or lost
+    integrity: str
+    integrity_label: str
+    integrity_checked_at: dt.datetime | None
+
+
+class LossOut(Schema):
+    object: str
+    lost_at: dt.datetime  # when an audit first found no healthy copy on any offer
+    label: str  # "perte"
+
+
+class PackageDetailOut(PackageOut):
+    losses: list[LossOut]
+
+
+class AuditOut(Schema):
+    run: str
+    organisation: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    sample: float | None
+    offers: list[str]
+    ok: bool
+    packages_checked: int
+    objects_checked: int
+    bytes: int
+    repaired: int
+    losses: list[dict[str, str]]
+    failures: list[dict[str, str]]
+    event_seq: int | None
+
+
+class AuditPageOut(Schema):
+    items: list[AuditOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
 
 
 class SearchIn(PageIn):
@@ -76,7 +118,8 @@ def _transfer_out(transfer: Transfer) -> TransferOut:
         organisation=transfer.organisation.slug, received_at=transfer.received_at,
         seda_version=transfer.seda_version, message_identifier=transfer.message_identifier,
         package=package.identifier if package else None,
-        steps=[StepOut(name=s.name, label=s.label, ok=s.ok, reason=s.reason)
+        steps=[StepOut(name=s.name, label=s.label, ok=s.ok, outcome=s.outcome,
+                       reason=s.reason, at=s.at)
                for s in transfer.steps.all()])
 
 
@@ -88,8 +131,10 @@ def package_out(package: ArchivalPackage) -> PackageOut:
         transferring_agency=package.transferring_agency, appraisal_rule=package.appraisal_rule,
         appraisal_end_date=package.appraisal_end_date, final_action=package.final_action,
         access_rule=package.access_rule, access_end_date=package.access_end_date,
-        communicable=selectors.communicable(package), size=package.size,
-        object_count=package.object_count, manifest_sha256=package.manifest_sha256)
+        communicable=selectors.communicable(package=package), size=package.size,
+        object_count=package.object_count, manifest_sha256=package.manifest_sha256,
+        integrity=package.integrity, integrity_label=package.get_integrity_display(),
+        integrity_checked_at=package.integrity_checked_at)
 
 
 _TRANSFER_BODY = {
@@ -115,7 +160,8 @@ def transfer_create(request: HttpRequest) -> Any:
 
     Either way the ArchiveTransferReply is at `/archives/transfers/{reply}/reply`.
     """
-    allowed = organisations_for(request.user, "archives.ingest")
+    actor = request_actor(request)
+    allowed = organisations_for(actor, "archives.ingest")
     if not allowed.exists():
         return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
     try:
@@ -130,7 +176,7 @@ def transfer_create(request: HttpRequest) -> Any:
         return Status(400, ErrorOut(code="missing_file",
                                     message="Envoyez un paquet, et un seul, dans le champ "
                                             "« package »."))
-    transfer = transfer_ingest(actor=request.user, organisation=organisation,  # type: ignore[arg-type]
+    transfer = transfer_ingest(actor=actor, organisation=organisation,
                                package=files[0], filename=files[0].name or "")
     return Status(201 if transfer.status == "accepted" else 422, _transfer_out(transfer))
 
@@ -139,16 +185,19 @@ def transfer_create(request: HttpRequest) -> Any:
                                                     404: ErrorOut},
             summary="Décrire un transfert et ses étapes")
 def transfer_detail(request: HttpRequest, reply: str) -> Any:
-    return _transfer_out(selectors.transfer_get(request.user, reply[:80]))
+    actor = request_actor(request)
+    return _transfer_out(selectors.transfer_get(actor=actor, reply_identifier=reply[:80]))
 
 
 @router.get("/archives/transfers/{reply}/reply", response={200: None, 401: ErrorOut,
                                                           404: ErrorOut},
             summary="Télécharger l'ArchiveTransferReply (XML SEDA)")
 def transfer_reply(request: HttpRequest, reply: str) -> HttpResponse:
-    transfer = selectors.transfer_get(request.user, reply[:80])
+    actor = request_actor(request)
+    transfer = selectors.transfer_get(actor=actor, reply_identifier=reply[:80])
     response = HttpResponse(transfer.reply_xml, content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{transfer.reply_identifier}.xml"'
+    response["Content-Disposition"] = attachment_disposition(transfer.reply_identifier,
+                                                             "application/xml")
     return response
 
 
@@ -184,30 +233,60 @@ def _keyset_page(packages: QuerySet[ArchivalPackage], page: PageIn) -> tuple[lis
 def package_search(request: HttpRequest, filters: Query[SearchIn]) -> Any:
     """The kept packages the caller may see, newest first, filtered by words (title,
     description, identifier), agency, rule and dates; in pages (pass `next` as `cursor`)."""
+    actor = request_actor(request)
     search = selectors.PackageSearch(q=filters.q[:200].replace("\x00", ""),
                                      agency=filters.agency[:255].replace("\x00", ""),
                                      rule=filters.rule[:60].replace("\x00", ""),
                                      date_from=filters.date_from, date_to=filters.date_to)
-    rows, next_cursor = _keyset_page(selectors.packages_for(request.user, search), filters)
+    rows, next_cursor = _keyset_page(selectors.packages_for(actor=actor, search=search), filters)
     return {"items": [package_out(p) for p in rows], "next": next_cursor}
 
 
-@router.get("/archives/packages/{identifier}", response={200: PackageOut, 401: ErrorOut,
+@router.get("/archives/packages/{identifier}", response={200: PackageDetailOut, 401: ErrorOut,
                                                         404: ErrorOut},
-            summary="Décrire un paquet archivé")
+            summary="Décrire un paquet archivé, son intégrité et ses pertes")
 def package_detail(request: HttpRequest, identifier: str) -> Any:
-    return package_out(selectors.package_get(request.user, identifier[:80]))
+    actor = request_actor(request)
+    package = selectors.package_get(actor=actor, identifier=identifier[:80])
+    return PackageDetailOut(**package_out(package).dict(), losses=[
+        LossOut(object=obj.path, lost_at=obj.lost_at, label="perte")
+        for obj in selectors.package_losses(actor=actor, package=package)
+        if obj.lost_at is not None])
+
+
+@router.get("/archives/audits", response={200: AuditPageOut, 400: InvalidOut, 401: ErrorOut},
+            summary="Lister les audits d'intégrité (résultats, pertes, réparations)")
+def audit_list(request: HttpRequest, page: Query[PageIn]) -> Any:
+    """The fixity audits of the organisations the caller sees, newest first; in pages."""
+    actor = request_actor(request)
+    audits = selectors.audits_for(actor=actor)
+    if page.cursor:
+        [before] = cursor_decode(page.cursor, int)
+        audits = audits.filter(pk__lt=before)
+    rows = list(audits.order_by("-pk")[: page.limit + 1])
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return {"items": [AuditOut(
+        run=a.run, organisation=a.organisation.slug if a.organisation else "",
+        started_at=a.started_at, finished_at=a.finished_at, sample=a.sample, offers=a.offers,
+        ok=a.ok, packages_checked=a.packages_checked, objects_checked=a.objects_checked,
+        bytes=a.bytes, repaired=a.repaired, losses=a.losses, failures=a.failures,
+        event_seq=a.event_seq) for a in rows],
+        "next": cursor_encode(rows[-1].pk) if more else None}
 
 
 @router.get("/archives/packages/{identifier}/dip", response={200: None, 401: ErrorOut,
                                                             404: ErrorOut},
             summary="Télécharger le paquet de diffusion (sac BagIt zippé)")
 def package_dip(request: HttpRequest, identifier: str) -> FileResponse:
-    package = selectors.package_get(request.user, identifier[:80])
+    actor = request_actor(request)
+    package = selectors.package_get(actor=actor, identifier=identifier[:80])
     if package is None:
         raise Http404
-    return FileResponse(dip_build(package), as_attachment=True,
-                        filename=f"{package.identifier}.zip", content_type="application/zip")
+    consultation_record(actor=actor, action="archives.dip_consult",
+                        organisation=package.organisation, target=package,
+                        data={"identifier": package.identifier}, ip_address=client_ip(request))
+    return file_download(dip_build(package), name=package.identifier, mime_type="application/zip")
 
 
 class EliminationIn(Schema):
@@ -231,7 +310,8 @@ class EliminationOut(Schema):
 def elimination_list(request: HttpRequest, page: Query[PageIn]) -> Any:
     """The packages whose appraisal ended with Destroy, held ones included, newest first;
     in pages (pass `next` as `cursor`)."""
-    rows, next_cursor = _keyset_page(selectors.elimination_candidates_for(request.user), page)
+    actor = request_actor(request)
+    rows, next_cursor = _keyset_page(selectors.elimination_candidates_for(actor=actor), page)
     return {"items": [EliminableOut(**package_out(p).dict(), hold=p.hold,
                                     hold_reason=p.hold_reason) for p in rows],
             "next": next_cursor}
@@ -242,9 +322,10 @@ def elimination_list(request: HttpRequest, page: Query[PageIn]) -> Any:
                        409: ErrorOut, 422: ErrorOut},
              summary="Éliminer un paquet, avec le visa du directeur des archives départementales")
 def elimination_create(request: HttpRequest, identifier: str, payload: EliminationIn) -> Any:
-    package = selectors.eliminable_get(request.user, identifier[:80])
+    actor = request_actor(request)
+    package = selectors.eliminable_get(actor=actor, identifier=identifier[:80])
     try:
-        elimination = package_eliminate(actor=request.user, package=package,  # type: ignore[arg-type]
+        elimination = package_eliminate(actor=actor, package=package,
                                         visa_name=payload.visa_name[:200],
                                         visa_date=payload.visa_date,
                                         visa_reference=payload.visa_reference[:200])
@@ -252,7 +333,7 @@ def elimination_create(request: HttpRequest, identifier: str, payload: Eliminati
         status = 422 if exc.code == "visa_required" else 409
         return Status(status, ErrorOut(code=exc.code, message=exc.message))
     return Status(201, EliminationOut(
-        package=package.identifier, approved_by=request.user.email,  # type: ignore[union-attr]
+        package=package.identifier, approved_by=actor.email,
         visa_name=elimination.visa_name, visa_date=elimination.visa_date,
         visa_reference=elimination.visa_reference,
         certificate_event=elimination.certificate_event))

@@ -31,7 +31,15 @@ from socle.documents.services import document_mark_transferred
 from . import seda, seda_export
 from .formats import identify
 from .ingest import MANIFEST, rules_for, transfer_ingest
-from .models import GedTransfer, GedTransferStatus, Rule, RuleKind, Transfer, TransferStatus
+from .models import (
+    GedTransfer,
+    GedTransferDocument,
+    GedTransferStatus,
+    Rule,
+    RuleKind,
+    Transfer,
+    TransferStatus,
+)
 
 # GED documents and versions are model instances of the documents app, reached only through
 # its selectors and services (import contract): typed loosely here.
@@ -49,9 +57,9 @@ class Proposal:
 
 def _pending_ids() -> set[int]:
     """Documents already in a prepared or accepted transfer: proposed once only."""
-    return set(GedTransfer.documents.through.objects.filter(
-        gedtransfer__status__in=[GedTransferStatus.PREPARED, GedTransferStatus.INGESTED])
-        .values_list("document_id", flat=True))
+    return set(GedTransferDocument.objects.filter(
+        ged_transfer__status__in=[GedTransferStatus.PREPARED, GedTransferStatus.INGESTED])
+        .values_list("documents_document_id", flat=True))
 
 
 def transfer_proposal_list(actor: Actor, on: dt.date | None = None) -> list[Proposal]:
@@ -61,7 +69,7 @@ def transfer_proposal_list(actor: Actor, on: dt.date | None = None) -> list[Prop
     proposals = []
     for organisation in organisations_for(actor, INGEST).order_by("path"):
         due = [document for document in
-               documents.retention_due(actor, organisation, on=on).to_transfer
+               documents.retention_due(actor=actor, organisation=organisation, on=on).to_transfer
                if document.pk not in pending]
         if due:
             proposals.append(Proposal(organisation, due))
@@ -77,6 +85,21 @@ def ged_transfers_for(actor: Actor) -> Any:
 
 def ged_transfer_get(actor: Actor, identifier: str) -> GedTransfer:
     return get_or_404(ged_transfers_for(actor), identifier=identifier)
+
+
+def ged_transfer_document_ids(ged_transfer: GedTransfer) -> list[int]:
+    """Return the ids of the GED documents a transfer was prepared with, in order."""
+    return list(ged_transfer.items.order_by("documents_document_id")
+                .values_list("documents_document_id", flat=True))
+
+
+def ged_transfer_documents(actor: Actor, ged_transfer: GedTransfer,
+                           permission: str = "archives.view") -> list[Document]:
+    """Return the GED documents of a transfer the actor may handle, read through the GED's
+    selector (decision 0017): a document destroyed since, or out of reach, is not there."""
+    return list(documents.documents_for_archives(
+        actor=actor, ids=ged_transfer_document_ids(ged_transfer), permission=permission)
+        .order_by("pk"))
 
 
 def archival_agency_for(actor: Actor, organisation: Organisation) -> Organisation | None:
@@ -165,7 +188,7 @@ def transfer_prepare(*, actor: User, organisation: Organisation, document_ids: l
         raise ServiceError("Aucun document à verser pour cette organisation.", code="nothing_due")
     now = timezone.now()
     identifier = f"VERS-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
-    metas = [documents.transfer_metadata(document) for document in due]
+    metas = [documents.transfer_metadata(document=document) for document in due]
     work = Path(tempfile.mkdtemp(dir=spool_dir(), prefix="ged-"))
     try:
         format_ids = _format_ids(due, work)
@@ -184,7 +207,9 @@ def transfer_prepare(*, actor: User, organisation: Organisation, document_ids: l
             seda_version=version, manifest_xml=manifest.decode(), prepared_by=actor,
             prepared_at=now, size=sum(obj.size for unit in units for obj in unit.objects),
             object_count=sum(len(unit.objects) for unit in units))
-        ged_transfer.documents.set(due)
+        GedTransferDocument.objects.bulk_create(
+            [GedTransferDocument(ged_transfer=ged_transfer, documents_document_id=document.pk)
+             for document in due])
         audit_record(actor=actor, action="archives.ged_transfer_prepare",
                      organisation=organisation, target=ged_transfer,
                      data={"transfer": identifier, "documents": [d.pk for d in due],
@@ -192,10 +217,9 @@ def transfer_prepare(*, actor: User, organisation: Organisation, document_ids: l
     return ged_transfer
 
 
-def package_build(ged_transfer: GedTransfer, target: Path) -> Path:
+def package_build(ged_transfer: GedTransfer, document_list: list[Document], target: Path) -> Path:
     """Write the transfer package (zip: manifest.xml and the files) to ``target``."""
-    _write_package(ged_transfer.manifest_xml.encode(),
-                   list(ged_transfer.documents.order_by("pk")), target)
+    _write_package(ged_transfer.manifest_xml.encode(), document_list, target)
     return target
 
 
@@ -206,9 +230,15 @@ def transfer_validate_and_ingest(*, actor: User, ged_transfer: GedTransfer) -> T
         raise ServiceError("Vous ne pouvez pas valider ce versement.", code="forbidden")
     if ged_transfer.status != GedTransferStatus.PREPARED:
         raise ServiceError("Ce versement a déjà été traité.", code="already_done")
+    document_list = ged_transfer_documents(actor, ged_transfer, INGEST)
+    if [document.pk for document in document_list] != ged_transfer_document_ids(ged_transfer):
+        raise ServiceError("Un document de ce versement n'est plus dans la GED ou ne vous est "
+                           "plus accessible : préparez un nouveau versement.",
+                           code="documents_missing")
     work = Path(tempfile.mkdtemp(dir=spool_dir(), prefix="ged-"))
     try:
-        package = package_build(ged_transfer, work / f"{ged_transfer.identifier}.zip")
+        package = package_build(ged_transfer, document_list,
+                                work / f"{ged_transfer.identifier}.zip")
         transfer = transfer_ingest(actor=actor, organisation=ged_transfer.archival_agency,
                                    package=package)
     finally:
@@ -224,7 +254,7 @@ def transfer_validate_and_ingest(*, actor: User, ged_transfer: GedTransfer) -> T
                      data={"transfer": ged_transfer.identifier, "accepted": accepted,
                            "reply": transfer.reply_identifier})
         if accepted:
-            for document in ged_transfer.documents.select_related("organisation"):
+            for document in document_list:
                 document_mark_transferred(actor=actor, document=document,
                                           package_identifier=transfer.package.identifier)
     return transfer

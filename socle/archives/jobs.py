@@ -31,3 +31,14 @@ def verify_sample() -> str:
 def verify_full() -> str:
     """Audit every copy of every offer."""
     return _verify_each_offer(None)
+
+
+def recover() -> str:
+    """Journal and clean the ingests a dead process left (their spool and their copies)."""
+    from .recovery import interrupted_recover
+
+    found = interrupted_recover()
+    if not found:
+        return "Aucun versement interrompu."
+    return (f"{len(found)} versement(s) interrompu(s) journalisé(s) KO ; "
+            f"{sum(item['copies_removed'] for item in found)} copie(s) supprimée(s).")

@@ -15,8 +15,15 @@ from socle.core.models import Organisation, User
 
 
 class RuleKind(models.TextChoices):
+    """The rule categories of SEDA (HoldRule since 2.3), each checked against the referential."""
+
+    STORAGE = "StorageRule", "Durée d'utilité courante"
     APPRAISAL = "AppraisalRule", "Durée d'utilité administrative"
     ACCESS = "AccessRule", "Délai de communicabilité"
+    DISSEMINATION = "DisseminationRule", "Délai de diffusion"
+    REUSE = "ReuseRule", "Durée de réutilisation"
+    CLASSIFICATION = "ClassificationRule", "Durée de classification"
+    HOLD = "HoldRule", "Durée de gel"
 
 
 class FinalAction(models.TextChoices):
@@ -75,26 +82,56 @@ class Transfer(models.Model):
         return f"{self.reply_identifier} ({self.status})"
 
 
+class StepOutcome(models.TextChoices):
+    """The outcome codes of SEDA events (and of the reply): a warning lets the transfer through."""
+
+    OK = "OK", "OK"
+    WARNING = "WARNING", "Avertissement"
+    KO = "KO", "KO"
+
+
 class TransferStep(models.Model):
-    """One step of an ingest, OK or KO, with its reason in French."""
+    """One step of an ingest, OK, WARNING or KO, with its reason in French.
+
+    ``ok`` says whether the step let the transfer through (OK or WARNING); ``outcome`` says
+    how, and a database constraint keeps the two in agreement.
+    """
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=40)
     label = models.CharField(max_length=120)
     ok = models.BooleanField()
+    outcome = models.CharField(max_length=10, choices=StepOutcome.choices, default=StepOutcome.OK)
     reason = models.TextField(blank=True, default="")
+    # When the step ended (its EventDateTime in the reply), not when the transfer arrived.
+    at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering: ClassVar = ["transfer", "position"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(models.Q(ok=True, outcome__in=[StepOutcome.OK, StepOutcome.WARNING])
+                           | models.Q(ok=False, outcome=StepOutcome.KO)),
+                name="archives_step_ok_matches_outcome"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {'OK' if self.ok else 'KO'}"
+        return f"{self.name}: {self.outcome}"
 
 
 class PackageStatus(models.TextChoices):
     KEPT = "kept", "Conservé"
     DESTROYED = "destroyed", "Éliminé"
+
+
+class Integrity(models.TextChoices):
+    """What the last fixity audit of a package found."""
+
+    UNVERIFIED = "unverified", "Non encore contrôlé"
+    INTACT = "intact", "Intègre"
+    DEGRADED = "degraded", "Copie en défaut (une copie saine subsiste)"
+    LOST = "lost", "Perte : aucune copie saine"
 
 
 class ArchivalPackage(models.Model):
@@ -133,6 +170,9 @@ class ArchivalPackage(models.Model):
     hold_reason = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     destroyed_at = models.DateTimeField(null=True, blank=True)
+    integrity = models.CharField(max_length=12, choices=Integrity.choices,
+                                 default=Integrity.UNVERIFIED)
+    integrity_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-pk"]
@@ -156,6 +196,8 @@ class ArchiveObject(models.Model):
     format_name = models.CharField(max_length=255, blank=True, default="")
     mime_type = models.CharField(max_length=120, blank=True, default="")
     format_tool = models.CharField(max_length=255, blank=True, default="")
+    # Set when an audit found no healthy copy on any offer (a loss), cleared if one comes back.
+    lost_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["package", "path"]
@@ -165,6 +207,37 @@ class ArchiveObject(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class FixityAudit(models.Model):
+    """One fixity audit of one organisation's packages (a run over several makes one each).
+
+    ``organisation`` is empty for what belongs to no package: stray objects on an offer.
+    """
+
+    run = models.CharField(max_length=40, db_index=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="fixity_audits")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sample = models.FloatField(null=True, blank=True)
+    offers = models.JSONField(default=list)
+    ok = models.BooleanField(default=False)
+    packages_checked = models.PositiveIntegerField(default=0)
+    objects_checked = models.PositiveIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    losses = models.JSONField(default=list)
+    failures = models.JSONField(default=list)
+    event_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.run} ({'intègre' if self.ok else 'en défaut'})"
 
 
 class Elimination(models.Model):
@@ -224,7 +297,6 @@ class GedTransfer(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
                                      related_name="ged_transfers")
     archival_agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    documents = models.ManyToManyField("documents.Document", related_name="archive_transfers")
     seda_version = models.CharField(max_length=5, default="2.3")
     manifest_xml = models.TextField()
     size = models.BigIntegerField(default=0)
@@ -243,3 +315,21 @@ class GedTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identifier} ({self.status})"
+
+
+class GedTransferDocument(models.Model):
+    """A GED document in a transfer from the GED, by its id (decision 0017: no database key
+    to another app; read through the GED's selectors)."""
+
+    ged_transfer = models.ForeignKey(GedTransfer, on_delete=models.CASCADE, related_name="items")
+    documents_document_id = models.BigIntegerField()
+
+    class Meta:
+        ordering: ClassVar = ["documents_document_id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["ged_transfer", "documents_document_id"],
+                                    name="gedtransferdocument_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ged_transfer_id}: {self.documents_document_id}"

@@ -11,7 +11,7 @@ MODULE = Module(
     requires=("documents",),
     roles=(
         role("archives.archivist", "Archiviste (SAE)", "core.view_organisation", "archives.view",
-             "archives.ingest", "archives.eliminate"),
+             "archives.ingest", "archives.eliminate", "archives.audit"),
     ),
     navigation=(
         NavItem("Archives", "archives:packages", audience="agent", permission="archives.view",
@@ -27,10 +27,14 @@ MODULE = Module(
     jobs=(
         Job("archives.verify_sample", "socle.archives.jobs:verify_sample", "daily 02:15",
             "Contrôler l'intégrité d'un échantillon de chaque offre de stockage"),
+        Job("archives.recover", "socle.archives.jobs:recover", "every 15m",
+            "Reprendre les versements interrompus (journal KO, copies et dépôt nettoyés)"),
         Job("archives.verify_full", "socle.archives.jobs:verify_full", "weekly sun 03:00",
             "Contrôler l'intégrité de toutes les copies de chaque offre"),
     ),
     journal_actions={
+        "archives.audit_request": "Audit d'intégrité demandé",
+        "archives.dip_consult": "Téléchargement d'un paquet de diffusion",
         "archives.eliminate": "Élimination d'archives",
         "archives.export": "Export de réversibilité",
         "archives.ged_transfer_prepare": "Versement depuis la GED préparé",
@@ -41,6 +45,8 @@ MODULE = Module(
         "archives.rule_create": "Règle de gestion créée",
         "archives.transfer_accept": "Versement accepté",
         "archives.transfer_reject": "Versement refusé",
+        "archives.loss": "Perte d'un objet (aucune copie saine)",
+        "archives.transfer_interrupted": "Versement interrompu (KO), copies supprimées",
         "archives.verify": "Contrôle d'intégrité",
     },
     indicators=(

@@ -2,9 +2,10 @@
 
 An offer is a local directory or an S3-compatible bucket (``SOCLE_ARCHIVE_OFFERS``,
 e.g. ``offer-a=/srv/a,offer-b=s3://bucket/prefix``). There is no overwrite: ``put``
-refuses an existing key. Only two code paths remove an object: the elimination of a
-package (``delete``) and the repair of a copy found damaged (``restore``, which first
-checks the healthy bytes it copies against the digest kept in the database).
+refuses an existing key. Only three code paths remove an object: the elimination of a
+package (``delete``), the repair of a copy found damaged (which first checks the healthy
+bytes it copies against the digest the journal keeps), and the cleanup of what a dead
+ingest wrote (``recovery.py``, only under an identifier no package has).
 
 Layout of a package on an offer::
 
@@ -39,6 +40,7 @@ class Offer(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def location(self, key: str) -> str: ...
+    def listing(self, prefix: str = "") -> Iterator[str]: ...
 
 
 def _checked(key: str) -> str:
@@ -90,6 +92,16 @@ class LocalOffer:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def listing(self, prefix: str = "") -> Iterator[str]:
+        """Yield every key under a prefix (a folder: "AIP-…/"), partial writes included."""
+        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return
+        for folder, _, names in os.walk(base):
+            relative = Path(folder).relative_to(self.root).as_posix()
+            for name in names:
+                yield name if relative == "." else f"{relative}/{name}"
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -171,6 +183,14 @@ class S3Offer:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket_name, Key=self._key(key))
+
+    def listing(self, prefix: str = "") -> Iterator[str]:
+        """Yield every key under a prefix, without the offer's own prefix."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket_name, Prefix=start + prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"][len(start):]
 
 
 def _build(name: str, location: str) -> Offer:

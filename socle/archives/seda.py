@@ -9,6 +9,7 @@ configured (``SOCLE_SEDA_SCHEMAS`` or ``SOCLE_SEDA_SCHEMA_DIR_2_x``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,11 @@ NAMESPACES = {
     "fr:gouv:culture:archivesdefrance:seda:v2.3": "2.3",
 }
 NAMESPACE_OF = {version: ns for ns, version in NAMESPACES.items()}
-DIGEST_ALGORITHMS = {"SHA-256": "sha256", "SHA-512": "sha512"}
+# The digest algorithms of SEDA's code list; MD5 and SHA-1 are accepted with a warning: the
+# content is still checked against them, and the SAE keeps its own SHA-256.
+DIGEST_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+                     "SHA-512": "sha512"}
+WEAK_DIGESTS = frozenset({"MD5", "SHA-1"})
 MAX_MANIFEST_SIZE = 50 * 1024 * 1024
 
 
@@ -130,15 +135,44 @@ class DataObject:
     digest: str
     size: int | None
     group: str
+    physical: bool = False
+
+
+# The rule categories SEDA defines, in the order of its ManagementGroup (HoldRule: 2.3).
+RULE_CATEGORIES = ("StorageRule", "AppraisalRule", "AccessRule", "DisseminationRule",
+                   "ReuseRule", "ClassificationRule", "HoldRule")
+# The dates of a unit's Content that say when its documents were made, sent or received.
+CONTENT_DATES = ("StartDate", "EndDate", "CreatedDate", "TransactedDate", "AcquiredDate",
+                 "SentDate", "ReceivedDate", "RegisteredDate")
 
 
 @dataclass
 class RuleRef:
-    kind: str  # AppraisalRule / AccessRule
+    kind: str  # one of RULE_CATEGORIES
     rule_id: str
     start_date: dt.date | None
     final_action: str
     package_level: bool = False
+    start_text: str = ""  # as written, to tell an unreadable date from an absent one
+    unit: str = ""  # the unit declaring it, empty at package level
+
+
+@dataclass
+class Unit:
+    """An archive unit that is described (has a Content), as the semantic checks see it."""
+
+    id: str
+    titles: list[str] = field(default_factory=list)
+    dates: dict[str, str] = field(default_factory=dict)  # CONTENT_DATES as written
+
+
+@dataclass
+class Attachment:
+    """A unit's own DataObjectReference: to a group (the rule) or to an object."""
+
+    unit: str
+    ref: str
+    to_group: bool
 
 
 @dataclass
@@ -154,6 +188,8 @@ class Manifest:
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     data_objects: list[DataObject] = field(default_factory=list)
+    physical_objects: list[DataObject] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
     rules: list[RuleRef] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     # unit id -> ids of the units it contains (nested or referenced)
@@ -161,50 +197,64 @@ class Manifest:
     unit_refs: list[str] = field(default_factory=list)
     object_refs: list[str] = field(default_factory=list)
     top_units: list[str] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
-def _date(text: str | None) -> dt.date | None:
+def parse_date(text: str | None) -> dt.date | None:
+    """Read an xs:date or xs:dateTime as a date; None when it is not a real calendar date."""
     if not text:
         return None
+    value = text.strip()
+    # Four-digit years only: xs:date also allows "-0044" or "20100", never a real archive.
+    if len(value) < 10 or not value[:4].isdigit() or (len(value) > 10 and value[10] not in "T+-Z"):
+        return None
     try:
-        return dt.date.fromisoformat(text.strip()[:10])
+        return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
 
 
-def read_manifest(tree: etree._ElementTree, version: str) -> Manifest:
-    """Extract from a parsed ArchiveTransfer what the ingest checks and keeps."""
-    ns = {"s": NAMESPACE_OF[version]}
-    root = tree.getroot()
+_date = parse_date
 
-    def text(node: etree._Element, path: str) -> str:
-        found = node.find(path, ns)
-        return (found.text or "").strip() if found is not None and found.text else ""
 
-    manifest = Manifest(
-        version=version,
-        message_identifier=text(root, "s:MessageIdentifier"),
-        archival_agency=text(root, "s:ArchivalAgency/s:Identifier"),
-        transferring_agency=text(root, "s:TransferringAgency/s:Identifier"),
-    )
-    manifest.archival_profile = text(
-        root, "s:DataObjectPackage/s:ManagementMetadata/s:ArchivalProfile")
-    manifest.ids = [str(node.get("id")) for node in root.iter() if node.get("id") is not None]
-    for node in root.iter(f"{{{ns['s']}}}BinaryDataObject"):
-        digest = node.find("s:MessageDigest", ns)
-        size = text(node, "s:Size")
-        uri = text(node, "s:Uri") or (node.find("s:Attachment", ns).get("filename", "")
-                                      if node.find("s:Attachment", ns) is not None else "")
-        parent = node.getparent()
-        group = text(node, "s:DataObjectGroupId") or (
-            str(parent.get("id", "")) if parent is not None
-            and etree.QName(parent).localname == "DataObjectGroup" else "")
-        manifest.data_objects.append(DataObject(
-            id=str(node.get("id", "")), uri=uri,
-            algorithm=(digest.get("algorithm", "") if digest is not None else ""),
-            digest=((digest.text or "").strip().lower() if digest is not None else ""),
-            size=int(size) if size.isdigit() else None, group=group,
-        ))
+def _text(node: etree._Element, path: str, ns: dict[str, str]) -> str:
+    found = node.find(path, ns)
+    return (found.text or "").strip() if found is not None and found.text else ""
+
+
+def _read_objects(root: etree._Element, ns: dict[str, str], manifest: Manifest) -> None:
+    group_tag = f"{{{ns['s']}}}DataObjectGroup"
+    manifest.groups = [str(node.get("id", "")) for node in root.iter(group_tag)]
+    for tag in ("BinaryDataObject", "PhysicalDataObject"):
+        for node in root.iter(f"{{{ns['s']}}}{tag}"):
+            parent = node.getparent()
+            # SEDA 2.1 names the group inside the object; 2.2 and 2.3 put the object in it.
+            own_group = _text(node, "s:DataObjectGroupId", ns)
+            if own_group:
+                manifest.groups.append(own_group)
+            group = own_group or _text(node, "s:DataObjectGroupReferenceId", ns) or (
+                str(parent.get("id", "")) if parent is not None and parent.tag == group_tag
+                else "")
+            if tag == "PhysicalDataObject":
+                manifest.physical_objects.append(DataObject(
+                    id=str(node.get("id", "")), uri="", algorithm="", digest="", size=None,
+                    group=group, physical=True))
+                continue
+            digest = node.find("s:MessageDigest", ns)
+            size = _text(node, "s:Size", ns)
+            attachment = node.find("s:Attachment", ns)
+            uri = _text(node, "s:Uri", ns) or (
+                attachment.get("filename", "") if attachment is not None else "")
+            manifest.data_objects.append(DataObject(
+                id=str(node.get("id", "")), uri=uri,
+                algorithm=(digest.get("algorithm", "") if digest is not None else ""),
+                digest=((digest.text or "").strip().lower() if digest is not None else ""),
+                size=int(size) if size.isdigit() else None, group=group,
+            ))
+
+
+def _read_units(root: etree._Element, ns: dict[str, str], manifest: Manifest) -> None:
     unit_tag = f"{{{ns['s']}}}ArchiveUnit"
     for unit in root.iter(unit_tag):
         unit_id = str(unit.get("id", ""))
@@ -216,34 +266,73 @@ def read_manifest(tree: etree._ElementTree, version: str) -> Manifest:
         parent = unit.getparent()
         if parent is not None and parent.tag != unit_tag:
             manifest.top_units.append(unit_id)
+        content = unit.find("s:Content", ns)
+        if content is not None:
+            manifest.units.append(Unit(
+                id=unit_id,
+                titles=[(title.text or "").strip() for title in content.findall("s:Title", ns)],
+                dates={name: _text(content, f"s:{name}", ns) for name in CONTENT_DATES
+                       if content.find(f"s:{name}", ns) is not None}))
+        for reference in unit.findall("s:DataObjectReference", ns):
+            for tag, to_group in (("DataObjectGroupReferenceId", True),
+                                  ("DataObjectReferenceId", False)):
+                for ref in reference.findall(f"s:{tag}", ns):
+                    manifest.attachments.append(
+                        Attachment(unit=unit_id, ref=(ref.text or "").strip(), to_group=to_group))
+
+
+def _read_rules(root: etree._Element, ns: dict[str, str], manifest: Manifest) -> None:
+    unit_tag = f"{{{ns['s']}}}ArchiveUnit"
+    for kind in RULE_CATEGORIES:
+        for block in root.iter(f"{{{ns['s']}}}{kind}"):
+            start_text = _text(block, "s:StartDate", ns)
+            final = _text(block, "s:FinalAction", ns)
+            parent = block.getparent()
+            owner = parent.getparent() if parent is not None else None
+            for rule in block.findall("s:Rule", ns):
+                manifest.rules.append(RuleRef(
+                    kind=kind, rule_id=(rule.text or "").strip(), start_date=_date(start_text),
+                    final_action=final, start_text=start_text,
+                    package_level=parent is not None
+                    and etree.QName(parent).localname == "ManagementMetadata",
+                    unit=str(owner.get("id", "")) if owner is not None
+                    and owner.tag == unit_tag else ""))
+
+
+def read_manifest(tree: etree._ElementTree, version: str) -> Manifest:
+    """Extract from a parsed ArchiveTransfer what the ingest checks and keeps."""
+    ns = {"s": NAMESPACE_OF[version]}
+    root = tree.getroot()
+    manifest = Manifest(
+        version=version,
+        message_identifier=_text(root, "s:MessageIdentifier", ns),
+        archival_agency=_text(root, "s:ArchivalAgency/s:Identifier", ns),
+        transferring_agency=_text(root, "s:TransferringAgency/s:Identifier", ns),
+    )
+    manifest.archival_profile = _text(
+        root, "s:DataObjectPackage/s:ManagementMetadata/s:ArchivalProfile", ns)
+    manifest.ids = [str(node.get("id")) for node in root.iter() if node.get("id") is not None]
+    _read_objects(root, ns, manifest)
+    _read_units(root, ns, manifest)
     manifest.unit_refs = [(ref.text or "").strip()
                           for ref in root.iter(f"{{{ns['s']}}}ArchiveUnitRefId")]
     for tag in ("DataObjectReferenceId", "DataObjectGroupReferenceId"):
         manifest.object_refs += [(ref.text or "").strip() for ref in root.iter(f"{{{ns['s']}}}{tag}")]
+    unit_tag = f"{{{ns['s']}}}ArchiveUnit"
     units = [unit for unit in root.iter(unit_tag) if unit.find("s:Content", ns) is not None]
     if units:
         content = units[0].find("s:Content", ns)
         assert content is not None
-        manifest.title = text(content, "s:Title")
-        manifest.description = text(content, "s:Description")
-    starts = [d for u in units if (d := _date(text(u, "s:Content/s:StartDate")))]
-    ends = [d for u in units if (d := _date(text(u, "s:Content/s:EndDate")))]
+        manifest.title = _text(content, "s:Title", ns)
+        manifest.description = _text(content, "s:Description", ns)
+    starts = [d for u in units if (d := _date(_text(u, "s:Content/s:StartDate", ns)))]
+    ends = [d for u in units if (d := _date(_text(u, "s:Content/s:EndDate", ns)))]
     manifest.start_date = min(starts) if starts else None
     manifest.end_date = max(ends) if ends else None
     manifest.originating_agency = (
-        text(root, "s:DataObjectPackage/s:ManagementMetadata/s:OriginatingAgencyIdentifier")
-        or (text(units[0], "s:Content/s:OriginatingAgency/s:Identifier") if units else ""))
-    for kind in ("AppraisalRule", "AccessRule"):
-        for block in root.iter(f"{{{ns['s']}}}{kind}"):
-            start = _date(text(block, "s:StartDate"))
-            final = text(block, "s:FinalAction")
-            for rule in block.findall("s:Rule", ns):
-                parent = block.getparent()
-                manifest.rules.append(RuleRef(
-                    kind=kind, rule_id=(rule.text or "").strip(), start_date=start,
-                    final_action=final,
-                    package_level=parent is not None
-                    and etree.QName(parent).localname == "ManagementMetadata"))
+        _text(root, "s:DataObjectPackage/s:ManagementMetadata/s:OriginatingAgencyIdentifier", ns)
+        or (_text(units[0], "s:Content/s:OriginatingAgency/s:Identifier", ns) if units else ""))
+    _read_rules(root, ns, manifest)
     return manifest
 
 
@@ -279,15 +368,70 @@ def find_cycle(children: dict[str, list[str]]) -> list[str] | None:
 
 @dataclass(frozen=True)
 class ReplyEvent:
-    name: str
-    ok: bool
+    name: str  # the event type code (docs/operations.md, "Étapes du versement")
+    outcome: str  # OK, WARNING or KO
     detail: str
+    at: dt.datetime | None = None  # when the step was done; the reply's date otherwise
+    label: str = ""  # the event type, in French
+    data: str = ""  # EventDetailData: what the step produced (the package's identifier)
+
+
+@dataclass(frozen=True)
+class ReplyPackage:
+    """What an accepted transfer became: the package and the identifiers given inside it.
+
+    Each unit, object and object group keeps the id it had in the manifest (so that the
+    transferring agency can match them) and receives a system identifier, the package's
+    identifier followed by that id: unique in the whole archive, since a manifest's ids are
+    unique within it.
+    """
+
+    identifier: str
+    units: list[str]
+    objects: list[tuple[str, str]]  # (object id, group id or "")
+
+    def system_id(self, local_id: str) -> str:
+        return f"{self.identifier}/{local_id}"
+
+
+def _stamp(at: dt.datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def _reply_package(add: Callable[..., etree._Element], root: etree._Element,
+                   package: ReplyPackage) -> None:
+    container = add(root, "DataObjectPackage")
+    grouped: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for object_id, group in package.objects:
+        (grouped.setdefault(group, []) if group else loose).append(object_id)
+
+    def data_object(parent: etree._Element, object_id: str, group: str) -> None:
+        node = add(parent, "BinaryDataObject")
+        node.set("id", object_id)
+        add(node, "DataObjectSystemId", package.system_id(object_id))
+        if group:
+            add(node, "DataObjectGroupSystemId", package.system_id(group))
+
+    for group, object_ids in grouped.items():
+        node = add(container, "DataObjectGroup")
+        node.set("id", group)
+        for object_id in object_ids:
+            data_object(node, object_id, group)
+    for object_id in loose:
+        data_object(container, object_id, "")
+    descriptive = add(container, "DescriptiveMetadata")
+    for unit_id in package.units:
+        unit = add(descriptive, "ArchiveUnit")
+        unit.set("id", unit_id)
+        add(add(unit, "Content"), "SystemId", package.system_id(unit_id))
+    add(container, "ManagementMetadata")
 
 
 def transfer_reply(*, version: str, reply_identifier: str, request_identifier: str,
-                   ok: bool, archival_agency: str, transferring_agency: str,
+                   reply_code: str, archival_agency: str, transferring_agency: str,
                    events: list[ReplyEvent], at: dt.datetime,
-                   comment: str = "") -> bytes:
+                   comment: str = "", package: ReplyPackage | None = None) -> bytes:
     """Write an ArchiveTransferReply in the namespace of the transfer's SEDA version."""
     namespace = NAMESPACE_OF.get(version, NAMESPACE_OF["2.1"])
     root = etree.Element(f"{{{namespace}}}ArchiveTransferReply", nsmap={None: namespace})
@@ -300,23 +444,29 @@ def transfer_reply(*, version: str, reply_identifier: str, request_identifier: s
 
     if comment:
         add(root, "Comment", comment)
-    stamp = at.replace(microsecond=0).isoformat()
-    add(root, "Date", stamp)
+    add(root, "Date", _stamp(at))
     add(root, "MessageIdentifier", reply_identifier)
     lists = add(root, "CodeListVersions")
     add(lists, "ReplyCodeListVersion", "ReplyCodeListVersion0")
-    add(root, "ReplyCode", "OK" if ok else "KO")
+    if package is not None and reply_code != "KO":
+        _reply_package(add, root, package)
+    add(root, "ReplyCode", str(reply_code))
     operation = add(root, "Operation")
     for event in events:
         node = add(operation, "Event")
         add(node, "EventTypeCode", event.name)
-        add(node, "EventDateTime", stamp)
-        add(node, "Outcome", "OK" if event.ok else "KO")
+        if event.label:
+            add(node, "EventType", event.label)
+        add(node, "EventDateTime", _stamp(event.at or at))
+        add(node, "Outcome", str(event.outcome))
+        add(node, "OutcomeDetail", f"{event.name}.{event.outcome}")
         if event.detail:
             add(node, "OutcomeDetailMessage", event.detail[:1000])
+        if event.data:
+            add(node, "EventDetailData", event.data)
     add(root, "MessageRequestIdentifier", request_identifier or "inconnu")
-    if ok:
-        add(root, "GrantDate", stamp)
+    if reply_code != "KO":  # accepted, with or without a warning
+        add(root, "GrantDate", _stamp(at))
     add(add(root, "ArchivalAgency"), "Identifier", archival_agency or "inconnu")
     add(add(root, "TransferringAgency"), "Identifier", transferring_agency or "inconnu")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

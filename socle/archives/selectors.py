@@ -11,19 +11,19 @@ from django.utils import timezone
 from socle.core.access import Actor, get_or_404, scope
 from socle.core.models import Organisation
 
-from .models import ArchivalPackage, PackageStatus, Transfer
+from .models import ArchivalPackage, ArchiveObject, FixityAudit, PackageStatus, Transfer
 
 VIEW = "archives.view"
 
 
-def transfers_for(actor: Actor) -> QuerySet[Transfer]:
+def transfers_for(*, actor: Actor) -> QuerySet[Transfer]:
     """Return the transfers received by the archives services the actor works for."""
     return scope(Transfer.objects.select_related("organisation"), actor, VIEW)
 
 
-def transfer_get(actor: Actor, reply_identifier: str) -> Transfer:
+def transfer_get(*, actor: Actor, reply_identifier: str) -> Transfer:
     """Return one transfer the actor may see, else 404."""
-    return get_or_404(transfers_for(actor).prefetch_related("steps"),
+    return get_or_404(transfers_for(actor=actor).prefetch_related("steps"),
                       reply_identifier=reply_identifier)
 
 
@@ -36,7 +36,7 @@ class PackageSearch:
     date_to: dt.date | None = None
 
 
-def packages_for(actor: Actor, search: PackageSearch | None = None) -> QuerySet[ArchivalPackage]:
+def packages_for(*, actor: Actor, search: PackageSearch | None = None) -> QuerySet[ArchivalPackage]:
     """Return the kept packages of the actor's organisations, filtered by metadata."""
     packages = scope(ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
                      .select_related("organisation"), actor, VIEW)
@@ -59,18 +59,30 @@ def packages_for(actor: Actor, search: PackageSearch | None = None) -> QuerySet[
     return packages
 
 
-def package_get(actor: Actor, identifier: str) -> ArchivalPackage:
+def package_get(*, actor: Actor, identifier: str) -> ArchivalPackage:
     """Return one kept package the actor may see, else 404."""
-    return get_or_404(packages_for(actor), identifier=identifier)
+    return get_or_404(packages_for(actor=actor), identifier=identifier)
 
 
-def communicable(package: ArchivalPackage, on: dt.date | None = None) -> bool:
+def package_losses(*, actor: Actor, package: ArchivalPackage) -> QuerySet[ArchiveObject]:
+    """Return the objects of a package (one the actor may see) known lost, oldest loss first."""
+    visible = packages_for(actor=actor).filter(pk=package.pk)
+    return ArchiveObject.objects.filter(package__in=visible, lost_at__isnull=False).order_by(
+        "lost_at", "path")
+
+
+def audits_for(*, actor: Actor) -> QuerySet[FixityAudit]:
+    """Return the fixity audits of the organisations the actor sees, newest first."""
+    return scope(FixityAudit.objects.select_related("organisation", "actor"), actor, VIEW)
+
+
+def communicable(*, package: ArchivalPackage, on: dt.date | None = None) -> bool:
     """Tell whether the access rule lets the package be communicated (to the public) on a day."""
     on = on or timezone.localdate()
     return package.access_end_date is None or package.access_end_date <= on
 
 
-def eliminable_for(actor: Actor, on: dt.date | None = None) -> QuerySet[ArchivalPackage]:
+def eliminable_for(*, actor: Actor, on: dt.date | None = None) -> QuerySet[ArchivalPackage]:
     """Return the packages whose appraisal rule has ended with Destroy, not on hold."""
     on = on or timezone.localdate()
     return scope(ArchivalPackage.objects.filter(
@@ -78,7 +90,7 @@ def eliminable_for(actor: Actor, on: dt.date | None = None) -> QuerySet[Archival
         hold=False), actor, "archives.eliminate")
 
 
-def elimination_candidates_for(actor: Actor, on: dt.date | None = None
+def elimination_candidates_for(*, actor: Actor, on: dt.date | None = None
                                ) -> QuerySet[ArchivalPackage]:
     """Return the packages whose appraisal ended with Destroy, held ones included (to release)."""
     on = on or timezone.localdate()
@@ -87,7 +99,7 @@ def elimination_candidates_for(actor: Actor, on: dt.date | None = None
         .select_related("organisation"), actor, "archives.eliminate")
 
 
-def eliminable_get(actor: Actor, identifier: str) -> ArchivalPackage:
+def eliminable_get(*, actor: Actor, identifier: str) -> ArchivalPackage:
     """Return one package the actor may eliminate or hold (kept, any appraisal), else 404."""
     return get_or_404(scope(ArchivalPackage.objects.filter(status=PackageStatus.KEPT)
                             .select_related("organisation"), actor, "archives.eliminate"),

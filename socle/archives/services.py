@@ -1,4 +1,4 @@
-"""Writes of the archives besides ingest (see ingest.py): holds and elimination."""
+"""Writes of the archives besides ingest (see ingest.py): holds, elimination, audit requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from socle.core.access import can
 from socle.core.journal import audit_record
-from socle.core.models import User
+from socle.core.models import Organisation, User
 from socle.core.services import ServiceError
 
 from .models import ArchivalPackage, Elimination, PackageStatus
@@ -86,3 +86,24 @@ def package_eliminate(*, actor: User, package: ArchivalPackage, visa_name: str,
                 offer.delete(digest_key(package.identifier, obj.path))
             offer.delete(manifest_key(package.identifier))
     return elimination
+
+
+AUDIT = "archives.audit"
+# The fractions an archivist may ask for from the audits page (the full audit is the
+# weekly job, or `socle archives verify`).
+AUDIT_SAMPLES = (0.01, 0.05, 0.1, 0.25)
+
+
+def audit_request(*, actor: User, organisation: Organisation, sample: float) -> None:
+    """Queue a sampled fixity audit of an organisation's packages (run by `socle worker`)."""
+    from .tasks import verify_organisation_task
+
+    if not can(actor, AUDIT, organisation):
+        raise ServiceError("Vous ne pouvez pas lancer d'audit pour ce service.", code="forbidden")
+    if sample not in AUDIT_SAMPLES:
+        raise ServiceError("Choisissez la part des objets à contrôler.", code="invalid_sample")
+    with transaction.atomic():
+        audit_record(actor=actor, action="archives.audit_request", organisation=organisation,
+                     data={"sample": sample})
+        transaction.on_commit(lambda: verify_organisation_task.enqueue(
+            organisation_id=organisation.pk, actor_id=actor.pk, sample=sample))

@@ -1,11 +1,8 @@
-"""Background tasks of the archives: fixity audits, scheduled per offer.
+"""Background tasks of the archives: the fixity audit of one offer, queued on demand.
 
-Scheduled by cron through the task queue, one line per offer, e.g. every night::
-
-    15 2 * * *  socle shell -c "from socle.archives.tasks import verify_offer_task; \\
-                verify_offer_task.enqueue(offer='offer-a', sample=0.1)"
-
-or directly, without the queue: ``socle archives verify --offer offer-a --sample 0.1``.
+The periodic audits of every offer are the jobs ``archives.verify_sample`` and
+``archives.verify_full`` (``module.py``, run by ``socle worker``); one offer can also be
+audited directly: ``socle archives verify --offer offer-a --sample 0.1``.
 """
 
 from __future__ import annotations
@@ -15,6 +12,17 @@ from typing import Any
 from django_tasks import task
 
 from .fixity import archives_verify
+
+
+@task(queue_name="default")
+def verify_organisation_task(*, organisation_id: int, actor_id: int | None,
+                             sample: float) -> dict[str, Any]:
+    """Audit a sample of one organisation's packages, as an archivist asked from the audits page."""
+    from socle.core.models import Organisation, User
+
+    organisation = Organisation.objects.get(pk=organisation_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    return archives_verify(actor=actor, organisation=organisation, sample=sample).as_dict()
 
 
 @task(queue_name="default")

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import Http404
 
+from .assurance import without_second_factor
 from .models import Membership, Organisation, User
 from .roles import roles_granting
 
@@ -66,8 +67,12 @@ def granted_paths(actor: Actor, permission: str) -> list[str]:
     A role held on an organisation where the permission's module is switched off grants
     nothing (``module_activation``).
     """
-    if actor is None or not actor.is_authenticated:
+    if actor is None or not actor.is_authenticated or without_second_factor(actor):
+        # A session opened without the second factor holds no agent permission (assurance.py).
         return []
+    token_modules = getattr(actor, "_socle_token_modules", ())
+    if token_modules and permission.split(".", 1)[0] not in (*token_modules, "core"):
+        return []  # an API token scoped to other modules (api_auth.py)
     roles = roles_granting(permission)
     if not roles:
         return []
@@ -77,6 +82,11 @@ def granted_paths(actor: Actor, permission: str) -> list[str]:
         if role in roles and path not in paths and not _switched_off(path, off):
             paths.append(path)
     return paths
+
+
+def roles_held(actor: Actor) -> bool:
+    """Whether the person holds any role at all, whatever their session may use."""
+    return isinstance(actor, User) and bool(_memberships(actor))
 
 
 def _without_off(condition: models.Q, actor: User, permission: str, field: str) -> models.Q:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,9 @@ from .api_schemas import ErrorOut, InvalidOut
 from .blobs import BlobRefused, blob_upload
 from .middleware import too_large_response
 from .pagination import NEXT_DESCRIPTION, PageIn, page_of_list
+from .request_actor import request_actor
 from .upload_handlers import UploadRefused, upload_refused_response
+from .uploads import upload_handle_create
 
 router = Router(tags=["Territoire et identité"])
 
@@ -80,16 +83,16 @@ def organisations(request: HttpRequest, page: Query[PageIn]) -> dict[str, Any]:
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="Décrire le compte appelant")
 def me(request: HttpRequest) -> MeOut:
     """The caller's account, home commune and roles."""
-    user = request.user
+    user = request_actor(request)
     profile = getattr(user, "citizen", None)
     memberships = [
         MembershipOut(organisation=m.organisation.slug, role=m.role)
-        for m in selectors.memberships_of(user)  # type: ignore[arg-type]
+        for m in selectors.memberships_of(actor=user)
     ]
     return MeOut(
-        email=user.email,  # type: ignore[union-attr]
-        first_name=user.first_name,  # type: ignore[union-attr]
-        last_name=user.last_name,  # type: ignore[union-attr]
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
         is_agent=bool(memberships),
         home_commune=profile.home_commune.slug if profile and profile.home_commune else None,
         identity_assurance=profile.identity_assurance if profile else None,
@@ -98,10 +101,13 @@ def me(request: HttpRequest) -> MeOut:
 
 
 class BlobOut(Schema):
-    sha256: str
+    upload: str = Field(description="Poignée du dépôt : à donner comme {\"upload\": ...} dans la "
+                                    "réponse d'un champ fichier. Elle n'est valable que pour vous, "
+                                    "une fois, jusqu'à expires_at.")
+    expires_at: datetime
+    name: str
     size: int
     mime_type: str
-    created: bool
 
 
 _BLOB_BODY = {
@@ -126,16 +132,17 @@ def blob_create(request: HttpRequest) -> Any:
 
     Open to agents and to citizens (who then reference the file in a case's answers).
 
-    The answer gives the file's SHA-256, size and type detected from its content;
-    `created` is false when the same content was already stored. A file over the
-    size cap is refused with 413, an empty one or one of a refused type with 400.
-    There is no download by hash: blobs are shared by content, so a file is read
-    through the object that references it (a case, a document ...), which decides
-    who may see it.
+    The answer gives an `upload` handle, the size and the type detected from the
+    content. Attach the file by that handle (`{"upload": "upl_..."}`): it is valid for
+    you only, once, for 24 hours. Nothing here names a file by its digest, nor tells
+    whether someone already stored the same content. A file over the size cap is
+    refused with 413, an empty one or one of a refused type with 400. A file is read
+    through the object that references it (a case, a document ...), which decides who
+    may see it.
     """
     # Checked before reading the body: a refused upload is never written.
-    user = request.user
-    if not (hasattr(user, "citizen") or selectors.memberships_of(user).exists()):  # type: ignore[arg-type]
+    user = request_actor(request)
+    if not (hasattr(user, "citizen") or selectors.memberships_of(actor=user).exists()):
         return Status(403, ErrorOut(code="forbidden",
                                     message="Le dépôt de fichiers est réservé aux usagers et aux agents."))
     try:
@@ -146,11 +153,13 @@ def blob_create(request: HttpRequest) -> Any:
         return Status(400, ErrorOut(code="missing_file" if not files else "too_many_files",
                                     message="Envoyez un fichier, et un seul, dans le champ « file »."))
     try:
-        stored = blob_upload(actor=request.user, stream=files[0])  # type: ignore[arg-type]
+        stored = blob_upload(actor=user, stream=files[0])
     except BlobRefused as refusal:
         if refusal.code == "payload_too_large":
             return too_large_response(request, settings.BLOB_MAX_SIZE)
         return Status(400, ErrorOut(code=refusal.code, message=refusal.message))
     blob = stored.blob
-    return Status(201, BlobOut(sha256=blob.sha256, size=blob.size, mime_type=blob.mime_type,
-                               created=stored.created))
+    name = files[0].name or "fichier"
+    handle, expires_at = upload_handle_create(actor=user, blob=blob, name=name)
+    return Status(201, BlobOut(upload=handle, expires_at=expires_at, name=name, size=blob.size,
+                               mime_type=blob.mime_type))

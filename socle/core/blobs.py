@@ -6,7 +6,8 @@ Public API, for the modules that keep files (portal attachments, documents, arch
     Store a file given as a binary stream (read from its current position) or as
     an iterable of ``bytes``; return the ``Blob`` row and whether it was new.
     Refusals raise ``BlobRefused`` with ``.code`` (``payload_too_large``,
-    ``empty_file``, ``unsupported_type``) and a French ``.message``. The same
+    ``empty_file``, ``unsupported_type``, ``active_content`` for a PDF carrying
+    JavaScript or automatic actions) and a French ``.message``. The same
     content is stored once: putting it again returns the existing blob. The
     file name plays no part: the key is derived from the content only.
     Call it before opening your own transaction when you can: the file is
@@ -58,6 +59,7 @@ from django.utils.functional import SimpleLazyObject, empty
 from .journal import audit_record
 from .middleware import TOO_LARGE_MESSAGE, human_size
 from .models import Blob, User
+from .pdf_active_content import pdf_active_content
 
 CHUNK = 1024 * 1024
 SNIFF_SIZE = 8192
@@ -183,11 +185,13 @@ def _make_storage() -> Storage:
                                              file_permissions_mode=0o440)
 
 
+# django-stubs do not type a SimpleLazyObject as the object it builds.
 storage: Storage = SimpleLazyObject(_make_storage)  # type: ignore[assignment]
 
 
 def storage_reset() -> None:
     """Forget the storage, so that the next use builds it from the current settings (tests)."""
+    # SimpleLazyObject's own reset, unknown to the Storage type the stubs see.
     storage._wrapped = empty  # type: ignore[attr-defined]
 
 
@@ -483,6 +487,8 @@ def _incoming(
                 "Envoyez un PDF, une image, un document bureautique ou un fichier texte.",
                 "unsupported_type",
             )
+        if mime == "application/pdf":
+            _refuse_active_pdf(spool)
         sha256 = digest.hexdigest()
         key = blob_key(sha256)
         # Checked even when the row exists: a put of the same content repairs a lost file.
@@ -490,6 +496,23 @@ def _incoming(
             spool.seek(0)
             storage.save(key, File(spool))
         yield _Incoming(sha256, size, mime)
+
+
+# What a PDF may carry attached: the XML of a Factur-X invoice, a CSV, a text; nothing to run.
+INERT_ATTACHMENT_TYPES = frozenset({"text/plain", "text/csv", "application/json",
+                                    "application/xml"})
+
+
+def _refuse_active_pdf(spool: IO[bytes]) -> None:
+    found = pdf_active_content(spool, inert_attachment=lambda data: detect_type(data)
+                               in INERT_ATTACHMENT_TYPES)
+    if found:
+        raise BlobRefused(
+            f"Ce PDF contient {', '.join(found)} : il est refusé, pour protéger les personnes "
+            "qui l'ouvriront. Enregistrez-le de nouveau en PDF (« Imprimer » puis « Enregistrer "
+            "au format PDF ») ou en PDF/A, puis déposez-le.",
+            "active_content",
+        )
 
 
 def _record(incoming: _Incoming) -> StoredBlob:

@@ -104,7 +104,7 @@ def _journal_calls(path: Path) -> Iterator[tuple[int, ast.expr]]:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name == "audit_record":
+            if name in {"audit_record", "consultation_record"}:
                 for keyword in node.keywords:
                     if keyword.arg == "action":
                         yield node.lineno, keyword.value
@@ -145,6 +145,22 @@ def check_journal_actions(app_configs: Any = None, **kwargs: Any) -> list[checks
     return errors
 
 
+def _job_errors(module_name: str, job: Any) -> list[checks.CheckMessage]:
+    """A job's name is its module's, and its schedule reads."""
+    from .schedules import ScheduleError, schedule_parse
+
+    errors: list[checks.CheckMessage] = []
+    if not job.name.startswith(f"{module_name}."):
+        errors.append(checks.Error(f"La tâche « {job.name} » doit commencer par « {module_name}. ».",
+                                   obj=f"module {module_name}", id="socle.E005"))
+    try:
+        schedule_parse(job.schedule)
+    except ScheduleError as exc:
+        errors.append(checks.Error(f"Tâche {job.name} : {exc}", obj=f"module {module_name}",
+                                   id="socle.E012"))
+    return errors
+
+
 def check_declarations_resolve(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every declared include, router, loader, job, indicator and panel can be imported."""
     from django.urls import NoReverseMatch, reverse
@@ -166,9 +182,7 @@ def check_declarations_resolve(app_configs: Any = None, **kwargs: Any) -> list[c
                 importable(dotted, what, module.name)
         for job in module.jobs:
             importable(job.func, f"Tâche {job.name}", module.name)
-            if not job.name.startswith(f"{module.name}."):
-                errors.append(checks.Error(f"La tâche « {job.name} » doit commencer par « {module.name}. ».",
-                                           obj=f"module {module.name}", id="socle.E005"))
+            errors.extend(_job_errors(module.name, job))
         for indicator in module.indicators:
             importable(indicator.func, f"Indicateur {indicator.name}", module.name)
         for panel in module.panels:

@@ -14,7 +14,7 @@ from .selectors import navigation_for, organisation_get_public
 def _owner_name() -> str:
     # The organisation running the platform, read once a minute: it names the site.
     def read() -> str:
-        root = organisation_get_public(settings.PLATFORM_ROOT_SLUG)
+        root = organisation_get_public(slug=settings.PLATFORM_ROOT_SLUG)
         return root.name if root else ""
 
     return str(cache.get_or_set("socle:platform-owner", read, 60))
@@ -25,5 +25,5 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "platform_name": settings.PLATFORM_NAME,
         "platform_owner": _owner_name(),
         "franceconnect_enabled": settings.FRANCECONNECT_ENABLED,
-        "navigation": navigation_for(getattr(request, "user", None)),
+        "navigation": navigation_for(actor=getattr(request, "user", None)),
     }

@@ -72,3 +72,4 @@ class Unavailable(ServiceError):
 
     status = 503
     code = "unavailable"
+

@@ -5,7 +5,8 @@ and returns the provider's authorize URL; the provider sends the person back
 with a code; ``identity_from_callback`` checks the state (single use), trades
 the code for tokens with ``client_secret_post``, verifies the id_token against
 the provider's JWKS (signature, iss, aud, exp, nonce, acr) and reads the
-userinfo (a signed JWT in v2, plain JSON accepted); ``citizen_from_franceconnect``
+userinfo (a signed JWT, as FranceConnect v2 documents: plain JSON is refused), checks the
+callback's ``iss`` (RFC 9207) and refuses an ``acr`` below the level asked for; ``citizen_from_franceconnect``
 finds or creates the account. Any failure raises ``FranceConnectError`` with a
 French message: the view shows it and journals a failed sign-in.
 
@@ -44,6 +45,9 @@ from .services import user_create
 AUTH_SESSION_KEY = "socle_fc_auth"
 ID_TOKEN_SESSION_KEY = "socle_fc_id_token"
 ACR_VALUES = "eidas1"
+# eIDAS levels FranceConnect answers with, weakest first: an answer below the level asked
+# for (eidas0, or any other string) is refused.
+ACR_LEVELS = ("eidas1", "eidas2", "eidas3")
 ALGORITHMS = ("RS256", "ES256")
 HTTP_TIMEOUT_SECONDS = 10
 # A person who takes longer than this between the button and the return starts again.
@@ -196,6 +200,7 @@ def _jwks(url: str, *, refresh: bool = False) -> KeySet:
         return cached[1]
     data = _json(_http(url, headers={"Accept": "application/json"}))
     try:
+        # joserfc's stubs want its KeySetSerialization TypedDict; it checks the JSON itself.
         keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _failure("invalid_response") from exc
@@ -249,7 +254,7 @@ def _check_id_token(claims: dict[str, Any], *, issuer: str, nonce: str) -> None:
         iat is None or (isinstance(iat, int | float) and iat - CLOCK_LEEWAY_SECONDS < now),
         isinstance(claims.get("nonce"), str)
         and hmac.compare_digest(claims["nonce"], nonce),
-        bool(claims.get("acr")),
+        claims.get("acr") in ACR_LEVELS[ACR_LEVELS.index(ACR_VALUES):],
         isinstance(claims.get("sub"), str) and bool(claims["sub"]),
     ]
     if not all(checks):
@@ -289,11 +294,15 @@ def identity_from_callback(request: HttpRequest) -> Identity:
         raise _failure("session_expired")
     if not hmac.compare_digest(str(params.get("state", "")), str(pending["state"])):
         raise _failure("state_mismatch")
+    points = endpoints()
+    # RFC 9207: the answer names who issued it; FranceConnect v2 always does, so an answer
+    # without it, or from another issuer, is refused (a mix-up attack).
+    if params.get("iss") != points.issuer:
+        raise _failure("invalid_response")
     code = params.get("code", "")
     if not code:
         raise _failure("invalid_response")
 
-    points = endpoints()
     # client_secret_post: the secret travels in the form, as FranceConnect expects.
     tokens = _json(_http(points.token, headers={"Accept": "application/json"}, form={
         "grant_type": "authorization_code",
@@ -311,15 +320,14 @@ def identity_from_callback(request: HttpRequest) -> Identity:
 
     answer = _http(points.userinfo, headers={"Authorization": f"Bearer {access_token}",
                                              "Accept": "application/jwt, application/json"})
-    if answer.content_type == "application/jwt":
-        userinfo = _verified_claims(answer.body.decode("ascii", "replace").strip(), points.jwks)
-        audience = userinfo.get("aud", settings.FRANCECONNECT_CLIENT_ID)
-        audiences = audience if isinstance(audience, list) else [audience]
-        if (userinfo.get("iss", points.issuer) != points.issuer
-                or settings.FRANCECONNECT_CLIENT_ID not in audiences):
-            raise _failure("invalid_response")
-    else:
-        userinfo = _json(answer)
+    # FranceConnect v2 signs the userinfo: an unsigned answer is not believed.
+    if answer.content_type != "application/jwt":
+        raise _failure("invalid_response")
+    userinfo = _verified_claims(answer.body.decode("ascii", "replace").strip(), points.jwks)
+    audience = userinfo.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if userinfo.get("iss") != points.issuer or settings.FRANCECONNECT_CLIENT_ID not in audiences:
+        raise _failure("invalid_response")
     # OIDC core 5.3.2: userinfo about someone else must be thrown away.
     if userinfo.get("sub") != id_claims["sub"]:
         raise _failure("invalid_response")
@@ -348,6 +356,16 @@ INACTIVE_REFUSED = (
 NO_EMAIL = (
     "FranceConnect n'a pas transmis d'adresse électronique : elle est nécessaire pour créer "
     "votre compte. Autorisez sa transmission et réessayez."
+)
+EXISTING_ACCOUNT = (
+    "Un compte existe déjà avec l'adresse électronique de votre identité FranceConnect. "
+    "Pour l'utiliser avec FranceConnect, connectez-vous d'abord avec cette adresse et votre "
+    "mot de passe (« Mot de passe oublié ? » si besoin), puis choisissez « Relier mon compte "
+    "à FranceConnect » dans Mon compte."
+)
+LINKED_ELSEWHERE = (
+    "Cette identité FranceConnect est déjà reliée à un autre compte. Déconnectez-vous, puis "
+    "connectez-vous avec FranceConnect pour retrouver ce compte."
 )
 OTHER_IDENTITY = (
     "Ce compte est déjà relié à une autre identité FranceConnect. Connectez-vous avec votre "
@@ -379,20 +397,37 @@ def _link(*, user: User, profile: CitizenProfile, identity: Identity, action: st
                  data={"acr": identity.acr, "email": user.email})
 
 
-def citizen_from_franceconnect(*, identity: Identity) -> User:
-    """Find, link or create the citizen account of a FranceConnect identity; never an agent's."""
+def citizen_from_franceconnect(*, identity: Identity, linking: User | None = None) -> User:
+    """Find or create the citizen account of a FranceConnect identity; never an agent's.
+
+    An identity joins an existing account only when its owner proved it is theirs:
+    ``linking`` is the person signed in with that account's password who asked, from
+    their account page, to link FranceConnect. The same email address is not a proof: an
+    identity whose email an account already uses, and that nobody linked, is refused with
+    the way to link it.
+    """
     try:
         with transaction.atomic():
-            return _citizen_from_franceconnect(identity)
+            return _citizen_from_franceconnect(identity, linking)
     except IntegrityError:
         # Two returns of the same person raced: the other one created the account.
         with transaction.atomic():
-            return _citizen_from_franceconnect(identity)
+            return _citizen_from_franceconnect(identity, linking)
 
 
-def _citizen_from_franceconnect(identity: Identity) -> User:
+def _citizen_from_franceconnect(identity: Identity, linking: User | None = None) -> User:
     profile = (CitizenProfile.objects.select_related("user")
                .filter(franceconnect_sub=identity.sub).first())
+    if profile is not None and linking is not None and profile.user_id != linking.pk:
+        _refuse("other_account", LINKED_ELSEWHERE, email=linking.email, user=linking)
+    if linking is not None and profile is None:
+        if not _may_use_franceconnect(linking):
+            _refuse("agent", AGENT_REFUSED, email=linking.email, user=linking)
+        mine, _ = CitizenProfile.objects.get_or_create(user=linking)
+        if mine.franceconnect_sub and mine.franceconnect_sub != identity.sub:
+            _refuse("other_identity", OTHER_IDENTITY, email=linking.email, user=linking)
+        _link(user=linking, profile=mine, identity=identity, action="citizen.franceconnect_link")
+        return linking
     if profile is not None:
         user = profile.user
         if not user.is_active:
@@ -412,11 +447,8 @@ def _citizen_from_franceconnect(identity: Identity) -> User:
             _refuse("agent", AGENT_REFUSED, email=existing.email, user=existing)
         if not existing.is_active:
             _refuse("inactive", INACTIVE_REFUSED, email=existing.email, user=existing)
-        linked, _ = CitizenProfile.objects.get_or_create(user=existing)
-        if linked.franceconnect_sub and linked.franceconnect_sub != identity.sub:
-            _refuse("other_identity", OTHER_IDENTITY, email=existing.email, user=existing)
-        _link(user=existing, profile=linked, identity=identity, action="citizen.franceconnect_link")
-        return existing
+        # The same address proves nothing: the owner links from their account, signed in.
+        _refuse("existing_account", EXISTING_ACCOUNT, email=existing.email, user=existing)
 
     # No password: this account signs in through FranceConnect until its owner sets one.
     user = user_create(actor=None, email=identity.email, password=None,

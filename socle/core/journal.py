@@ -61,14 +61,58 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(event_payload(event)).encode()).hexdigest()
 
 
-def _head_lock() -> AuditChainHead:
+def _head_lock(count: int = 1) -> AuditChainHead:
     # The UPDATE takes the row lock on PostgreSQL and the write lock on SQLite,
     # before anything is read: the next writer waits for our commit.
-    updated = AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+    updated = AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count)
     if not updated:
         AuditChainHead.objects.get_or_create(pk=1)
-        AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + 1)
+        AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count)
     return AuditChainHead.objects.get(pk=1)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event to append, as ``audit_record``'s arguments say it."""
+
+    actor: User | None
+    action: str
+    organisation: Organisation | None = None
+    target: models.Model | None = None
+    data: dict[str, Any] | None = None
+    ip_address: str | None = None
+    actor_label: str = ""
+    target_ref: tuple[str, str] | None = None
+
+
+def _checked(entry: AuditEntry) -> None:
+    if entry.action not in journal_actions():
+        raise UndeclaredAction(f"Action de journal non déclarée : « {entry.action} ».")
+
+
+def _event(entry: AuditEntry, *, seq: int, prev_hash: str, at: datetime) -> AuditEvent:
+    actor = entry.actor if entry.actor is not None and getattr(entry.actor, "pk", None) else None
+    target, organisation = entry.target, entry.organisation
+    reference = entry.target_ref or ("", "")
+    event = AuditEvent(
+        seq=seq,
+        # Milliseconds: the precision every serialiser keeps (Django's JSON dumps
+        # drop microseconds), so a dump and reload leaves every hash intact.
+        at=at.replace(microsecond=at.microsecond // 1000 * 1000),
+        actor=actor,
+        actor_label=entry.actor_label or (actor.email if actor else ""),
+        organisation=organisation,
+        organisation_slug=organisation.slug if organisation else "",
+        action=entry.action,
+        target_type=target._meta.label_lower if target is not None else reference[0],
+        target_id=str(target.pk) if target is not None else reference[1],
+        # Round-trip through JSON so the stored form is the hashed form.
+        data=json.loads(canonical_json(_storable(entry.data or {}))),
+        ip_address=entry.ip_address or None,
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(event)
+    return event
 
 
 def audit_record(
@@ -80,39 +124,61 @@ def audit_record(
     data: dict[str, Any] | None = None,
     ip_address: str | None = None,
     actor_label: str = "",
+    target_ref: tuple[str, str] | None = None,
 ) -> AuditEvent:
     """Append one event to the journal, inside the caller's transaction.
 
     The action must be declared by a module (``journal_actions`` in its module.py): an
     action that is not declared does not exist, and writing one is a programming error.
+    ``target_ref`` (type label, id) names a target known only by reference, as a folded
+    consultation does.
     """
-    if action not in journal_actions():
-        raise UndeclaredAction(f"Action de journal non déclarée : « {action} ».")
-    actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    entry = AuditEntry(actor=actor, action=action, organisation=organisation, target=target,
+                       data=data, ip_address=ip_address, actor_label=actor_label,
+                       target_ref=target_ref)
+    _checked(entry)
     with transaction.atomic():
         head = _head_lock()
-        now = timezone.now()
-        event = AuditEvent(
-            seq=head.seq,
-            # Milliseconds: the precision every serialiser keeps (Django's JSON dumps
-            # drop microseconds), so a dump and reload leaves every hash intact.
-            at=now.replace(microsecond=now.microsecond // 1000 * 1000),
-            actor=actor,
-            actor_label=actor_label or (actor.email if actor else ""),
-            organisation=organisation,
-            organisation_slug=organisation.slug if organisation else "",
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            # Round-trip through JSON so the stored form is the hashed form.
-            data=json.loads(canonical_json(data or {})),
-            ip_address=ip_address or None,
-            prev_hash=head.last_hash,
-        )
-        event.hash = event_hash(event)
+        event = _event(entry, seq=head.seq, prev_hash=head.last_hash, at=timezone.now())
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
     return event
+
+
+def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append several events in one hold of the journal's head, in their order (a batch job)."""
+    for entry in entries:
+        _checked(entry)
+    if not entries:
+        return []
+    with transaction.atomic():
+        # One UPDATE reserves the numbers of the whole batch: the head is held once, for
+        # the time of one bulk insert, not once per event.
+        head = _head_lock(len(entries))
+        seq, prev_hash, now = head.seq - len(entries) + 1, head.last_hash, timezone.now()
+        events = []
+        for offset, entry in enumerate(entries):
+            event = _event(entry, seq=seq + offset, prev_hash=prev_hash, at=now)
+            prev_hash = event.hash
+            events.append(event)
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+        AuditChainHead.objects.filter(pk=1).update(last_hash=prev_hash)
+    return events
+
+
+def _storable(value: Any) -> Any:
+    """Return the value with every NUL replaced by U+FFFD: PostgreSQL's JSON holds no NUL.
+
+    Journal data often quotes what a client sent (a path, a name); a hostile NUL must not
+    turn the record of a request into a database error, nor vanish from the record.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ class Letter:
 
 
 def french_date(value: date | datetime) -> str:
-    """Return a date as a French reader writes it: 3 mars 2026."""
+    """Return a date as a French reader writes it: 3 mars 2026, 1er février 2027."""
     months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
               "septembre", "octobre", "novembre", "décembre"]
     if isinstance(value, datetime):
         value = timezone.localtime(value).date()
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+    return f"{'1er' if value.day == 1 else value.day} {months[value.month - 1]} {value.year}"
 
 
 def _escape(text: str) -> str:

@@ -37,6 +37,8 @@ class Organisation(models.Model):
     phone = models.CharField(max_length=30, blank=True, default="")
     website = models.URLField(blank=True, default="")
     address = models.CharField(max_length=300, blank=True, default="")
+    # The mairie's or service's opening hours as published, one line a period.
+    opening_hours = models.TextField(blank=True, default="", max_length=1000)
 
     class Meta:
         ordering: ClassVar = ["path"]
@@ -196,9 +198,23 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # None: no expiry (tokens made before expiry existed; the pages always set one)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # "read": safe methods only; "write": everything the person may do
+    access = models.CharField(max_length=5, default="write")
+    # Comma-separated module names the token may act on ("" for every module)
+    modules = models.CharField(max_length=300, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Jeton {self.prefix} de {self.user.email}"
+
+    @property
+    def module_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self.modules.split(",") if name)
+
+    def scope_label(self) -> str:
+        """The scope as `socle token` writes it: "read", "write:portal,documents"."""
+        return self.access + (f":{self.modules}" if self.modules else "")
 
 
 class LoginAttempt(models.Model):
@@ -227,6 +243,23 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"Tête du journal #{self.seq}"
+
+
+class ThrottleHit(models.Model):
+    """One use of an open door by one client, counted by ``socle.core.throttle``.
+
+    ``key`` is a keyed hash of the client's address, never the address itself.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["scope", "key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class AuditEvent(models.Model):
@@ -267,6 +300,44 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Le journal est en ajout seul.")
+
+
+class Consultation(models.Model):
+    """An agent's reading of personal data or archives, logged without the journal's lock.
+
+    Written by ``consultation_record`` on the request's path, one plain insert that waits
+    on no shared row; moved into the chained journal by the ``core.consultations_fold`` job
+    (decision 0019), which deletes the rows it folded. A row is never rewritten.
+    """
+
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )
+    actor_label = models.CharField(max_length=254, blank=True, default="")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )
+    organisation_slug = models.CharField(max_length=80, blank=True, default="")
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True, default="")
+    target_id = models.CharField(max_length=80, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id} par {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A consultation is a fact: recorded once, never rewritten.
+        if not self._state.adding:
+            raise PermissionError("Une consultation enregistrée ne se modifie pas.")
+        super().save(*args, **kwargs)
 
 
 class AuditSeal(models.Model):
@@ -313,3 +384,101 @@ class Blob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]}… ({self.mime_type}, {self.size} o)"
+
+
+class JobRunStatus(models.TextChoices):
+    RUNNING = "running", "En cours"
+    SUCCEEDED = "succeeded", "Réussie"
+    FAILED = "failed", "En échec"
+
+
+class JobRun(models.Model):
+    """One run of a declared job for one of its slots (``socle jobs`` reads them).
+
+    The unique (job, slot) pair is the claim: of several workers, the one whose insert
+    lands runs the slot. A run whose lease lapses (its worker died) is taken up again; a
+    failed run is retried with back-off while its slot is still the latest.
+    """
+
+    job = models.CharField(max_length=80)
+    slot = models.DateTimeField()  # the due time it runs for; a manual run's is when it was asked
+    manual = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=JobRunStatus.choices,
+                              default=JobRunStatus.RUNNING)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    worker = models.CharField(max_length=120, blank=True, default="")
+    started_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    summary = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["job", "slot"], name="jobrun_one_per_slot"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["job", "-slot"], name="jobrun_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}: {self.status}"
+
+
+class TaskLease(models.Model):
+    """The lease of a background task being run: renewed while it runs, lapsed when its
+    worker died, after which another worker (or ``socle worker --batch``) takes it up again."""
+
+    task_id = models.UUIDField(primary_key=True)
+    worker = models.CharField(max_length=120)
+    lease_until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_id} ({self.worker}) until {self.lease_until:%H:%M:%S}"
+
+
+class ChallengePurpose(models.TextChoices):
+    SIGNUP = "signup", "Confirmation d'inscription"
+    RESET = "reset", "Réinitialisation du mot de passe"
+    EMAIL = "email", "Changement d'adresse électronique"
+
+
+class EmailChallenge(models.Model):
+    """A link sent to a mailbox, proving who reads it: single use, short-lived.
+
+    Only the SHA-256 of the link's secret is stored. A sign-up's details (its password
+    already hashed) wait here: the account is created when the link is opened, so an
+    address someone else tried to register is never blocked for its owner.
+    """
+
+    purpose = models.CharField(max_length=10, choices=ChallengePurpose.choices)
+    email = models.CharField(max_length=254, db_index=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.email} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Upload(models.Model):
+    """The right to attach a file one has just deposited: a handle given to its uploader.
+
+    A file is named by this handle, never by its digest (content-addressed storage is an
+    internal detail): only the uploader may use it, within ``UPLOAD_VALID``, once. Only
+    the SHA-256 of the handle is stored.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    blob = models.ForeignKey(Blob, on_delete=models.CASCADE, related_name="+")
+    uploader = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"dépôt {self.name or self.blob_id} ({self.created_at:%Y-%m-%d %H:%M})"

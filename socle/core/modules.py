@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .navigation import NavItem
-from .roles import Role
+from .role_declarations import Role
 
 CORE = "core"
 
@@ -73,10 +73,19 @@ class PanelLink:
 
 
 @dataclass(frozen=True)
+class PanelSection:
+    """A titled list of links inside a panel (the procedures of one category)."""
+
+    title: str
+    links: tuple[PanelLink, ...] = ()
+
+
+@dataclass(frozen=True)
 class PanelContent:
     title: str
     links: tuple[PanelLink, ...] = ()
     lines: tuple[str, ...] = ()
+    sections: tuple[PanelSection, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,11 +196,18 @@ def autodiscover() -> None:
     _clear_caches()
 
 
-def _clear_caches() -> None:
-    from . import roles
+_discovery_listeners: list[Callable[[], None]] = []
 
+
+def on_discovery(listener: Callable[[], None]) -> None:
+    """Call the listener once the registry is complete (readers drop what they cached)."""
+    _discovery_listeners.append(listener)
+
+
+def _clear_caches() -> None:
     _action_labels.clear()
-    roles.roles_changed()
+    for listener in _discovery_listeners:
+        listener()
 
 
 def modules() -> list[Module]:

@@ -11,7 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
-from .access import granted_paths
+from .access import granted_paths, roles_held
+from .assurance import without_second_factor
+
+SECOND_FACTOR_NEEDED = ("Votre session a été ouverte sans second facteur : elle ne donne pas accès "
+                        "aux pages des agents. Déconnectez-vous, puis reconnectez-vous avec votre "
+                        "mot de passe et le code de votre application d'authentification.")
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
@@ -34,6 +39,8 @@ def role_required(permission: str, *, title: str, message: str) -> Callable[[Vie
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not granted_paths(request.user, permission):
+                if without_second_factor(request.user) and roles_held(request.user):
+                    return error_page(request, title, SECOND_FACTOR_NEEDED, 403)
                 return error_page(request, title, message, 403)
             return view(request, *args, **kwargs)
 

@@ -9,19 +9,12 @@ lists them all, the one place to review who may do what.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
+from . import modules
+from .role_declarations import Role, role
 
-@dataclass(frozen=True)
-class Role:
-    name: str
-    label: str
-    permissions: frozenset[str]
-
-
-def role(name: str, label: str, *permissions: str) -> Role:
-    """Declare a role: its name (prefixed by its module), French label and permissions."""
-    return Role(name=name, label=label, permissions=frozenset(permissions))
+__all__ = ["Role", "UnknownRole", "all_roles", "declared_permissions", "role", "role_get", "role_label",
+           "roles_changed", "roles_granting"]
 
 
 class UnknownRole(ValueError):
@@ -31,9 +24,7 @@ class UnknownRole(ValueError):
 @functools.cache
 def all_roles() -> dict[str, Role]:
     """Return every declared role by name."""
-    from .modules import declared_roles
-
-    return {declared.name: declared for declared in declared_roles()}
+    return {declared.name: declared for declared in modules.declared_roles()}
 
 
 def roles_changed() -> None:
@@ -70,3 +61,6 @@ def declared_permissions() -> set[str]:
 def _roles_granting(permission: str) -> tuple[str, ...]:
     return tuple(sorted(name for name, declared in all_roles().items()
                         if permission in declared.permissions))
+
+
+modules.on_discovery(roles_changed)

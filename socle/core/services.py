@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
 from .access import forget_memberships
-from .errors import ServiceError
+from .errors import Forbidden, ServiceError
 from .journal import audit_record
 from .models import (
     ApiToken,
@@ -134,20 +135,57 @@ def _token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Create an API token; the clear value is returned once and never stored."""
+TOKEN_ACCESS = ("read", "write")
+
+
+def token_scope_parse(text: str) -> tuple[str, tuple[str, ...]]:
+    """Read a scope written "read", "write", "read:portal" or "write:portal,documents"."""
+    from .modules import modules
+
+    access, _, names = text.strip().partition(":")
+    if access not in TOKEN_ACCESS:
+        raise ServiceError(f"Portée « {text} » illisible : écrivez read ou write, suivi si besoin "
+                           "de « : » et des modules (read:portal,documents).", code="invalid_scope")
+    chosen = tuple(dict.fromkeys(name.strip() for name in names.split(",") if name.strip()))
+    known = {module.name for module in modules()}
+    if unknown := [name for name in chosen if name not in known]:
+        raise ServiceError(f"Module(s) inconnu(s) dans la portée : {', '.join(unknown)}. "
+                           f"Modules : {', '.join(sorted(known))}.", code="invalid_scope")
+    return access, chosen
+
+
+def token_create(*, actor: User | None, user: User, name: str = "",
+                 expires_at: datetime | None = None, scope: str = "write") -> tuple[ApiToken, str]:
+    """Create an API token; the clear value is returned once and never stored.
+
+    A person creating one in the pages (``actor`` from a session) must have passed the
+    second factor, and the token expires; the operator at the command line (``actor`` None)
+    may leave the expiry out.
+    """
+    from .assurance import without_second_factor
+
+    if actor is not None and without_second_factor(actor):
+        raise Forbidden("Créer un jeton d'API demande une session ouverte avec le second facteur.")
+    if actor is not None and expires_at is None:
+        raise ServiceError("Un jeton créé en ligne a une date d'expiration.", code="invalid")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError("La date d'expiration doit être dans le futur.", code="invalid")
+    access, chosen = token_scope_parse(scope)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     clear = f"{TOKEN_PREFIX}{prefix}_{secret}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=prefix, digest=_token_digest(clear)
+            user=user, name=name, prefix=prefix, digest=_token_digest(clear),
+            expires_at=expires_at, access=access, modules=",".join(chosen),
         )
         audit_record(
             actor=actor,
             action="token.create",
             target=token,
-            data={"user": user.email, "prefix": prefix, "name": name},
+            data={"user": user.email, "prefix": prefix, "name": name,
+                  "scope": token.scope_label(),
+                  "expires_at": expires_at.isoformat() if expires_at else None},
         )
     return token, clear
 
@@ -162,8 +200,9 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     return token
 
 
-def token_authenticate(clear: str) -> User | None:
-    """Return the active user a bearer token belongs to, or None."""
+def token_authenticate(clear: str, *, method: str = "GET", path: str = "") -> ApiToken | None:
+    """Return the live token a bearer value names (revoked, expired or of an inactive
+    person: None), its user loaded. Its use is journaled at most once a minute."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
     prefix, _, secret = clear[len(TOKEN_PREFIX):].partition("_")
@@ -176,40 +215,13 @@ def token_authenticate(clear: str) -> User | None:
     )
     if token is None or not hmac.compare_digest(token.digest, _token_digest(clear)):
         return None
-    if not token.user.is_active:
-        return None
     now = timezone.now()
-    # Touch at most once a minute so that reads do not write on every request.
+    if not token.user.is_active or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    # Touch, and journal the use, at most once a minute: reads do not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
-
-
-def citizen_register(
-    *,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str,
-    home_commune: Organisation | None,
-    address: str = "",
-) -> User:
-    """Create an inactive citizen account, activated when the email address is confirmed."""
-    with transaction.atomic():
-        user = user_create(actor=None, email=email, password=password,
-                           first_name=first_name, last_name=last_name)
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        citizen_profile_set(actor=user, user=user, home_commune=home_commune, address=address)
-    return user
-
-
-def citizen_confirm_email(*, user: User) -> User:
-    """Activate an account whose owner proved they read its mailbox."""
-    if user.is_active:
-        return user
-    with transaction.atomic():
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        audit_record(actor=user, action="user.email_confirmed", target=user)
-    return user
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            audit_record(actor=token.user, action="token.use", target=token,
+                         data={"prefix": token.prefix, "method": method, "path": path[:200]})
+    return token

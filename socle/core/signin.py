@@ -35,25 +35,64 @@ class SignInRefused(Exception):
 GENERIC_FAILURE = "Adresse électronique ou mot de passe incorrect."
 THROTTLED = (
     "Trop de tentatives de connexion ont échoué. Pour protéger le compte, "
-    "réessayez dans {minutes} minutes."
+    "réessayez dans {minutes} minute(s), ou choisissez un nouveau mot de passe "
+    "(« Mot de passe oublié ? »)."
 )
+BACKOFF_BASE_SECONDS = 60
 
 
 def _window_start() -> datetime:
     return timezone.now() - timedelta(seconds=settings.LOGIN_WINDOW_SECONDS)
 
 
+def _backoff(failures: list[datetime], threshold: int) -> int:
+    """Seconds still to wait: none below the threshold, then 1, 2, 4... minutes after the
+    last failure, doubling with each failure past it, at most the window."""
+    if len(failures) < threshold:
+        return 0
+    wait = min(BACKOFF_BASE_SECONDS * 2 ** (len(failures) - threshold),
+               settings.LOGIN_WINDOW_SECONDS)
+    remaining = (max(failures) + timedelta(seconds=wait) - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def _known_address(email: str, ip_address: str | None) -> bool:
+    # An address this account signed in from lately: its owner's, whom an attack elsewhere
+    # must not lock out.
+    return bool(ip_address) and LoginAttempt.objects.filter(
+        email=email, ip_address=ip_address, succeeded=True,
+        at__gte=timezone.now() - timedelta(days=30)).exists()
+
+
+def throttle_wait(email: str, ip_address: str | None) -> int:
+    """Seconds before this address may try this account again (0: it may now).
+
+    Failures count per account *and* address (an attacker's guesses block the attacker's
+    address, not the owner), per address (one address trying many accounts), and per
+    account from every address (a spread attack) except from an address the owner signed
+    in from in the last 30 days. Each limit backs off: the wait doubles with each failure
+    past it. A password reset clears the account's failures.
+    """
+    failures = LoginAttempt.objects.filter(succeeded=False, at__gte=_window_start())
+    waits = [_backoff(list(failures.filter(email=email, ip_address=ip_address)
+                           .values_list("at", flat=True)), settings.LOGIN_MAX_FAILURES_PER_ACCOUNT)]
+    if ip_address:
+        waits.append(_backoff(list(failures.filter(ip_address=ip_address).values_list("at", flat=True)),
+                              settings.LOGIN_MAX_FAILURES_PER_ADDRESS))
+    spread = list(failures.filter(email=email).values_list("at", flat=True))
+    if len(spread) >= settings.LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL and not _known_address(email, ip_address):
+        waits.append(_backoff(spread, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL))
+    return max(waits)
+
+
 def is_throttled(email: str, ip_address: str | None) -> bool:
-    """Tell whether recent failures for this account or this address block a new attempt."""
-    since = _window_start()
-    failures = LoginAttempt.objects.filter(succeeded=False, at__gte=since)
-    if failures.filter(email=email).count() >= settings.LOGIN_MAX_FAILURES_PER_ACCOUNT:
-        return True
-    return bool(
-        ip_address
-        and failures.filter(ip_address=ip_address).count()
-        >= settings.LOGIN_MAX_FAILURES_PER_ADDRESS
-    )
+    """Tell whether recent failures block a new attempt from this address on this account."""
+    return throttle_wait(email, ip_address) > 0
+
+
+def throttled_message(email: str, ip_address: str | None) -> str:
+    """The French refusal, with the minutes still to wait."""
+    return THROTTLED.format(minutes=max(1, -(-throttle_wait(email, ip_address) // 60)))
 
 
 def _record(email: str, ip_address: str | None, *, user: User | None, succeeded: bool,
@@ -67,11 +106,11 @@ def _record(email: str, ip_address: str | None, *, user: User | None, succeeded:
 def password_check(*, email: str, password: str, ip_address: str | None) -> User:
     """Check a password sign-in, throttled and journaled; return the user or raise."""
     email = email.strip().lower()
-    minutes = max(1, settings.LOGIN_WINDOW_SECONDS // 60)
     if is_throttled(email, ip_address):
+        message = throttled_message(email, ip_address)
         _record(email, ip_address, user=None, succeeded=False, action="auth.login_failed",
                 reason="throttled")
-        raise SignInRefused(THROTTLED.format(minutes=minutes), "throttled")
+        raise SignInRefused(message, "throttled")
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
         _record(email, ip_address, user=None, succeeded=False, action="auth.login_failed",

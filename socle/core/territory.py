@@ -29,7 +29,7 @@ from .services import ServiceError
 FORMAT = "socle-territory/1"
 FIELDS = [
     "slug", "name", "kind", "parent", "insee_code", "siret", "postal_codes", "population",
-    "population_year", "email", "phone", "website", "address",
+    "population_year", "email", "phone", "website", "address", "opening_hours",
 ]
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _POSTAL = re.compile(r"^\d{5}$")
@@ -97,6 +97,9 @@ def _clean(row: dict[str, Any], line: int) -> dict[str, Any]:
         "phone": str(row.get("phone") or "").strip(),
         "website": str(row.get("website") or "").strip(),
         "address": str(row.get("address") or "").strip(),
+        # Free text, several lines kept ("Lundi : 9 h - 12 h"); empty when unknown.
+        "opening_hours": "\n".join(line.strip() for line in
+                                   str(row.get("opening_hours") or "").strip().splitlines()),
     }
 
 
@@ -126,11 +129,12 @@ def territory_parse(path: Path) -> list[dict[str, Any]]:
                 f"Le fichier JSON doit porter « \"format\": \"{FORMAT}\" ».",
                 code="invalid_territory",
             )
-        rows = document.get("organisations")  # type: ignore[assignment]
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        organisations = document.get("organisations")
+        if not isinstance(organisations, list) or not all(isinstance(r, dict) for r in organisations):
             raise ServiceError(
                 "« organisations » doit être une liste d'objets.", code="invalid_territory"
             )
+        rows = organisations
     cleaned = [_clean(row, index) for index, row in enumerate(rows, start=1)]
     slugs = [row["slug"] for row in cleaned]
     duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})

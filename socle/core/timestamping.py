@@ -15,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import algos, cms, tsp
 from cryptography import x509
@@ -122,8 +123,9 @@ def timestamp_response_token(body: bytes) -> bytes:
     return bytes(token.dump())
 
 
-def _signed_attrs(signer_info: cms.SignerInfo) -> dict[str, object]:
-    attrs: dict[str, object] = {}
+def _signed_attrs(signer_info: cms.SignerInfo) -> dict[str, Any]:
+    # asn1crypto ships no types: each value is an asn1crypto object, read by its keys and .native.
+    attrs: dict[str, Any] = {}
     for attr in signer_info["signed_attrs"]:
         name = attr["type"].native
         values = attr["values"]
@@ -181,15 +183,15 @@ def _find_signer(signer_info: cms.SignerInfo,
     raise TimestampError("le certificat du signataire du jeton d'horodatage est absent")
 
 
-def _check_ess_binding(attrs: dict[str, object], signer: x509.Certificate) -> None:
+def _check_ess_binding(attrs: dict[str, Any], signer: x509.Certificate) -> None:
     # ESSCertID(v2) binds the signature to one certificate, so the signer cannot be
     # swapped for another certificate carrying the same key (RFC 3161 §2.4.1, RFC 5816).
     signer_der = signer.public_bytes(serialization.Encoding.DER)
     if "signing_certificate_v2" in attrs:
-        cert_id = attrs["signing_certificate_v2"]["certs"][0]  # type: ignore[index]
+        cert_id = attrs["signing_certificate_v2"]["certs"][0]
         hash_name = cert_id["hash_algorithm"]["algorithm"].native
     elif "signing_certificate" in attrs:
-        cert_id = attrs["signing_certificate"]["certs"][0]  # type: ignore[index]
+        cert_id = attrs["signing_certificate"]["certs"][0]
         hash_name = "sha1"
     else:
         raise TimestampError("le jeton ne désigne pas le certificat de son signataire (ESSCertID)")
@@ -288,10 +290,10 @@ def timestamp_verify(
         raise TimestampError("le jeton horodate une autre empreinte que celle attendue")
     if nonce is not None and tst_native["nonce"] != nonce:
         raise TimestampError("le jeton ne reprend pas le nonce de la demande (rejeu possible)")
-    if attrs.get("content_type") is None or attrs["content_type"].native != "tst_info":  # type: ignore[attr-defined]
+    if attrs.get("content_type") is None or attrs["content_type"].native != "tst_info":
         raise TimestampError("l'attribut signé content-type du jeton est incorrect")
     message_digest = attrs.get("message_digest")
-    if message_digest is None or message_digest.native != _digest(digest_name, tst_info_der):  # type: ignore[attr-defined]
+    if message_digest is None or message_digest.native != _digest(digest_name, tst_info_der):
         raise TimestampError("l'empreinte signée ne correspond pas au contenu du jeton")
 
     pool = certificates + list(extra_certificates or [])

@@ -2,52 +2,51 @@
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, signin
+from .assurance import session_authenticated
 from .client_address import client_ip
-from .forms import SignInForm, SignUpForm, TotpForm
+from .forms import SignInForm, TotpForm
 from .models import User
-from .notifications import email_notify
+from .request_actor import request_actor, request_actor_or_none
 from .roles import role_label
-from .services import ServiceError, citizen_confirm_email, citizen_register
 
 PENDING_KEY = "socle_pending_user"
 PENDING_SINCE_KEY = "socle_pending_since"
 ENROL_SECRET_KEY = "socle_totp_secret"
 NEXT_KEY = "socle_next"
 PENDING_MAX_SECONDS = 300
-SIGNUP_SALT = "socle.signup"
 
 
 def home(request: HttpRequest) -> HttpResponse:
     communes = selectors.communes_public()
-    return render(request, "core/home.html", {"communes": communes})
+    return render(request, "core/home.html", {"communes": communes,
+                                              "cards": selectors.home_cards()})
 
 
 def communes(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
-    found = selectors.communes_public(query)
+    found = selectors.communes_public(query=query)
+    if query.strip() and len(found) == 1:
+        # "Trouver ma commune": one answer is the commune's own page.
+        return redirect("core:commune_detail", slug=found[0].slug)
     return render(request, "core/communes.html", {"communes": found, "query": query})
 
 
 def commune_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    org = selectors.organisation_get_public(slug)
+    org = selectors.organisation_get_public(slug=slug)
     if org is None or not org.is_commune:
         raise Http404("Commune introuvable.")
     return render(request, "core/commune_detail.html", {"commune": org})
@@ -70,19 +69,39 @@ def _finish_login(request: HttpRequest, user: User, method: str) -> HttpResponse
     for key in (PENDING_KEY, PENDING_SINCE_KEY, ENROL_SECRET_KEY):
         request.session.pop(key, None)
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    session_authenticated(request, method=method)
     signin.login_succeeded(user=user, ip_address=client_ip(request), method=method)
     if next_url:
         return HttpResponseRedirect(next_url)
+    return HttpResponseRedirect(landing_url(user))
+
+
+AGENT_TASKS_PATH = "/agent/taches/"
+
+
+def landing_url(user: User) -> str:
+    """Where a person lands after signing in: an agent on their tasks, a citizen on their requests."""
     if signin.needs_second_factor(user):
-        return redirect("core:agent_home")
-    return redirect("core:account")
+        try:
+            # "Mes tâches" gathers every module's work; until it exists, the agent home.
+            if resolve(AGENT_TASKS_PATH).view_name != "core:jobs":
+                return AGENT_TASKS_PATH
+        except Resolver404:
+            pass
+        return reverse("core:agent_home")
+    # The first page the modules declare for citizens ("Mes demandes"), else the account.
+    for item in selectors.navigation_for(actor=user):
+        if item.audience == "citizen":
+            return reverse(item.url_name)
+    return reverse("core:account")
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("core:account")
+    signed_in = request_actor_or_none(request)
+    if signed_in is not None:
+        return HttpResponseRedirect(landing_url(signed_in))
     form = SignInForm(request.POST or None)
     refusal = ""
     if request.method == "GET":
@@ -116,7 +135,7 @@ def _pending_user(request: HttpRequest) -> User | None:
     since = request.session.get(PENDING_SINCE_KEY, 0)
     if not user_id or time.time() - float(since) > PENDING_MAX_SECONDS:
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    return selectors.user_signing_in(user_id=user_id)
 
 
 @never_cache
@@ -137,7 +156,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
         if signin.is_throttled(user.email, ip):
-            refusal = signin.THROTTLED.format(minutes=max(1, settings.LOGIN_WINDOW_SECONDS // 60))
+            refusal = signin.throttled_message(user.email, ip)
         elif enrolling and enrolment is not None:
             if signin.totp_confirm(user=user, secret=enrolment.secret, code=code, ip_address=ip):
                 return _finish_login(request, user, "password+totp")
@@ -156,7 +175,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     from . import franceconnect
 
     provider_logout = franceconnect.logout_url(request)
-    user = request.user if request.user.is_authenticated else None
+    user = request_actor_or_none(request)
     if user is not None:
         from .journal import audit_record
 
@@ -167,61 +186,17 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect("core:home")
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = citizen_register(
-                email=data["email"], password=data["password"], first_name=data["first_name"],
-                last_name=data["last_name"], home_commune=data["home_commune"],
-                address=data["address"],
-            )
-        except ServiceError as exc:
-            form.add_error("email" if exc.code == "duplicate" else "password", exc.message)
-        else:
-            token = signing.dumps({"user": user.pk}, salt=SIGNUP_SALT)
-            link = request.build_absolute_uri(reverse("core:signup_confirm", args=[token]))
-            email_notify(
-                to=[user.email],
-                subject="Confirmez votre adresse électronique",
-                body=f"Bonjour,\n\nPour activer votre compte, ouvrez ce lien (valable 3 jours) :\n"
-                f"{link}\n\nSi vous n'avez rien demandé, ignorez ce message.",
-            )
-            return render(request, "core/signup_sent.html", {"email": user.email})
-    status = 400 if request.method == "POST" else 200
-    return render(request, "core/signup.html", {"form": form}, status=status)
-
-
-def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        payload = signing.loads(token, salt=SIGNUP_SALT, max_age=3 * 24 * 3600)
-    except signing.BadSignature:
-        return render(request, "core/error.html", {
-            "title": "Lien invalide ou expiré",
-            "message": "Ce lien de confirmation n'est pas valide ou a expiré. Inscrivez-vous à nouveau.",
-        }, status=400)
-    user = User.objects.filter(pk=payload.get("user")).first()
-    if user is None:
-        raise Http404("Compte introuvable.")
-    citizen_confirm_email(user=user)
-    return render(request, "core/signup_confirmed.html")
-
-
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    return render(request, "core/account.html", {
-        "profile": getattr(user, "citizen", None),
-        "memberships": selectors.memberships_of(user),
-    })
+    from .account_views import account_page
+
+    return account_page(request)
 
 
 @login_required
 def agent_home(request: HttpRequest) -> HttpResponse:
-    memberships = list(selectors.memberships_of(request.user))  # type: ignore[arg-type]
+    actor = request_actor(request)
+    memberships = list(selectors.memberships_of(actor=actor))
     if not memberships:
         return render(request, "core/error.html", {
             "title": "Espace réservé aux agents",
@@ -232,7 +207,7 @@ def agent_home(request: HttpRequest) -> HttpResponse:
         for m in memberships
     ]
     return render(request, "core/agent_home.html", {
-        "rows": rows, "modules": selectors.agent_modules_for(request.user)})
+        "rows": rows, "modules": selectors.agent_modules_for(actor=actor)})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -251,13 +226,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status["status"] = "error"
         return JsonResponse(status, status=503)
     return JsonResponse(status)
-
-
-def api_schema(request: HttpRequest) -> HttpResponse:
-    from socle.api import api
-
-    schema = api.get_openapi_schema(path_prefix="/api/v1")
-    return HttpResponse(json.dumps(schema, ensure_ascii=False), content_type="application/json")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

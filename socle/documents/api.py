@@ -15,6 +15,7 @@ from socle.core.access import can
 from socle.core.api_schemas import ErrorOut, InvalidOut
 from socle.core.middleware import too_large_response
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, page_by_position, page_of_list, position_of
+from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import selectors, sharing
@@ -86,7 +87,8 @@ class HitOut(Schema):
 
 
 def _org_or_404(request: HttpRequest, slug: str) -> Any:
-    return selectors.organisation_for(request.user, slug)
+    actor = request_actor(request)
+    return selectors.organisation_for(actor=actor, slug=slug)
 
 
 class NodePageOut(Schema):
@@ -105,6 +107,7 @@ class HitPageOut(Schema):
 def file_plans(request: HttpRequest, organisation: str, page: Query[PageIn]) -> Any:
     """The plan nodes (reference plan of the ARC, the commune's own nodes and overrides) under
     which the caller may file documents for that organisation; empty for a reader."""
+    actor = request_actor(request)
     org = _org_or_404(request, organisation)
     return page_of_list([{
         "code": node.code, "title": node.title, "plan": node.plan.code, "version": node.plan.version,
@@ -113,7 +116,7 @@ def file_plans(request: HttpRequest, organisation: str, page: Query[PageIn]) -> 
         "retention_start_event": node.retention_start_event, "final_action": node.final_action,
         "access_rule": node.access_rule, "naming_rule": node.naming_rule,
         "document_types": node.document_types,
-    } for node in selectors.file_plan_nodes_for(request.user, org)], page)
+    } for node in selectors.file_plan_nodes_for(actor=actor, organisation=org)], page)
 
 
 _DOCUMENT_BODY = {
@@ -147,13 +150,14 @@ def document_post(request: HttpRequest) -> Any:
     match the file's extension, 413 past the size cap.
     """
     # The organisation is a field of the body: reading it receives the file (capped, on disk).
+    actor = request_actor(request)
     try:
         form = request.POST
         files = request.FILES.getlist("file")
     except UploadRefused as refusal:
         return upload_refused_response(request, refusal)
     org = _org_or_404(request, str(form.get("organisation", "")))
-    if not can(request.user, selectors.EDIT, org):
+    if not can(actor, selectors.EDIT, org):
         return Status(403, ErrorOut(code="forbidden", message="Votre rôle ne permet pas de déposer "
                                                               "des documents pour cette organisation."))
     if len(files) != 1:
@@ -171,7 +175,7 @@ def document_post(request: HttpRequest) -> Any:
     upload = files[0]
     try:
         document = document_create(
-            actor=request.user, organisation=org, node_code=str(form.get("node", ""))[:40],  # type: ignore[arg-type]
+            actor=actor, organisation=org, node_code=str(form.get("node", ""))[:40],
             stream=upload, file_name=upload.name or "", title=form.get("title", ""),
             doc_type=form.get("doc_type", ""), metadata=metadata,
             tags=[tag for tag in form.get("tags", "").split(",") if tag.strip()],
@@ -203,12 +207,14 @@ def document_search(request: HttpRequest, q: str, page: Query[PageIn], organisat
     Ranking is by windows: the 500 most recently filed matches are ranked together, best
     first, then the next 500, and so on, down to 10,000 results (decision 0010). Pages of
     `limit` hits: pass `next` as `cursor`, with the same query, until it is null."""
+    actor = request_actor(request)
     metadata = dict(item.split("=", 1) for item in meta if "=" in item)
     filters = selectors.SearchFilters(q=q.replace("\x00", "")[:200], organisation=organisation[:80],
                                       node=node[:40], doc_type=doc_type[:60], date_from=date_from,
                                       date_to=date_to, metadata=metadata)
     start = position_of(page)
-    results = selectors.documents_search(request.user, filters, limit=page.limit + 1, offset=start)
+    results = selectors.documents_search(actor=actor, filters=filters, limit=page.limit + 1,
+                                         offset=start)
     hits, next_cursor = page_by_position(results, page, start)
     return {"items": [{"id": r.document.pk, "title": r.document.title,
                        "organisation": r.document.organisation.slug, "node": r.document.node.code,
@@ -239,9 +245,10 @@ def document_retention(request: HttpRequest, organisation: str, on: date | None 
     """The organisation's documents whose retention ends on `on` (default: today) or before:
     `to_transfer` (final action keep or sort, for the archives), `to_destroy`, and `held`
     (under legal hold, in neither list). 404 when the organisation is not visible."""
+    actor = request_actor(request)
     org = _org_or_404(request, organisation)
     day = on or timezone.localdate()
-    due = selectors.retention_due(request.user, org, on=day)
+    due = selectors.retention_due(actor=actor, organisation=org, on=day)
 
     def rows(documents: list[Any]) -> list[dict[str, Any]]:
         return [{"id": d.pk, "title": d.title, "node": d.node.code, "retention_end": d.retention_end,
@@ -256,9 +263,10 @@ def document_retention(request: HttpRequest, organisation: str, on: date | None 
             summary="Lire un document et ses versions")
 def document_get(request: HttpRequest, document_id: int) -> Any:
     """A document visible to the caller, with its versions (404 otherwise)."""
+    actor = request_actor(request)
     if not 0 < document_id < 2**63:
         raise Http404
-    document = selectors.document_get_for(request.user, document_id)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
     return {
         "id": document.pk, "title": document.title, "organisation": document.organisation.slug,
         "node": document.node.code, "doc_type": document.doc_type, "metadata": document.metadata,
@@ -271,7 +279,7 @@ def document_get(request: HttpRequest, document_id: int) -> Any:
             "number": v.number, "name": v.name, "original_name": v.original_name, "size": v.size,
             "mime_type": v.mime_type, "sha256": v.blob_id, "created_at": v.created_at,
             "text_status": v.text_status, "text_message": v.text_message,
-        } for v in selectors.versions_of(document)],
+        } for v in selectors.versions_of(document=document)],
     }
 
 
@@ -306,15 +314,16 @@ def document_share(request: HttpRequest, document_id: int, payload: ShareIn) -> 
     organisation's documents, 400 for the document's own organisation (or one above it),
     a document under a restricted node, an unknown organisation or a past date; 404 when
     the document is not visible."""
+    actor = request_actor(request)
     if not 0 < document_id < 2**63:
         raise Http404
-    document = selectors.document_get_for(request.user, document_id)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
     target = sharing.share_target_get(payload.organisation)
     if target is None:
         return Status(400, ErrorOut(code="unknown_organisation",
                                     message=f"Organisation inconnue : « {payload.organisation} »."))
     try:
-        share = sharing.document_share(actor=request.user, document=document,  # type: ignore[arg-type]
+        share = sharing.document_share(actor=actor, document=document,
                                        organisation=target, expires_on=payload.expires_on,
                                        reason=payload.reason)
     except sharing.ShareRefused as refusal:
@@ -333,12 +342,13 @@ def document_unshare(request: HttpRequest, document_id: int, organisation: str) 
     """Close the share of a document with an organisation: its readers no longer see it.
     403 without the right to share the document's organisation's documents; 404 when the
     document is not visible or is not shared with that organisation."""
+    actor = request_actor(request)
     if not 0 < document_id < 2**63:
         raise Http404
-    document = selectors.document_get_for(request.user, document_id)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
     share = sharing.share_get(document, organisation)
     try:
-        sharing.document_unshare(actor=request.user, share=share)  # type: ignore[arg-type]
+        sharing.document_unshare(actor=actor, share=share)
     except sharing.ShareRefused as refusal:
         return _share_refused(refusal)
     return Status(204, None)

@@ -18,16 +18,21 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from socle.core.access import can, get_or_404
-from socle.core.models import User
+from socle.core.access import get_or_404
+from socle.core.request_actor import request_actor
 from socle.core.roles import all_roles
 
 from . import circuits, selectors
-from .models import CircuitStatus, Document, DocumentStatus, StepKind
-from .views import agent_required
+from .detail_views import agent_required
+from .models import Document, StepKind
 
 MIN_ROWS = 3
 MAX_ROWS = circuits.MAX_STEPS
+# One answer for an unknown address and for an account that may not take the step, so that
+# the form never tells whether an account exists.
+UNKNOWN_ASSIGNEE = ("Aucun agent pouvant consulter les documents de cette organisation "
+                    "n'a cette adresse électronique.")
+UNKNOWN_DELEGATE = "Aucun agent de vos organisations n'a cette adresse électronique."
 
 
 class StepForm(forms.Form):
@@ -41,24 +46,12 @@ class StepForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [  # type: ignore[attr-defined]
-            ("", "—"), *[(name, role.label) for name, role in all_roles().items()]]
+        field = self.fields["role"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *[(name, role.label) for name, role in all_roles().items()]]
 
     def is_blank(self) -> bool:
         return not (self.data.get(self.add_prefix("assignee")) or self.data.get(self.add_prefix("role")))
-
-
-def circuit_context(actor: Any, document: Document) -> dict[str, Any]:
-    """What the document page shows of circuits: the latest one, its steps, what the actor may do."""
-    circuit = document.circuits.select_related("started_by").first()
-    steps = list(circuit.steps.select_related("assignee", "role_organisation", "decided_by",
-                                              "on_behalf_of")) if circuit else []
-    may_edit = can(actor, selectors.EDIT, document.organisation)
-    return {
-        "circuit": circuit, "circuit_steps": steps, "today": timezone.localdate(),
-        "can_send": may_edit and document.status == DocumentStatus.DRAFT and not document.locked,
-        "can_cancel": may_edit and circuit is not None and circuit.status == CircuitStatus.RUNNING,
-    }
 
 
 def _rows(request: HttpRequest) -> int:
@@ -70,17 +63,19 @@ def _rows(request: HttpRequest) -> int:
 
 @agent_required
 def circuit_send(request: HttpRequest, document_id: int) -> HttpResponse:
-    document = selectors.document_get_for(request.user, document_id, selectors.EDIT)
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id,
+                                          permission=selectors.EDIT)
     refusal = ""
     if request.method == "POST":
         rows = _rows(request) + (1 if "add" in request.POST else 0)
         rows = min(rows, MAX_ROWS)
         step_forms = [StepForm(request.POST, prefix=f"step-{i}") for i in range(rows)]
         if "add" not in request.POST:
-            specs, refusal = _specs(step_forms)
+            specs, refusal = _specs(actor, document, step_forms)
             if specs is not None:
                 try:
-                    circuits.circuit_start(actor=request.user, document=document,  # type: ignore[arg-type]
+                    circuits.circuit_start(actor=actor, document=document,
                                            steps=specs)
                 except circuits.CircuitRefused as exc:
                     refusal = exc.message
@@ -96,7 +91,8 @@ def circuit_send(request: HttpRequest, document_id: int) -> HttpResponse:
         status=400 if failed else 200)
 
 
-def _specs(step_forms: list[StepForm]) -> tuple[list[circuits.StepSpec] | None, str]:
+def _specs(actor: Any, document: Document,
+           step_forms: list[StepForm]) -> tuple[list[circuits.StepSpec] | None, str]:
     specs: list[circuits.StepSpec] = []
     valid = True
     for index, form in enumerate(step_forms, start=1):
@@ -112,9 +108,10 @@ def _specs(step_forms: list[StepForm]) -> tuple[list[circuits.StepSpec] | None, 
             continue
         assignee = None
         if data["assignee"]:
-            assignee = User.objects.filter(email__iexact=data["assignee"], is_active=True).first()
+            assignee = selectors.circuit_assignee_find(actor=actor, document=document,
+                                                       email=data["assignee"])
             if assignee is None:
-                form.add_error("assignee", "Aucun agent n'a cette adresse électronique.")
+                form.add_error("assignee", UNKNOWN_ASSIGNEE)
                 valid = False
                 continue
         specs.append(circuits.StepSpec(kind=data["kind"] or StepKind.VISA, assignee=assignee,
@@ -130,9 +127,10 @@ def _specs(step_forms: list[StepForm]) -> tuple[list[circuits.StepSpec] | None, 
 @require_POST
 @agent_required
 def circuit_cancel(request: HttpRequest, circuit_id: int) -> HttpResponse:
-    circuit = get_or_404(circuits.circuits_for(request.user), pk=circuit_id)
+    actor = request_actor(request)
+    circuit = get_or_404(circuits.circuits_for(actor), pk=circuit_id)
     try:
-        circuits.circuit_cancel(actor=request.user, circuit=circuit)  # type: ignore[arg-type]
+        circuits.circuit_cancel(actor=actor, circuit=circuit)
     except circuits.CircuitRefused as exc:
         messages.error(request, exc.message)
     else:
@@ -144,30 +142,32 @@ def circuit_cancel(request: HttpRequest, circuit_id: int) -> HttpResponse:
 # and show only the steps that person may decide.
 @login_required
 def visas(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
     today = timezone.localdate()
-    awaiting = circuits.steps_awaiting(request.user, today)
-    overdue = list(circuits.steps_overdue(request.user, today)[:100])
+    awaiting = circuits.steps_awaiting(actor, today)
+    overdue = list(circuits.steps_overdue(actor, today)[:100])
     return render(request, "documents/visas.html", {
         "awaiting": awaiting, "overdue": overdue, "today": today,
-        "delegators": circuits.delegators_of(request.user, today)})  # type: ignore[arg-type]
+        "delegators": circuits.delegators_of(actor, today)})
 
 
 @login_required
 def step_decide(request: HttpRequest, step_id: int) -> HttpResponse:
-    step = circuits.step_get_for(request.user, step_id)
+    actor = request_actor(request)
+    step = circuits.step_get_for(actor, step_id)
     refusal = ""
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")
     if request.method == "POST":
         try:
-            circuits.step_decide(actor=request.user, step=step, decision=decision,  # type: ignore[arg-type]
+            circuits.step_decide(actor=actor, step=step, decision=decision,
                                  comment=comment)
         except circuits.CircuitRefused as exc:
             refusal = exc.message
         else:
             messages.success(request, "Votre décision est enregistrée.")
             return redirect("documents:visas")
-    _, absent = circuits.authority_for(request.user, step)
+    _, absent = circuits.authority_for(actor, step)
     circuit = step.circuit
     return render(request, "documents/step_decide.html", {
         "step": step, "circuit": circuit, "document": circuit.document, "absent": absent,
@@ -184,14 +184,14 @@ class DelegationForm(forms.Form):
 
 @agent_required
 def delegations(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request_actor(request)
     form = DelegationForm(request.POST or None)
     refusal = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        delegate = User.objects.filter(email__iexact=data["delegate"], is_active=True).first()
+        delegate = selectors.delegate_find(actor=user, email=data["delegate"])
         if delegate is None:
-            form.add_error("delegate", "Aucun compte n'a cette adresse électronique.")
+            form.add_error("delegate", UNKNOWN_DELEGATE)
         else:
             try:
                 circuits.delegation_set(actor=user, delegate=delegate, starts_on=data["starts_on"],
@@ -211,7 +211,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
 @require_POST
 @agent_required
 def delegation_revoke(request: HttpRequest, delegation_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request_actor(request)
     delegation = get_or_404(circuits.delegations_of(user), pk=delegation_id)
     circuits.delegation_revoke(actor=user, delegation=delegation)
     messages.success(request, "La délégation est révoquée.")

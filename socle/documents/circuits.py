@@ -31,8 +31,9 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from socle.core.access import Actor, can, scope
+from socle.core.access import Actor, can, granted_paths, scope
 from socle.core.journal import audit_record
+from socle.core.letters import french_date
 from socle.core.models import Membership, Organisation, User
 from socle.core.notifications import email_notify
 from socle.core.roles import all_roles
@@ -96,6 +97,10 @@ def authority_for(actor: Actor, step: CircuitStep, today: date | None = None) ->
         return False, None
     if _may_decide_in_own_name(actor, step):
         return True, None
+    # A delegate decides only what they could hold themselves: the document's organisation
+    # must be within their own roles (the same commune, or a mutualised role covering it).
+    if not can(actor, VIEW, step.circuit.organisation):
+        return False, None
     for absent in delegators_of(actor, today):
         if _may_decide_in_own_name(absent, step):
             return True, absent
@@ -308,6 +313,10 @@ def delegation_set(*, actor: User, delegate: User, starts_on: date, ends_on: dat
         raise CircuitRefused("La fin de l'absence précède son début.", code="invalid_delegation")
     if not delegate.is_active:
         raise CircuitRefused("Ce compte est désactivé.", code="invalid_delegation")
+    mine, theirs = granted_paths(actor, VIEW), granted_paths(delegate, VIEW)
+    if not any(path.startswith(covering) for path in mine for covering in theirs):
+        raise CircuitRefused("Cette personne ne peut pas vous suppléer : elle n'a pas de rôle "
+                             "sur les documents de votre organisation.", code="invalid_delegation")
     with transaction.atomic():
         delegation = Delegation.objects.create(user=actor, delegate=delegate, starts_on=starts_on,
                                                ends_on=ends_on)
@@ -388,8 +397,8 @@ def _reminder_body(step: CircuitStep, why: str, today: date, decides: bool) -> s
             f"Document : « {document.title} » ({circuit.organisation.name})\n"
             f"Étape : {step.get_kind_display().lower()} n° {step.order}, attribuée à "
             f"{step.assignee_label}\n"
-            f"Échéance : {step.deadline:%d/%m/%Y}, dépassée de {late} jour{'s' if late > 1 else ''}\n"
-            f"Circuit lancé le {timezone.localtime(circuit.started_at):%d/%m/%Y}{started_by}\n\n"
+            f"Échéance : {french_date(step.deadline)}, dépassée de {late} jour{'s' if late > 1 else ''}\n"
+            f"Circuit lancé le {french_date(circuit.started_at)}{started_by}\n\n"
             f"{'Décider' if decides else 'Suivre le circuit'} : {link}\n")
 
 

@@ -34,7 +34,7 @@ from .models import (
     DocumentVersion,
     FinalAction,
 )
-from .selectors import EDIT
+from .selectors import EDIT, documents_for
 from .services import DocumentRefused
 
 APPROVE = "documents.approve_destruction"
@@ -109,9 +109,12 @@ def destruction_request(*, actor: User | None, organisation: Organisation,
     ids = sorted({int(pk) for pk in document_ids})
     if not ids:
         raise DocumentRefused("Choisissez au moins un document à détruire.", code="empty_request")
+    # Through the same selector as reading them: a restricted document the actor may not
+    # read does not exist here either (no title, no request).
+    visible = documents_for(actor=actor, permission=EDIT).filter(organisation=organisation, pk__in=ids)
     with transaction.atomic():
         documents = list(Document.objects.select_for_update().filter(
-            organisation=organisation, pk__in=ids))
+            pk__in=visible.values("pk")).select_related("organisation"))
         if len(documents) != len(ids):
             raise DocumentRefused("Certains documents n'existent pas dans cette organisation.",
                                   code="unknown_document")

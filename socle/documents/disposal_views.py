@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from socle.core.access import can
+from socle.core.request_actor import request_actor
 
 from . import disposal, selectors
 from .services import DocumentRefused
@@ -21,20 +22,22 @@ from .views import agent_required
 @require_GET
 @agent_required
 def sort_final_index(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
     return render(request, "documents/sort_final_index.html", {
-        "organisations": selectors.organisations_visible(request.user)})
+        "organisations": selectors.organisations_visible(actor=actor)})
 
 
 @require_GET
 @agent_required
 def sort_final(request: HttpRequest, organisation: str) -> HttpResponse:
-    org = selectors.organisation_for(request.user, organisation)
-    due = selectors.retention_due(request.user, org, on=timezone.localdate())
+    actor = request_actor(request)
+    org = selectors.organisation_for(actor=actor, slug=organisation)
+    due = selectors.retention_due(actor=actor, organisation=org, on=timezone.localdate())
     return render(request, "documents/sort_final.html", {
         "organisation": org, "due": due,
-        "requests": selectors.destruction_requests_for(request.user, org)[:50],
-        "can_request": can(request.user, selectors.EDIT, org),
-        "can_approve": can(request.user, disposal.APPROVE, org)})
+        "requests": selectors.destruction_requests_for(actor=actor, organisation=org)[:50],
+        "can_request": can(actor, selectors.EDIT, org),
+        "can_approve": can(actor, disposal.APPROVE, org)})
 
 
 def _back(org_slug: str) -> HttpResponseBase:
@@ -44,10 +47,11 @@ def _back(org_slug: str) -> HttpResponseBase:
 @require_POST
 @agent_required
 def legal_hold(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    document = selectors.document_get_for(request.user, document_id)
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
     service = disposal.legal_hold_set if request.POST.get("hold") == "1" else disposal.legal_hold_clear
     try:
-        service(actor=request.user, document=document,  # type: ignore[arg-type]
+        service(actor=actor, document=document,
                 reason=request.POST.get("reason", ""))
     except DocumentRefused as refusal:
         messages.error(request, refusal.message)
@@ -59,10 +63,11 @@ def legal_hold(request: HttpRequest, document_id: int) -> HttpResponseBase:
 @require_POST
 @agent_required
 def destruction_request(request: HttpRequest, organisation: str) -> HttpResponseBase:
-    org = selectors.organisation_for(request.user, organisation)
+    actor = request_actor(request)
+    org = selectors.organisation_for(actor=actor, slug=organisation)
     try:
         ids = [int(value) for value in request.POST.getlist("document") if value.isdigit()]
-        created = disposal.destruction_request(actor=request.user, organisation=org,  # type: ignore[arg-type]
+        created = disposal.destruction_request(actor=actor, organisation=org,
                                                document_ids=ids, comment=request.POST.get("comment", ""))
     except DocumentRefused as refusal:
         messages.error(request, refusal.message)
@@ -75,18 +80,19 @@ def destruction_request(request: HttpRequest, organisation: str) -> HttpResponse
 @require_POST
 @agent_required
 def destruction_decide(request: HttpRequest, request_id: int) -> HttpResponseBase:
-    wanted = selectors.destruction_request_get_for(request.user, request_id)
+    actor = request_actor(request)
+    wanted = selectors.destruction_request_get_for(actor=actor, request_id=request_id)
     action = request.POST.get("action", "")
     try:
         if action == "approve":
-            disposal.destruction_approve(actor=request.user, request=wanted)  # type: ignore[arg-type]
+            disposal.destruction_approve(actor=actor, request=wanted)
             messages.success(request, "Destruction approuvée.")
         elif action == "reject":
-            disposal.destruction_reject(actor=request.user, request=wanted,  # type: ignore[arg-type]
+            disposal.destruction_reject(actor=actor, request=wanted,
                                         reason=request.POST.get("reason", ""))
             messages.success(request, "Demande de destruction refusée.")
         elif action == "execute":
-            disposal.destruction_execute(actor=request.user, request=wanted)  # type: ignore[arg-type]
+            disposal.destruction_execute(actor=actor, request=wanted)
             messages.success(request, "Destruction exécutée : le certificat figure au journal.")
             return redirect("documents:destruction_certificate", request_id=wanted.pk)
         else:
@@ -99,8 +105,9 @@ def destruction_decide(request: HttpRequest, request_id: int) -> HttpResponseBas
 @require_GET
 @agent_required
 def destruction_certificate(request: HttpRequest, request_id: int) -> HttpResponse:
-    wanted = selectors.destruction_request_get_for(request.user, request_id)
-    certificate = selectors.destruction_certificate(wanted)
+    actor = request_actor(request)
+    wanted = selectors.destruction_request_get_for(actor=actor, request_id=request_id)
+    certificate = selectors.destruction_certificate(request=wanted)
     if certificate is None:
         raise Http404
     return render(request, "documents/certificate.html", {

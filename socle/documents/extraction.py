@@ -25,9 +25,12 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 from lxml import html as lxml_html
 
 logger = logging.getLogger(__name__)
@@ -237,9 +240,9 @@ class _Ocr:
                                    *notes])[:300])
 
 
-def _ocr_pdf(reader: object) -> Extraction:
+def _ocr_pdf(reader: PdfReader) -> Extraction:
     ocr = _Ocr(deadline=time.monotonic() + OCR_FILE_TIMEOUT)
-    pages = reader.pages  # type: ignore[attr-defined]
+    pages = reader.pages
     ocr.unread_pages = max(0, len(pages) - MAX_OCR_PAGES)
     with tempfile.TemporaryDirectory() as work:
         for index, page in enumerate(pages):

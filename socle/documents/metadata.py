@@ -52,6 +52,30 @@ def type_of(types: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
     return next((item for item in types if item.get("code") == code), None)
 
 
+def _value_clean(field: dict[str, Any], raw: Any) -> str:
+    """Return one value normalised for its declared kind; a ValueError carries the French reason."""
+    kind = field.get("type", "text")
+    text = str(raw).strip()
+    if kind == "date":
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError("Date attendue au format AAAA-MM-JJ.") from None
+    if kind == "number":
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise ValueError("Nombre attendu.") from None
+        if not number.is_finite():
+            raise ValueError("Nombre attendu.")
+        return str(number)
+    if kind == "choice":
+        if text not in [str(choice) for choice in field.get("choices", [])]:
+            raise ValueError("Valeur hors des choix proposés.")
+        return text
+    return text[:500]
+
+
 def metadata_clean(types: list[dict[str, Any]], doc_type: str, values: Any) -> dict[str, Any]:
     """Check a document's metadata against its type; return the values, normalised."""
     if values is None:
@@ -79,29 +103,10 @@ def metadata_clean(types: list[dict[str, Any]], doc_type: str, values: Any) -> d
             if field.get("required"):
                 errors[name] = "Ce champ est obligatoire."
             continue
-        kind = field.get("type", "text")
-        text = str(raw).strip()
-        if kind == "date":
-            try:
-                cleaned[name] = date.fromisoformat(text).isoformat()
-            except ValueError:
-                errors[name] = "Date attendue au format AAAA-MM-JJ."
-        elif kind == "number":
-            try:
-                number = Decimal(text.replace(",", "."))
-            except InvalidOperation:
-                errors[name] = "Nombre attendu."
-                continue
-            if not number.is_finite():
-                errors[name] = "Nombre attendu."
-                continue
-            cleaned[name] = str(number)
-        elif kind == "choice":
-            if text not in [str(choice) for choice in field.get("choices", [])]:
-                errors[name] = "Valeur hors des choix proposés."
-            cleaned[name] = text
-        else:
-            cleaned[name] = text[:500]
+        try:
+            cleaned[name] = _value_clean(field, raw)
+        except ValueError as exc:
+            errors[name] = str(exc)
     if errors:
         raise MetadataInvalid("Certaines métadonnées ne sont pas valides.", errors)
     return cleaned

@@ -49,6 +49,7 @@ MODULE = Module(
         "documents.destruction_request": "Demande de destruction",
         "documents.document_create": "Document classé",
         "documents.document_migrate": "Document reclassé",
+        "documents.version_consult": "Téléchargement d'une version de document",
         "documents.legal_hold_set": "Gel juridique",
         "documents.legal_hold_clear": "Gel juridique levé",
         "documents.metadata_update": "Métadonnées modifiées",

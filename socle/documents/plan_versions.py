@@ -319,14 +319,14 @@ class MigrationReport:
 def _documents_movable(actor: Actor) -> QuerySet[Document]:
     if actor is None:
         return Document.objects.select_related("organisation", "node")
-    return documents_for(actor, MIGRATE)
+    return documents_for(actor=actor, permission=MIGRATE)
 
 
 def _allowed_nodes(actor: Actor, organisation: Organisation) -> list[FilePlanNode]:
     """Return the nodes in force the actor may put the organisation's documents under."""
     if actor is None:
-        return nodes_effective(organisation)
-    return file_plan_nodes_for(actor, organisation)
+        return nodes_effective(organisation=organisation)
+    return file_plan_nodes_for(actor=actor, organisation=organisation)
 
 
 class _AllowedByOrganisation(dict[int, list[FilePlanNode]]):

@@ -18,6 +18,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socle.core.access import can, get_or_404, granted_paths
+from socle.core.request_actor import request_actor
 
 from . import plan_versions, selectors
 from .models import FilePlan, FilePlanNode, FinalAction, PlanStatus, RetentionStart, RetentionUnit
@@ -32,7 +33,8 @@ MIGRATION_ROWS = 200
 @require_GET
 @agent_required
 def plan_index(request: HttpRequest) -> HttpResponse:
-    plans = selectors.plans_for(request.user).order_by("organisation__path", "code", "-version")
+    actor = request_actor(request)
+    plans = selectors.plans_for(actor=actor).order_by("organisation__path", "code", "-version")
     return render(request, "documents/plans.html", {
         "page": Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))})
 
@@ -40,20 +42,21 @@ def plan_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     nodes = plan.nodes.select_related("parent", "overrides__plan").order_by("code")
-    can_migrate = bool(granted_paths(request.user, plan_versions.MIGRATE))
+    can_migrate = bool(granted_paths(actor, plan_versions.MIGRATE))
     left = 0
     if plan.status == PlanStatus.RETIRED and can_migrate:
-        left = selectors.documents_for(request.user, plan_versions.MIGRATE).filter(
+        left = selectors.documents_for(actor=actor, permission=plan_versions.MIGRATE).filter(
             node__plan=plan).count()
     return render(request, "documents/plan_detail.html", {
         "plan": plan, "nodes": nodes,
-        "versions": selectors.plans_for(request.user).filter(
+        "versions": selectors.plans_for(actor=actor).filter(
             organisation=plan.organisation, code=plan.code).order_by("-version"),
         "in_force": plan_versions.plan_in_force(plan), "draft": plan_versions.plan_draft_of(plan),
         "stale": plan_versions.plan_stale_links([plan]) if plan.status != PlanStatus.RETIRED else [],
-        "can_manage": can(request.user, MANAGE_PLANS, plan.organisation),
+        "can_manage": can(actor, MANAGE_PLANS, plan.organisation),
         "can_migrate": can_migrate, "documents_left": left})
 
 
@@ -64,9 +67,10 @@ def _back(plan: FilePlan) -> HttpResponseBase:
 @require_POST
 @agent_required
 def plan_new_version(request: HttpRequest, plan_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     try:
-        draft = plan_versions.plan_draft_new_version(actor=request.user, plan=plan)  # type: ignore[arg-type]
+        draft = plan_versions.plan_draft_new_version(actor=actor, plan=plan)
     except DocumentRefused as refusal:
         messages.error(request, refusal.message)
         return _back(plan)
@@ -78,9 +82,10 @@ def plan_new_version(request: HttpRequest, plan_id: int) -> HttpResponseBase:
 @require_POST
 @agent_required
 def plan_publish(request: HttpRequest, plan_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     try:
-        report = plan_versions.plan_publish(actor=request.user, plan=plan)  # type: ignore[arg-type]
+        report = plan_versions.plan_publish(actor=actor, plan=plan)
     except DocumentRefused as refusal:
         messages.error(request, refusal.message)
         return _back(plan)
@@ -124,11 +129,15 @@ class NodeAddForm(NodeForm):
         self.plan = plan
         own = list(plan.nodes.order_by("code"))
         reference = list(plan.extends.nodes.order_by("code")) if plan.extends else []
-        self.fields["parent"].choices = [  # type: ignore[attr-defined]
+        parent = self.fields["parent"]
+        assert isinstance(parent, forms.ChoiceField)
+        parent.choices = [
             ("", "Aucun : à la racine du plan"),
             *[(f"n{node.pk}", f"{node.code} — {node.title}") for node in own + reference]]
         if reference:
-            self.fields["overrides"].choices = [  # type: ignore[attr-defined]
+            overrides = self.fields["overrides"]
+            assert isinstance(overrides, forms.ChoiceField)
+            overrides.choices = [
                 ("", "Aucun : nouveau nœud"),
                 *[(f"n{node.pk}", f"{node.code} — {node.title}") for node in reference]]
         else:
@@ -137,9 +146,11 @@ class NodeAddForm(NodeForm):
         # Left blank, a rule is the replaced node's (an override) or the default.
         for name in ("retention_unit", "retention_start_event", "final_action"):
             choice = self.fields[name]
+            assert isinstance(choice, forms.ChoiceField)
+            model_choices = choice.choices  # a model field's choices, normalised by Django to a list
+            assert isinstance(model_choices, list)
             choice.required = False
-            choice.choices = [("", "Comme le nœud remplacé, ou par défaut"),  # type: ignore[attr-defined]
-                              *choice.choices]  # type: ignore[attr-defined]
+            choice.choices = [("", "Comme le nœud remplacé, ou par défaut"), *model_choices]
         self.fields["access_rule"].required = False
         self.fields["access_rule"].help_text = ("public, internal ou restricted:<rôle> ; vide : comme "
                                                 "le nœud remplacé, ou internal.")
@@ -157,7 +168,8 @@ RULES = ["title", "description", "retention_period", "retention_unit", "retentio
 
 def _editable(request: HttpRequest, plan: FilePlan) -> HttpResponse | None:
     """Return the error page when the plan may not be edited here, else None."""
-    if not can(request.user, MANAGE_PLANS, plan.organisation):
+    actor = request_actor(request)
+    if not can(actor, MANAGE_PLANS, plan.organisation):
         return render(request, "core/error.html", {
             "title": "Modification impossible",
             "message": "Votre rôle ne permet pas de modifier le plan de classement de cette organisation.",
@@ -174,7 +186,8 @@ def _editable(request: HttpRequest, plan: FilePlan) -> HttpResponse | None:
 @require_http_methods(["GET", "POST"])
 @agent_required
 def node_edit(request: HttpRequest, plan_id: int, node_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     node = get_or_404(plan.nodes.all(), pk=node_id)
     refused = _editable(request, plan)
     if refused is not None:
@@ -183,7 +196,7 @@ def node_edit(request: HttpRequest, plan_id: int, node_id: int) -> HttpResponseB
     refusal = ""
     if request.method == "POST" and form.is_valid():
         try:
-            plan_versions.node_update(actor=request.user, node=node,  # type: ignore[arg-type]
+            plan_versions.node_update(actor=actor, node=node,
                                       **{name: form.cleaned_data[name] for name in RULES})
         except DocumentRefused as exc:
             refusal = exc.message
@@ -198,7 +211,8 @@ def node_edit(request: HttpRequest, plan_id: int, node_id: int) -> HttpResponseB
 @require_http_methods(["GET", "POST"])
 @agent_required
 def node_add(request: HttpRequest, plan_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     refused = _editable(request, plan)
     if refused is not None:
         return refused
@@ -210,7 +224,7 @@ def node_add(request: HttpRequest, plan_id: int) -> HttpResponseBase:
         rules = {name: data[name] for name in RULES
                  if name != "title" and data[name] not in ("", None)}
         try:
-            node = node_create(actor=request.user, plan=plan,  # type: ignore[arg-type]
+            node = node_create(actor=actor, plan=plan,
                                code=data["code"].strip(), title=data["title"],
                                parent=form.by_key.get(data["parent"]), overrides=overrides, **rules)
         except DocumentRefused as exc:
@@ -226,10 +240,11 @@ def node_add(request: HttpRequest, plan_id: int) -> HttpResponseBase:
 @require_POST
 @agent_required
 def node_remove(request: HttpRequest, plan_id: int, node_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
     node = get_or_404(plan.nodes.all(), pk=node_id)
     try:
-        plan_versions.node_delete(actor=request.user, node=node)  # type: ignore[arg-type]
+        plan_versions.node_delete(actor=actor, node=node)
     except DocumentRefused as refusal:
         messages.error(request, refusal.message)
     else:
@@ -247,8 +262,9 @@ def _mapping(data: Any, plan_to: FilePlan) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 @agent_required
 def plan_migration(request: HttpRequest, plan_id: int) -> HttpResponseBase:
-    plan = selectors.plan_get_for(request.user, plan_id)
-    if not granted_paths(request.user, plan_versions.MIGRATE):
+    actor = request_actor(request)
+    plan = selectors.plan_get_for(actor=actor, plan_id=plan_id)
+    if not granted_paths(actor, plan_versions.MIGRATE):
         return render(request, "core/error.html", {
             "title": "Espace réservé aux archivistes",
             "message": "Seul un archiviste peut migrer des documents vers une autre version du plan.",
@@ -263,7 +279,7 @@ def plan_migration(request: HttpRequest, plan_id: int) -> HttpResponseBase:
     if request.method == "POST":
         try:
             report = plan_versions.plan_migrate_documents(
-                actor=request.user, plan_from=plan, plan_to=plan_to, mapping=mapping)  # type: ignore[arg-type]
+                actor=actor, plan_from=plan, plan_to=plan_to, mapping=mapping)
         except DocumentRefused as refusal:
             messages.error(request, refusal.message)
         else:
@@ -273,7 +289,7 @@ def plan_migration(request: HttpRequest, plan_id: int) -> HttpResponseBase:
                 messages.error(request, f"{len(report.refused)} document(s) non migré(s) : voir la "
                                         "liste ci-dessous.")
         return redirect("documents:plan_migration", plan_id=plan.pk)
-    items = plan_versions.migration_preview(request.user, plan, plan_to, mapping=mapping)
+    items = plan_versions.migration_preview(actor, plan, plan_to, mapping=mapping)
     movable = [item for item in items if not item.problem]
     blocked = [item for item in items if item.problem]
     unmapped = sorted({item.source_code for item in blocked if item.code == "unmapped"}
@@ -304,20 +320,22 @@ class ReclassifyForm(forms.Form):
 @agent_required
 def document_reclassify(request: HttpRequest, document_id: int) -> HttpResponseBase:
     """An archivist moves one document under another node in force (retention recomputed)."""
-    document = selectors.document_get_for(request.user, document_id)
-    if not can(request.user, plan_versions.MIGRATE, document.organisation):
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
+    if not can(actor, plan_versions.MIGRATE, document.organisation):
         return render(request, "core/error.html", {
             "title": "Espace réservé aux archivistes",
             "message": "Seul un archiviste de l'organisation du document peut le reclasser.",
         }, status=403)
-    nodes = [node for node in selectors.file_plan_nodes_for(request.user, document.organisation)
+    nodes = [node for node in selectors.file_plan_nodes_for(actor=actor,
+                                                            organisation=document.organisation)
              if node.pk != document.node_id]
     form = ReclassifyForm(request.POST or None, nodes=nodes)
     refusal = ""
     if request.method == "POST" and form.is_valid():
         target = form.nodes[form.cleaned_data["node"]]
         try:
-            plan_versions.document_migrate(actor=request.user, document=document,  # type: ignore[arg-type]
+            plan_versions.document_migrate(actor=actor, document=document,
                                            node=target)
         except DocumentRefused as exc:
             refusal = exc.message

@@ -11,7 +11,7 @@ the actor (404).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import reduce
@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
-from socle.core.models import AuditEvent, Membership, Organisation
+from socle.core.models import AuditEvent, Membership, Organisation, User
 
 from . import search as search_engine
 from .models import (
@@ -68,7 +68,7 @@ def _shared_condition(actor: Actor, today: date | None = None) -> Q:
     return Q(pk__in=shared) & ~Q(node__access_rule__startswith="restricted:")
 
 
-def documents_for(actor: Actor, permission: str = VIEW) -> QuerySet[Document]:
+def documents_for(*, actor: Actor, permission: str = VIEW) -> QuerySet[Document]:
     """Return the documents the actor may see (or edit, with permission=documents.edit).
 
     Seeing includes the documents another organisation shared with one the actor reads;
@@ -80,33 +80,78 @@ def documents_for(actor: Actor, permission: str = VIEW) -> QuerySet[Document]:
     return documents.select_related("organisation", "node", "current_version")
 
 
-def shared_with_actor(actor: Actor, documents: Iterable[Document]) -> set[int]:
+def document_ids_visible(*, actor: Actor, ids: Collection[int]) -> set[int]:
+    """Return which of these document ids the actor may see (for other modules' references
+    to ``documents.document``, decision 0017)."""
+    wanted = {pk for pk in ids if 0 < pk < 2**63}
+    if not wanted:
+        return set()
+    return set(documents_for(actor=actor).filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def documents_for_archives(*, actor: Actor, ids: Collection[int], permission: str) -> QuerySet[Document]:
+    """Return those of these documents the archives may handle for the actor: the ones of the
+    organisations where the actor holds the archives' ``permission`` (decision 0017).
+
+    Restricted nodes included: a transfer carries its documents whole, and the archivist
+    already reads them in the manifest the transfer was prepared with.
+    """
+    wanted = {pk for pk in ids if 0 < pk < 2**63}
+    return scope(Document.objects.filter(pk__in=wanted), actor, permission).select_related(
+        "organisation", "node", "current_version")
+
+
+def shared_with_actor(*, actor: Actor, documents: Iterable[Document]) -> set[int]:
     """Return which of these visible documents the actor sees only through a share (no query)."""
     return {document.pk for document in documents
             if not can(actor, VIEW, document.organisation)}
 
 
-def document_get_for(actor: Actor, document_id: Any, permission: str = VIEW) -> Document:
+def document_get_for(*, actor: Actor, document_id: Any, permission: str = VIEW) -> Document:
     """Return one document the actor may see, or 404."""
-    return get_or_404(documents_for(actor, permission), pk=document_id)
+    return get_or_404(documents_for(actor=actor, permission=permission), pk=document_id)
 
 
-def versions_of(document: Document) -> QuerySet[DocumentVersion]:
+def circuit_assignee_find(*, actor: Actor, document: Document, email: str) -> User | None:
+    """Return the active agent with that email who may read the document, else None."""
+    # Unknown and not allowed answer the same None, so the form never confirms an account.
+    if not can(actor, EDIT, document.organisation):
+        return None
+    candidate = User.objects.filter(email__iexact=email, is_active=True).first()
+    if candidate is None or not can(candidate, VIEW, document.organisation):
+        return None
+    return candidate
+
+
+def delegate_find(*, actor: Actor, email: str) -> User | None:
+    """Return the active agent with that email working in one of the actor's organisations."""
+    if not isinstance(actor, User):
+        return None
+    paths = list(Membership.objects.filter(user=actor, revoked_at__isnull=True)
+                 .values_list("organisation__path", flat=True))
+    if not paths:
+        return None
+    below = reduce(or_, (Q(organisation__path__startswith=path) for path in paths))
+    colleagues = Membership.objects.filter(below, revoked_at__isnull=True).values("user_id")
+    return User.objects.filter(email__iexact=email, is_active=True, pk__in=colleagues).first()
+
+
+def versions_of(*, document: Document) -> QuerySet[DocumentVersion]:
     """Return the versions of a document already obtained through a selector, newest first."""
     return document.versions.select_related("created_by").order_by("-number")
 
 
-def version_get(document: Document, number: Any) -> DocumentVersion:
+def version_get(*, document: Document, number: Any) -> DocumentVersion:
     """Return one version of a document already obtained through a selector, or 404."""
     return get_or_404(document.versions.select_related("blob"), number=number)
 
 
-def organisation_for(actor: Actor, slug: str, permission: str = VIEW) -> Organisation:
+def organisation_for(*, actor: Actor, slug: str, permission: str = VIEW) -> Organisation:
     """Return an organisation on which the actor holds the permission, or 404."""
     return get_or_404(organisations_for(actor, permission), slug=str(slug)[:80])
 
 
-def organisations_visible(actor: Actor) -> QuerySet[Organisation]:
+def organisations_visible(*, actor: Actor) -> QuerySet[Organisation]:
     """Return the organisations whose documents the actor may see."""
     return organisations_for(actor, VIEW)
 
@@ -114,7 +159,7 @@ def organisations_visible(actor: Actor) -> QuerySet[Organisation]:
 # ---------------------------------------------------------------- plans
 
 
-def plans_applicable(organisation: Organisation) -> list[FilePlan]:
+def plans_applicable(*, organisation: Organisation) -> list[FilePlan]:
     """Return the active plans that apply to an organisation: its own and its ancestors'."""
     ancestors = [path for path in _ancestor_paths(organisation.path)]
     return list(FilePlan.objects.filter(status=PlanStatus.ACTIVE, organisation__path__in=ancestors)
@@ -126,14 +171,14 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
 
 
-def nodes_effective(organisation: Organisation) -> list[FilePlanNode]:
+def nodes_effective(*, organisation: Organisation) -> list[FilePlanNode]:
     """Return the nodes that apply to an organisation, each replaced by its override if any.
 
     The ARC's reference plan reaches every commune below it; a commune's own plan adds
     its nodes, and a node of it that ``overrides`` a reference node takes its place.
     Nearer plans win, so a commune's override beats the ARC's node.
     """
-    plans = plans_applicable(organisation)
+    plans = plans_applicable(organisation=organisation)
     nodes = list(FilePlanNode.objects.filter(plan__in=plans).select_related("plan", "overrides")
                  .order_by("code"))
     depth = {plan.pk: plan.organisation.path.count("/") for plan in plans}
@@ -146,12 +191,12 @@ def nodes_effective(organisation: Organisation) -> list[FilePlanNode]:
     return sorted(by_code.values(), key=lambda n: n.code)
 
 
-def file_plan_nodes_for(actor: Actor, organisation: Organisation) -> list[FilePlanNode]:
+def file_plan_nodes_for(*, actor: Actor, organisation: Organisation) -> list[FilePlanNode]:
     """Return the nodes the actor may file under for that organisation (empty without edit right)."""
     if not can(actor, EDIT, organisation):
         return []
     visible = _restricted_nodes_allowed(actor, organisation)
-    return [node for node in nodes_effective(organisation) if visible(node)]
+    return [node for node in nodes_effective(organisation=organisation) if visible(node)]
 
 
 def _restricted_nodes_allowed(actor: Actor, organisation: Organisation) -> Any:
@@ -166,12 +211,13 @@ def _restricted_nodes_allowed(actor: Actor, organisation: Organisation) -> Any:
     return allowed
 
 
-def node_for_filing(actor: Actor, organisation: Organisation, code: str) -> FilePlanNode | None:
+def node_for_filing(*, actor: Actor, organisation: Organisation, code: str) -> FilePlanNode | None:
     """Return the node of that code the actor may file under for the organisation, if any."""
-    return next((node for node in file_plan_nodes_for(actor, organisation) if node.code == code), None)
+    return next((node for node in file_plan_nodes_for(actor=actor, organisation=organisation)
+                 if node.code == code), None)
 
 
-def plans_for(actor: Actor) -> QuerySet[FilePlan]:
+def plans_for(*, actor: Actor) -> QuerySet[FilePlan]:
     """Return the plans the actor may read, all versions: those of the organisations whose
     documents they may see, and those of their ancestors (the reference plans that apply)."""
     paths = granted_paths(actor, VIEW)
@@ -183,9 +229,9 @@ def plans_for(actor: Actor) -> QuerySet[FilePlan]:
         "organisation", "extends")
 
 
-def plan_get_for(actor: Actor, plan_id: Any) -> FilePlan:
+def plan_get_for(*, actor: Actor, plan_id: Any) -> FilePlan:
     """Return one plan version the actor may read, or 404."""
-    return get_or_404(plans_for(actor), pk=plan_id)
+    return get_or_404(plans_for(actor=actor), pk=plan_id)
 
 
 # ---------------------------------------------------------------- search
@@ -206,9 +252,9 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def documents_filtered(actor: Actor, filters: SearchFilters) -> QuerySet[Document]:
+def documents_filtered(*, actor: Actor, filters: SearchFilters) -> QuerySet[Document]:
     """Return the visible documents matching the filters (not the words), newest first."""
-    documents = documents_for(actor)
+    documents = documents_for(actor=actor)
     if filters.organisation:
         documents = documents.filter(organisation__slug=filters.organisation)
     if filters.node:
@@ -247,14 +293,14 @@ def _searched_organisations(actor: Actor, filters: SearchFilters) -> list[int]:
     return list(organisations.values_list("pk", flat=True))
 
 
-def documents_search(actor: Actor, filters: SearchFilters, *, limit: int = 20,
+def documents_search(*, actor: Actor, filters: SearchFilters, limit: int = 20,
                      offset: int = 0) -> list[SearchResult]:
     """Return the visible documents matching the words and filters, best first, with excerpts."""
     # The candidates are documents_filtered's, shares included: narrowing them to the
     # actor's own organisations would drop the documents shared with them.
-    hits = search_engine.search(documents_filtered(actor, filters), filters.q, limit=limit,
+    hits = search_engine.search(documents_filtered(actor=actor, filters=filters), filters.q, limit=limit,
                                 offset=offset, organisations=_searched_organisations(actor, filters))
-    found = documents_for(actor).in_bulk([hit.document_id for hit in hits])
+    found = documents_for(actor=actor).in_bulk([hit.document_id for hit in hits])
     return [SearchResult(found[hit.document_id], hit.score, hit.excerpt)
             for hit in hits if hit.document_id in found]
 
@@ -271,13 +317,13 @@ class RetentionDue:
     held: list[Document]
 
 
-def retention_due(actor: Actor, organisation: Organisation, *, on: date) -> RetentionDue:
+def retention_due(*, actor: Actor, organisation: Organisation, on: date) -> RetentionDue:
     """Return the organisation's documents due on ``on``: for the archives (keep or sort), for
     destruction, and those a legal hold keeps out of both lists.
 
     Only the organisation's own documents: a commune's archivist answers for its own.
     """
-    due = (documents_for(actor).filter(organisation=organisation, retention_end__lte=on)
+    due = (documents_for(actor=actor).filter(organisation=organisation, retention_end__lte=on)
            .select_related("node", "current_version").order_by("retention_end", "pk"))
     to_transfer: list[Document] = []
     to_destroy: list[Document] = []
@@ -292,19 +338,19 @@ def retention_due(actor: Actor, organisation: Organisation, *, on: date) -> Rete
     return RetentionDue(to_transfer, to_destroy, held)
 
 
-def destruction_requests_for(actor: Actor, organisation: Organisation) -> QuerySet[DestructionRequest]:
+def destruction_requests_for(*, actor: Actor, organisation: Organisation) -> QuerySet[DestructionRequest]:
     """Return the destruction requests of an organisation the actor may see, newest first."""
     requests = scope(DestructionRequest.objects.all(), actor, VIEW)
     return requests.filter(organisation=organisation).select_related("requested_by", "decided_by")
 
 
-def destruction_request_get_for(actor: Actor, request_id: Any) -> DestructionRequest:
+def destruction_request_get_for(*, actor: Actor, request_id: Any) -> DestructionRequest:
     """Return one destruction request the actor may see, or 404."""
     return get_or_404(scope(DestructionRequest.objects.select_related("organisation"), actor, VIEW),
                       pk=request_id)
 
 
-def destruction_certificate(request: DestructionRequest) -> AuditEvent | None:
+def destruction_certificate(*, request: DestructionRequest) -> AuditEvent | None:
     """Return the certificate (journal event) of an executed request obtained through a selector."""
     if request.certificate_seq is None:
         return None
@@ -323,7 +369,7 @@ def _seda_duration(period: int | None, unit: str) -> str:
     return f"P{period}Y" if unit == "year" else f"P{period}M"
 
 
-def transfer_metadata(document: Document) -> dict[str, Any]:
+def transfer_metadata(*, document: Document) -> dict[str, Any]:
     """Return what the archives need to transfer a document already obtained through a selector.
 
     Names follow SEDA 2.1 where it has one (AppraisalRule, AccessRule, FinalAction).

@@ -27,18 +27,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from socle.core.access import can
-from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_open, blob_put
+from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_put
+from socle.core.downloads import TYPE_EXTENSIONS  # the extension downloads end with
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 from socle.core.services import ServiceError
 
 from . import search
-from .extraction import extract
 from .metadata import MetadataInvalid, metadata_clean, types_check
 from .models import (
     Document,
     DocumentStatus,
-    DocumentText,
     DocumentVersion,
     FilePlan,
     FilePlanNode,
@@ -51,6 +50,9 @@ from .models import (
 from .naming import NamingRuleInvalid, extension_of, name_apply, naming_rule_check, original_name_clean
 from .retention import retention_compute, rule_of
 from .selectors import EDIT, node_for_filing, nodes_effective
+
+# Re-exported: the writes of the GED have one address.
+from .text_indexing import version_text_extract as version_text_extract
 
 MANAGE_PLANS = "documents.manage_plans"
 
@@ -70,17 +72,6 @@ EXTENSION_TYPES: dict[str, set[str]] = {
     ".png": {"image/png"}, ".jpg": {"image/jpeg"}, ".jpeg": {"image/jpeg"},
     ".tif": {"image/tiff"}, ".tiff": {"image/tiff"}, ".gif": {"image/gif"},
     ".xml": {"application/xml"}, ".json": {"application/json"}, ".zip": {"application/zip"},
-}
-# The extension a normalised name gets from the detected type.
-TYPE_EXTENSIONS = {
-    "application/pdf": ".pdf", "text/plain": ".txt", "text/csv": ".csv", "text/html": ".html",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.oasis.opendocument.text": ".odt",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif", "image/gif": ".gif",
-    "image/webp": ".webp", "application/xml": ".xml", "application/json": ".json",
-    "application/zip": ".zip",
 }
 
 
@@ -180,7 +171,7 @@ def node_create(*, actor: User | None, plan: FilePlan, code: str, title: str,
         raise DocumentRefused(f"Règles inconnues : {', '.join(sorted(unknown))}.", code="invalid_node")
     if overrides is not None:
         if plan.extends is None or overrides.pk not in {n.pk for n in nodes_effective(
-                plan.extends.organisation) if n.plan_id == plan.extends_id}:
+                organisation=plan.extends.organisation) if n.plan_id == plan.extends_id}:
             raise DocumentRefused("Un nœud ne peut remplacer qu'un nœud du plan que ce plan étend.",
                                   code="invalid_node")
         code = overrides.code
@@ -283,8 +274,8 @@ def document_create(*, actor: User | None, organisation: Organisation, node_code
     if actor is not None and not can(actor, EDIT, organisation):
         raise DocumentRefused("Vous n'avez pas le droit de déposer des documents pour cette "
                               "organisation.", code="forbidden")
-    node = (node_for_filing(actor, organisation, node_code) if actor is not None else
-            next((n for n in nodes_effective(organisation) if n.code == node_code), None))
+    node = (node_for_filing(actor=actor, organisation=organisation, code=node_code) if actor is not None else
+            next((n for n in nodes_effective(organisation=organisation) if n.code == node_code), None))
     if node is None:
         raise DocumentRefused(f"Le nœud « {node_code} » n'existe pas dans le plan de classement "
                               "de cette organisation, ou vous ne pouvez pas y classer.",
@@ -417,33 +408,6 @@ def _extract_later(version_id: int) -> None:
     from .tasks import document_extract_task
 
     transaction.on_commit(lambda: document_extract_task.enqueue(version_id=version_id))
-
-
-def version_text_extract(*, version_id: int) -> str:
-    """Extract a version's text and index it in one transaction; return the resulting status.
-
-    Idempotent: run again, it does the same. The reading of the file happens before
-    the transaction, so the write lock is held only for the few rows written.
-    """
-    version = DocumentVersion.objects.select_related("blob").filter(pk=version_id).first()
-    if version is None:
-        return "missing"
-    with blob_open(version.blob) as handle:
-        result = extract(handle, version.mime_type)
-    with transaction.atomic():
-        DocumentText.objects.update_or_create(version=version, defaults={
-            "text": result.text, "extracted_at": timezone.now()})
-        DocumentVersion.objects.filter(pk=version.pk).update(text_status=result.status,
-                                                            text_message=result.message[:300])
-        document = Document.objects.select_for_update().get(pk=version.document_id)
-        if document.current_version_id == version.pk:
-            search.document_index(document)
-            document.text_indexed = True
-            document.save(update_fields=["text_indexed"])
-        audit_record(actor=None, action="documents.text_extract", organisation=None,
-                     target=version, data={"document": document.pk, "status": result.status,
-                                           "chars": len(result.text)})
-    return result.status
 
 
 def versions_pending_extraction() -> list[int]:

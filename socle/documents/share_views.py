@@ -5,9 +5,6 @@ Server-rendered forms posted back to the document's page; every write goes throu
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -15,41 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from socle.core.access import Actor, can
+from socle.core.access import can
+from socle.core.request_actor import request_actor
 
 from . import selectors, sharing
-from .models import Document
-from .views import agent_required, detail_render
-
-
-class ShareForm(forms.Form):
-    # Its own field ids on the document page, which has other forms.
-    prefix = "share"
-    organisation = forms.ChoiceField(label="Commune")
-    expires_on = forms.DateField(label="Partagé jusqu'au (AAAA-MM-JJ)", required=False,
-                                 help_text="Laissez vide pour un partage sans date de fin.")
-    reason = forms.CharField(label="Motif", required=False, max_length=sharing.REASON_MAX)
-
-    def __init__(self, *args: Any, targets: Any = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [  # type: ignore[attr-defined]
-            ("", "Choisir une commune"), *[(o.slug, o.name) for o in targets]]
-
-
-def share_context(actor: Actor, document: Document, *, form: ShareForm | None = None,
-                  refusal: str = "") -> dict[str, Any]:
-    """What the document page shows of sharing: who shared it with the actor, or the shares."""
-    shared_by = None if can(actor, selectors.VIEW, document.organisation) else document.organisation
-    allowed = sharing.may_share(actor, document)
-    return {
-        "shared_by": shared_by,
-        "can_share": allowed,
-        "share_restricted": (can(actor, sharing.SHARE, document.organisation)
-                             and not allowed),
-        "shares": list(sharing.shares_active(document)) if allowed else [],
-        "share_form": (form or ShareForm(targets=sharing.share_targets(document))) if allowed else None,
-        "share_refusal": refusal,
-    }
+from .detail_views import ShareForm, agent_required, detail_render
 
 
 def _refused_page(request: HttpRequest) -> HttpResponse:
@@ -62,8 +29,9 @@ def _refused_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @agent_required
 def share_create(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    document = selectors.document_get_for(request.user, document_id)
-    if not can(request.user, sharing.SHARE, document.organisation):
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
+    if not can(actor, sharing.SHARE, document.organisation):
         return _refused_page(request)
     form = ShareForm(request.POST, targets=sharing.share_targets(document))
     if not form.is_valid():
@@ -72,7 +40,7 @@ def share_create(request: HttpRequest, document_id: int) -> HttpResponseBase:
     target = sharing.share_target_get(data["organisation"])
     assert target is not None  # a choice of the form
     try:
-        sharing.document_share(actor=request.user, document=document,  # type: ignore[arg-type]
+        sharing.document_share(actor=actor, document=document,
                                organisation=target, expires_on=data["expires_on"],
                                reason=data["reason"])
     except sharing.ShareRefused as refusal:
@@ -84,12 +52,13 @@ def share_create(request: HttpRequest, document_id: int) -> HttpResponseBase:
 @require_POST
 @agent_required
 def share_remove(request: HttpRequest, document_id: int, organisation: str) -> HttpResponseBase:
-    document = selectors.document_get_for(request.user, document_id)
-    if not can(request.user, sharing.SHARE, document.organisation):
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
+    if not can(actor, sharing.SHARE, document.organisation):
         return _refused_page(request)
     share = sharing.share_get(document, organisation)
     try:
-        sharing.document_unshare(actor=request.user, share=share)  # type: ignore[arg-type]
+        sharing.document_unshare(actor=actor, share=share)
     except sharing.ShareRefused as refusal:
         messages.error(request, refusal.message)
     else:

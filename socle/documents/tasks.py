@@ -8,6 +8,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django_tasks import task
 
+from .text_indexing import version_text_extract
+
 RETRY_DELAY = timedelta(minutes=1)
 
 
@@ -19,8 +21,6 @@ def document_extract_task(*, version_id: int) -> str:
     unchanged and the version "pending": this task is re-queued, and
     `socle documents extract --pending` re-queues whatever a lost queue left behind.
     """
-    from .services import version_text_extract
-
     try:
         return version_text_extract(version_id=version_id)
     except DatabaseError:

@@ -14,21 +14,19 @@ from django.urls import path
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from socle.core.access import can, granted_paths
+from socle.core.access import granted_paths
 from socle.core.blobs import blob_open
-from socle.core.page_guards import role_required
+from socle.core.client_address import client_ip
+from socle.core.consultations import consultation_record
+from socle.core.downloads import file_download
+from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import accepts_uploads
 
 from . import search, selectors
+from .detail_views import agent_required, detail_render
 from .services import DocumentRefused, document_create
 
 PAGE_SIZE = 50
-
-
-# Agents who may see documents somewhere.
-agent_required = role_required(
-    selectors.VIEW, title="Espace réservé aux agents",
-    message="La gestion des documents est réservée aux agents qui en ont reçu le rôle.")
 
 
 class SearchForm(forms.Form):
@@ -42,14 +40,16 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", "Toutes"),  # type: ignore[attr-defined]
-                                               *[(o.slug, o.name) for o in organisations]]
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Toutes"), *[(o.slug, o.name) for o in organisations]]
 
 
 @require_GET
 @agent_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    organisations = selectors.organisations_visible(request.user)
+    actor = request_actor(request)
+    organisations = selectors.organisations_visible(actor=actor)
     form = SearchForm(request.GET or None, organisations=organisations)
     results: list[selectors.SearchResult] = []
     documents: list[Any] = []
@@ -62,16 +62,16 @@ def document_list(request: HttpRequest) -> HttpResponse:
             doc_type=data["doc_type"], date_from=data["date_from"], date_to=data["date_to"], metadata=meta)
         if filters.q.strip():
             searched = True
-            results = selectors.documents_search(request.user, filters, limit=PAGE_SIZE)
+            results = selectors.documents_search(actor=actor, filters=filters, limit=PAGE_SIZE)
             for result in results:
                 result.excerpt = mark_safe(result.excerpt)  # noqa: S308 - escaped by search.py
         else:
-            documents = list(selectors.documents_filtered(request.user, filters)[:PAGE_SIZE])
+            documents = list(selectors.documents_filtered(actor=actor, filters=filters)[:PAGE_SIZE])
     elif not form.is_bound:
-        documents = list(selectors.documents_for(request.user)[:PAGE_SIZE])
-    can_file = bool(granted_paths(request.user, selectors.EDIT))
+        documents = list(selectors.documents_for(actor=actor)[:PAGE_SIZE])
+    can_file = bool(granted_paths(actor, selectors.EDIT))
     shared_ids = selectors.shared_with_actor(
-        request.user, [*documents, *(result.document for result in results)])
+        actor=actor, documents=[*documents, *(result.document for result in results)])
     return render(request, "documents/list.html", {
         "form": form, "results": results, "documents": documents, "searched": searched,
         "can_file": can_file, "shared_ids": shared_ids, "rank_window": search.RANK_WINDOW})
@@ -90,15 +90,17 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [  # type: ignore[attr-defined]
-            (o.slug, o.name) for o in organisations]
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(o.slug, o.name) for o in organisations]
 
 
 @agent_required
 @accepts_uploads
 def document_upload(request: HttpRequest) -> HttpResponse:
-    organisations = list(selectors.organisations_visible(request.user).filter(
-        pk__in=selectors.organisations_for(request.user, selectors.EDIT)))
+    actor = request_actor(request)
+    organisations = list(selectors.organisations_visible(actor=actor).filter(
+        pk__in=selectors.organisations_for(actor, selectors.EDIT)))
     if not organisations:
         return render(request, "core/error.html", {
             "title": "Dépôt impossible",
@@ -112,7 +114,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         upload = data["file"]
         try:
             document = document_create(
-                actor=request.user, organisation=organisation, node_code=data["node"],  # type: ignore[arg-type]
+                actor=actor, organisation=organisation, node_code=data["node"],
                 stream=upload, file_name=upload.name or "", title=data["title"],
                 doc_type=data["doc_type"], tags=data["tags"].split(","),
                 document_date=data["document_date"])
@@ -121,7 +123,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("documents:detail", document_id=document.pk)
     chosen = next((o for o in organisations if o.slug == form["organisation"].value()), organisations[0])
-    nodes = selectors.file_plan_nodes_for(request.user, chosen)
+    nodes = selectors.file_plan_nodes_for(actor=actor, organisation=chosen)
     return render(request, "documents/upload.html", {
         "form": form, "refusal": refusal, "nodes": nodes, "chosen": chosen},
         status=400 if refusal or form.errors else 200)
@@ -130,33 +132,25 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
-    document = selectors.document_get_for(request.user, document_id)
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
     return detail_render(request, document)
-
-
-def detail_render(request: HttpRequest, document: Any, *, status: int = 200,
-                  **share: Any) -> HttpResponse:
-    """Render a visible document's page; ``share`` carries a share form sent back with errors."""
-    # Imported here: circuit_views and share_views build on this module's agent_required.
-    from .circuit_views import circuit_context
-    from .plan_versions import MIGRATE
-    from .share_views import share_context
-
-    return render(request, "documents/detail.html", {
-        "document": document, "versions": selectors.versions_of(document),
-        "can_reclassify": can(request.user, MIGRATE, document.organisation),
-        **circuit_context(request.user, document),
-        **share_context(request.user, document, **share)}, status=status)
 
 
 @require_GET
 @agent_required
 def version_download(request: HttpRequest, document_id: int, number: int) -> FileResponse:
-    document = selectors.document_get_for(request.user, document_id)
-    version = selectors.version_get(document, number)
+    actor = request_actor(request)
+    document = selectors.document_get_for(actor=actor, document_id=document_id)
+    version = selectors.version_get(document=document, number=number)
+    consultation_record(actor=actor, action="documents.version_consult",
+                        organisation=document.organisation, target=version,
+                        data={"document": document.pk, "version": version.number},
+                        ip_address=client_ip(request))
     # Always a download, never rendered: an HTML document must not run in our origin.
-    response = FileResponse(blob_open(version.blob), as_attachment=True, filename=version.name,
-                            content_type="application/octet-stream")
+    response = file_download(blob_open(version.blob), name=version.name,
+                             mime_type=version.blob.mime_type,
+                             content_type="application/octet-stream")
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 

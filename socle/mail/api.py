@@ -22,6 +22,7 @@ from socle.core.access import granted_paths
 from socle.core.api_schemas import Answers, ErrorOut, InvalidOut, Text
 from socle.core.models import User
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
+from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
 
 from . import selectors, services
@@ -86,7 +87,8 @@ class MailOut(Schema):
     service: str | None
     assignee: str | None
     reply_to: int | None
-    portal_case: str | None
+    portal_case: str | None = SchemaField(
+        description="Numéro du dossier du portail lié au courrier, si vous pouvez le consulter.")
     registered_at: datetime
 
 
@@ -119,18 +121,12 @@ class MailFiltersIn(PageIn):
     overdue: bool = False
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # the router's authentication guarantees it
-    return user
-
-
 def _contact(user: User, organisation: Any, given: ContactIn | int | None, role: str) -> Contact:
     if given is None:
         raise ServiceError(f"Le champ « {role} » est obligatoire pour ce sens de courrier.",
                            code="invalid")
     if isinstance(given, int):
-        contact = selectors.contacts_for(user, organisation).filter(pk=given).first()
+        contact = selectors.contacts_for(actor=user, organisation=organisation).filter(pk=given).first()
         if contact is None:
             raise ServiceError("Ce correspondant n'est pas dans l'annuaire de l'organisation.",
                                code="unknown_contact")
@@ -140,16 +136,16 @@ def _contact(user: User, organisation: Any, given: ContactIn | int | None, role:
                                    email=given.email, phone=given.phone)
 
 
-def _mail_out(mail: Mail) -> dict[str, Any]:
+def _mail_out(mail: Mail, case_number: str | None) -> dict[str, Any]:
     return {
         "id": mail.pk, "chrono": mail.chrono, "organisation": mail.organisation.slug,
         "direction": mail.direction, "channel": mail.channel, "subject": mail.subject,
         "type": mail.mail_type.name if mail.mail_type else None, "priority": mail.priority,
         "status": mail.status, "received_on": mail.received_on, "deadline": mail.deadline,
-        "overdue": selectors.mail_is_overdue(mail), "contact": mail.contact.name,
+        "overdue": selectors.mail_is_overdue(mail=mail), "contact": mail.contact.name,
         "service": mail.service.slug if mail.service else None,
         "assignee": mail.assignee.email if mail.assignee else None,
-        "reply_to": mail.reply_to_id, "portal_case": mail.portal_case_number or None,
+        "reply_to": mail.reply_to_id, "portal_case": case_number,
         "registered_at": mail.registered_at,
     }
 
@@ -166,14 +162,14 @@ def mail_create(request: HttpRequest, payload: MailIn) -> Any:
     the id and chrono; 403 without a mail role; 404 for an organisation whose
     register the caller may not write to.
     """
-    user = _user(request)
+    user = request_actor(request)
     if not granted_paths(user, services.EDIT):
         return Status(403, ErrorOut(code="forbidden",
                                     message="Votre rôle ne permet pas d'enregistrer du courrier."))
-    organisation = selectors.organisation_registering_get(user, payload.organisation)
+    organisation = selectors.organisation_registering_get(actor=user, slug=payload.organisation)
     mail_type = None
     if payload.type is not None:
-        types = selectors.mail_types_for(organisation)
+        types = selectors.mail_types_for(organisation=organisation)
         mail_type = (types.filter(pk=payload.type).first() if isinstance(payload.type, int)
                      else types.filter(name=payload.type).first())
         if mail_type is None:
@@ -204,11 +200,11 @@ def mail_list(request: HttpRequest, filters: Query[MailFiltersIn]) -> Any:
     Pages of `limit` letters (25 by default, 100 at most): pass `next` as `cursor`, with
     the same filters, until it is null.
     """
-    user = _user(request)
+    user = request_actor(request)
     if not granted_paths(user, selectors.VIEW):
         return Status(403, ErrorOut(code="forbidden",
                                     message="Votre rôle ne permet pas de consulter le courrier."))
-    mails = selectors.mails_for(user, selectors.MailFilters(
+    mails = selectors.mails_for(actor=user, filters=selectors.MailFilters(
         status=filters.status, direction=filters.direction, organisation=filters.organisation,
         assigned=filters.assigned, overdue=filters.overdue))
     if filters.cursor:
@@ -219,7 +215,8 @@ def mail_list(request: HttpRequest, filters: Query[MailFiltersIn]) -> Any:
     if len(rows) > filters.limit:
         rows = rows[: filters.limit]
         next_cursor = cursor_encode(rows[-1].pk)
-    return {"items": [_mail_out(mail) for mail in rows], "next": next_cursor}
+    numbers = selectors.mails_case_numbers(actor=user, mails=rows)
+    return {"items": [_mail_out(mail, numbers.get(mail.pk)) for mail in rows], "next": next_cursor}
 
 
 @router.get("/mail/{mail_id}", response={200: MailOut, 400: InvalidOut, 401: ErrorOut,
@@ -229,7 +226,9 @@ def mail_detail(request: HttpRequest, mail_id: int) -> Any:
     """One letter of the register; 404 when the caller may not see it."""
     if not 0 < mail_id < 2**63:
         return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
-    return _mail_out(selectors.mail_get_for(_user(request), mail_id))
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=mail_id)
+    return _mail_out(mail, selectors.mail_case_number(actor=user, mail=mail))
 
 
 @router.post("/mail/{mail_id}/case", response={201: MailCaseOut, 400: InvalidOut, 401: ErrorOut,
@@ -245,13 +244,13 @@ def mail_case_create(request: HttpRequest, mail_id: int, payload: MailCaseIn) ->
     organisation or the caseworker's role where the case lands; 404 for a mail the
     caller may not see.
     """
-    user = _user(request)
+    user = request_actor(request)
     if not granted_paths(user, services.EDIT):
         return Status(403, ErrorOut(code="forbidden",
                                     message="Votre rôle ne permet pas de traiter le courrier."))
     if not 0 < mail_id < 2**63:
         return Status(404, ErrorOut(code="not_found", message="Ressource introuvable."))
-    mail = selectors.mail_get_for(user, mail_id)
+    mail = selectors.mail_get_for(actor=user, pk=mail_id)
     try:
         case = services.case_from_mail(actor=user, mail=mail, procedure_slug=payload.procedure,
                                        data=payload.data)

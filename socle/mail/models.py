@@ -137,9 +137,9 @@ class Mail(models.Model):
                                     related_name="copied_mails")
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="replies")
-    portal_case_number = models.CharField(max_length=20, blank=True, default="")
-    portal_case_organisation = models.ForeignKey(Organisation, null=True, blank=True,
-                                                 on_delete=models.PROTECT, related_name="+")
+    # The portal case this letter came from or became (decision 0017): its id, no database
+    # key, read through the portal's selectors.
+    portal_case_id = models.BigIntegerField(null=True, blank=True)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="+")
     registered_at = models.DateTimeField(default=timezone.now)
@@ -154,9 +154,8 @@ class Mail(models.Model):
             models.UniqueConstraint(fields=["organisation", "direction", "year", "number"],
                                     name="mail_number_unique"),
             models.UniqueConstraint(fields=["organisation", "chrono"], name="mail_chrono_unique"),
-            # A portal case is registered once per organisation.
-            models.UniqueConstraint(fields=["organisation", "portal_case_number"],
-                                    condition=~models.Q(portal_case_number=""),
+            # A portal case is registered once per organisation (NULLs are distinct).
+            models.UniqueConstraint(fields=["organisation", "portal_case_id"],
                                     name="mail_case_unique"),
             models.CheckConstraint(condition=models.Q(direction__in=["in", "out"]),
                                    name="mail_direction_valid"),
@@ -164,7 +163,7 @@ class Mail(models.Model):
         indexes: ClassVar = [
             models.Index(fields=["organisation", "status", "-id"]),
             models.Index(fields=["status", "deadline"]),
-            models.Index(fields=["portal_case_number"]),
+            models.Index(fields=["portal_case_id"]),
         ]
 
     def __str__(self) -> str:
@@ -209,8 +208,8 @@ class MailPiece(models.Model):
     mail = models.ForeignKey(Mail, on_delete=models.PROTECT, related_name="pieces")
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=255)
-    # Id of the document filed in the GED (documents app), empty when not filed.
-    document_ref = models.CharField(max_length=40, blank=True, default="")
+    # The GED document the piece was filed as (decision 0017), null when not filed.
+    documents_document_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

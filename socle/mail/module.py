@@ -1,6 +1,6 @@
 """What the mail register declares to the platform."""
 
-from socle.core.modules import DemoAccount, Indicator, Job, Module, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -36,6 +36,7 @@ MODULE = Module(
         "mail.escalate": "Courrier en retard signalé",
         "mail.instruction": "Instruction sur un courrier",
         "mail.piece_add": "Pièce ajoutée à un courrier",
+        "mail.piece_consult": "Téléchargement d'une pièce de courrier",
         "mail.register": "Courrier enregistré",
         "mail.reply": "Réponse à un courrier",
         "mail.type_create": "Type de courrier créé",
@@ -45,6 +46,9 @@ MODULE = Module(
                   "socle.mail.selectors:indicator_mail_registered", "mail.view"),
         Indicator("mail.overdue", "Courriers en retard", "courriers",
                   "socle.mail.selectors:indicator_mail_overdue", "mail.view"),
+    ),
+    panels=(
+        Panel("portal.case", "Courrier lié au dossier", "socle.mail.panels:letter_on_case"),
     ),
     processing_activities=(
         ProcessingActivity(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+import socle.portal.selectors as portal_selectors
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for
 from socle.core.models import Membership, Organisation, User
 from socle.core.roles import roles_granting
@@ -21,7 +24,7 @@ VIEW = "mail.view"
 EDIT = "mail.edit"
 
 
-def mails_visible(actor: Actor) -> QuerySet[Mail]:
+def mails_visible(*, actor: Actor) -> QuerySet[Mail]:
     """Return the mail of the organisations, or services, where the actor may read mail."""
     if not granted_paths(actor, VIEW):
         return Mail.objects.none()
@@ -39,10 +42,10 @@ class MailFilters:
     q: str = ""
 
 
-def mails_for(actor: Actor, filters: MailFilters | None = None) -> QuerySet[Mail]:
+def mails_for(*, actor: Actor, filters: MailFilters | None = None) -> QuerySet[Mail]:
     """Return the register as the actor may see it, filtered, newest first."""
     filters = filters or MailFilters()
-    mails = mails_visible(actor)
+    mails = mails_visible(actor=actor)
     if filters.status:
         mails = mails.filter(status=filters.status)
     if filters.direction:
@@ -61,80 +64,108 @@ def mails_for(actor: Actor, filters: MailFilters | None = None) -> QuerySet[Mail
                                 "assignee").order_by("-pk")
 
 
-def mail_get_for(actor: Actor, pk: Any) -> Mail:
+def mail_get_for(*, actor: Actor, pk: Any) -> Mail:
     """Return one mail the actor may see, or 404."""
-    return get_or_404(mails_visible(actor).select_related(
+    return get_or_404(mails_visible(actor=actor).select_related(
         "organisation", "contact", "mail_type", "service", "assignee", "supervisor",
-        "reply_to", "portal_case_organisation"), pk=pk)
+        "reply_to"), pk=pk)
 
 
-def mail_may_edit(actor: Actor, mail: Mail) -> bool:
+def mail_may_edit(*, actor: Actor, mail: Mail) -> bool:
     """Tell whether the actor may register, assign, answer and close this mail."""
     return can(actor, EDIT, mail.organisation)
 
 
-def mail_is_overdue(mail: Mail, today: date | None = None) -> bool:
+def mail_is_overdue(*, mail: Mail, today: date | None = None) -> bool:
     """Tell whether an open mail passed its processing deadline."""
     today = today or timezone.localdate()
     return bool(mail.deadline and mail.status in OPEN_STATUSES and mail.deadline < today)
 
 
-def mail_instructions(mail: Mail) -> QuerySet[MailInstruction]:
+def mail_instructions(*, mail: Mail) -> QuerySet[MailInstruction]:
     """Return the timeline of instructions and annotations of a mail already obtained."""
     return mail.instructions.select_related("author")
 
 
-def mail_pieces(mail: Mail) -> QuerySet[MailPiece]:
+def mail_pieces(*, mail: Mail) -> QuerySet[MailPiece]:
     """Return the scanned pieces of a mail already obtained."""
     return mail.pieces.select_related("blob")
 
 
-def mail_piece_get(actor: Actor, mail_pk: Any, piece_pk: Any) -> MailPiece:
+def mail_piece_get(*, actor: Actor, mail_pk: Any, piece_pk: Any) -> MailPiece:
     """Return one scanned piece of a mail the actor may see, or 404."""
-    mail = mail_get_for(actor, mail_pk)
-    return get_or_404(mail_pieces(mail), pk=piece_pk)
+    mail = mail_get_for(actor=actor, pk=mail_pk)
+    return get_or_404(mail_pieces(mail=mail), pk=piece_pk)
 
 
-def mail_replies(mail: Mail) -> QuerySet[Mail]:
+def mail_replies(*, mail: Mail) -> QuerySet[Mail]:
     """Return the outgoing replies to an incoming mail already obtained."""
     return mail.replies.order_by("pk")
 
 
-def mail_for_case(actor: Actor, number: str) -> Mail | None:
-    """Return the mail registered from a portal case, if the actor may see it."""
-    return mails_visible(actor).filter(portal_case_number=number).first()
+def mail_for_case(*, actor: Actor, case_id: int) -> Mail | None:
+    """Return the mail linked to a portal case (either way round), if the actor may see it."""
+    if not 0 < case_id < 2**63:
+        return None
+    return mails_visible(actor=actor).filter(portal_case_id=case_id).first()
 
 
-def organisations_registering(actor: Actor) -> QuerySet[Organisation]:
+def mail_case_number(*, actor: Actor, mail: Mail) -> str | None:
+    """Return the number of the portal case a mail is linked to, if the actor may see the case."""
+    if mail.portal_case_id is None:
+        return None
+    return portal_selectors.case_number_of(actor=actor, pk=mail.portal_case_id)
+
+
+def mails_case_numbers(*, actor: Actor, mails: Iterable[Mail]) -> dict[int, str]:
+    """Return, by mail id, the numbers of the portal cases these mails are linked to that the
+    actor may see (one query for a whole page)."""
+    linked = {mail.pk: mail.portal_case_id for mail in mails if mail.portal_case_id is not None}
+    numbers = portal_selectors.case_numbers_of(actor=actor, pks=set(linked.values()))
+    return {pk: numbers[case_id] for pk, case_id in linked.items() if case_id in numbers}
+
+
+def mail_piece_documents(*, actor: Actor, pieces: Iterable[MailPiece]) -> set[int]:
+    """Return the ids of the GED documents these pieces were filed as that the actor may read."""
+    ids = {piece.documents_document_id for piece in pieces
+           if piece.documents_document_id is not None}
+    if not ids or not apps.is_installed("socle.documents"):
+        return set()
+    import socle.documents.selectors as documents_selectors
+
+    return documents_selectors.document_ids_visible(actor=actor, ids=ids)
+
+
+def organisations_registering(*, actor: Actor) -> QuerySet[Organisation]:
     """Return the organisations whose register the actor may write to."""
     return organisations_for(actor, EDIT).order_by("path")
 
 
-def organisation_registering_get(actor: Actor, slug: str) -> Organisation:
+def organisation_registering_get(*, actor: Actor, slug: str) -> Organisation:
     """Return one organisation whose register the actor may write to, or 404."""
-    return get_or_404(organisations_registering(actor), slug=slug)
+    return get_or_404(organisations_registering(actor=actor), slug=slug)
 
 
-def organisations_for_stats(actor: Actor) -> QuerySet[Organisation]:
+def organisations_for_stats(*, actor: Actor) -> QuerySet[Organisation]:
     """Return the intercommunality and communes whose register figures the actor may read."""
     return organisations_for(actor, VIEW).filter(kind__in=["epci", "commune"]).order_by("path")
 
 
-def mail_types_for(organisation: Organisation) -> QuerySet[MailType]:
+def mail_types_for(*, organisation: Organisation) -> QuerySet[MailType]:
     """Return the mail types an organisation uses: its own and those of the nodes above it."""
     ancestors = [p for p in organisation.path.strip("/").split("/") if p]
     paths = ["/" + "/".join(ancestors[: i + 1]) + "/" for i in range(len(ancestors))]
     return MailType.objects.filter(organisation__path__in=paths).order_by("name", "pk")
 
 
-def contacts_for(actor: Actor, organisation: Organisation) -> QuerySet[Contact]:
+def contacts_for(*, actor: Actor, organisation: Organisation) -> QuerySet[Contact]:
     """Return an organisation's directory of correspondents, if the actor may read its mail."""
     if not can(actor, VIEW, organisation):
         return Contact.objects.none()
     return Contact.objects.filter(organisation=organisation).order_by("name", "pk")
 
 
-def agents_for(organisation: Organisation) -> QuerySet[User]:
+def agents_for(*, organisation: Organisation) -> QuerySet[User]:
     """Return the agents who may read an organisation's mail (assignment and copies)."""
     ancestors = [p for p in organisation.path.strip("/").split("/") if p]
     paths = ["/" + "/".join(ancestors[: i + 1]) + "/" for i in range(len(ancestors))]
@@ -162,7 +193,7 @@ class ServiceStats:
     overdue: int = 0
 
 
-def mail_stats(actor: Actor, organisation: Organisation, year: int,
+def mail_stats(*, actor: Actor, organisation: Organisation, year: int,
                today: date | None = None) -> list[ServiceStats]:
     """Return, per service, the incoming volumes by month and type, delays and overdue count.
 
@@ -170,7 +201,7 @@ def mail_stats(actor: Actor, organisation: Organisation, year: int,
     one, its closing, in calendar days.
     """
     today = today or timezone.localdate()
-    rows = (mails_visible(actor).filter(organisation=organisation, direction="in", year=year)
+    rows = (mails_visible(actor=actor).filter(organisation=organisation, direction="in", year=year)
             .values_list("received_on", "mail_type__name", "service__name", "status",
                          "deadline", "answered_at", "closed_at"))
     stats: dict[str, ServiceStats] = {}

@@ -20,11 +20,13 @@ from socle.core.access import can
 from socle.core.blobs import BlobRefused, blob_open, blob_put
 from socle.core.counters import counter_next
 from socle.core.journal import audit_record
+from socle.core.letters import french_date
 from socle.core.models import Blob, Organisation, OrganisationKind, User
 from socle.core.notifications import email_notify
 from socle.core.services import ServiceError
 from socle.core.siret import siret_is_valid
 
+from . import selectors
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -188,8 +190,8 @@ def _file_in_documents(piece: MailPiece, actor: User | None) -> MailPiece:
                 document_date=mail.received_on, owner=actor, tags=["courrier", mail.chrono])
     except ServiceError:
         return piece
-    piece.document_ref = str(document.pk)
-    piece.save(update_fields=["document_ref"])
+    piece.documents_document_id = document.pk
+    piece.save(update_fields=["documents_document_id"])
     return piece
 
 
@@ -212,7 +214,7 @@ def mail_register(
     received_on: date | None = None,
     pieces: Sequence[PieceUpload] = (),
     reply_to: Mail | None = None,
-    portal_case: tuple[str, Organisation] | None = None,
+    portal_case_id: int | None = None,
 ) -> Mail:
     """Register a letter under the next chrono number of its organisation, year and direction."""
     _require(actor, EDIT, organisation)
@@ -244,8 +246,7 @@ def mail_register(
             chrono=chrono_format(year, direction, number), received_on=received_on,
             channel=channel, contact=contact, subject=subject, mail_type=mail_type,
             priority=priority, deadline=deadline, reply_to=reply_to,
-            portal_case_number=portal_case[0] if portal_case else "",
-            portal_case_organisation=portal_case[1] if portal_case else None,
+            portal_case_id=portal_case_id,
             registered_by=actor)
         for name, blob in stored:
             _file_in_documents(MailPiece.objects.create(mail=mail, blob=blob, name=name), actor)
@@ -312,7 +313,7 @@ def mail_assign(*, actor: User | None, mail: Mail, service: Organisation | None,
 
 
 def _assignment_body(mail: Mail) -> str:
-    deadline = f"\nÀ traiter avant le {mail.deadline:%d/%m/%Y}." if mail.deadline else ""
+    deadline = f"\nÀ traiter avant le {french_date(mail.deadline)}." if mail.deadline else ""
     return (f"Bonjour,\n\nLe courrier {mail.chrono} (« {mail.subject} », de {mail.contact.name}) "
             f"vous est attribué.{deadline}\n")
 
@@ -417,7 +418,7 @@ def _escalation_body(mail: Mail) -> str:
     assignee = mail.assignee.display_name if mail.assignee else "personne"
     assert mail.deadline is not None
     return (f"Bonjour,\n\nLe courrier {mail.chrono} (« {mail.subject} », de {mail.contact.name}) "
-            f"devait être traité avant le {mail.deadline:%d/%m/%Y} et ne l'est pas encore.\n"
+            f"devait être traité avant le {french_date(mail.deadline)} et ne l'est pas encore.\n"
             f"Attribué à : {assignee}.\n")
 
 
@@ -433,8 +434,7 @@ def mail_from_case(*, actor: User | None, organisation: Organisation, case: Any,
     _require(actor, EDIT, organisation)
     if case.organisation_id != organisation.pk:
         raise ServiceError("Ce dossier relève d'une autre organisation.", code="invalid")
-    existing = Mail.objects.filter(organisation=organisation,
-                                   portal_case_number=case.number).first()
+    existing = Mail.objects.filter(organisation=organisation, portal_case_id=case.pk).first()
     if existing is not None:
         raise ServiceError(f"Ce dossier est déjà enregistré sous le numéro {existing.chrono}.",
                            code="duplicate")
@@ -453,7 +453,7 @@ def mail_from_case(*, actor: User | None, organisation: Organisation, case: Any,
                              contact=contact,
                              subject=f"Dossier {case.number} : {case.procedure.title}"[:300],
                              mail_type=mail_type, received_on=timezone.localtime(submitted).date(),
-                             portal_case=(case.number, case.organisation))
+                             portal_case_id=case.pk)
 
 
 def case_from_mail(*, actor: User | None, mail: Mail, procedure_slug: str, data: Any) -> Any:
@@ -473,17 +473,18 @@ def case_from_mail(*, actor: User | None, mail: Mail, procedure_slug: str, data:
         mail = Mail.objects.select_for_update().get(pk=mail.pk)
         if mail.status == MailStatus.CLOSED:
             raise ServiceError("Ce courrier est clos.", code="closed")
-        if mail.portal_case_number:
-            raise ServiceError(f"Ce courrier est déjà lié au dossier {mail.portal_case_number}.",
+        if mail.portal_case_id is not None:
+            number = selectors.mail_case_number(actor=actor, mail=mail)
+            raise ServiceError(f"Ce courrier est déjà lié au dossier {number}." if number else
+                               "Ce courrier est déjà lié à un dossier du portail.",
                                code="duplicate")
         contact = mail.contact
         case = portal_services.case_file_for_mail(
             actor=actor, organisation=mail.organisation, procedure_slug=procedure_slug,
             data=data, mail_reference=mail.chrono, applicant_name=contact.name,
             email=contact.email, received_on=mail.received_on)
-        mail.portal_case_number = case.number
-        mail.portal_case_organisation = case.organisation
-        mail.save(update_fields=["portal_case_number", "portal_case_organisation", "updated_at"])
+        mail.portal_case_id = case.pk
+        mail.save(update_fields=["portal_case_id", "updated_at"])
         audit_record(actor=actor, action="mail.case_create", organisation=mail.organisation,
                      target=mail, data={"chrono": mail.chrono, "case": case.number})
     return case

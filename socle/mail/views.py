@@ -20,8 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import socle.portal.selectors as portal_selectors
 import socle.portal.services as portal_services
 from socle.core.blobs import blob_open
+from socle.core.client_address import client_ip
+from socle.core.consultations import consultation_record
+from socle.core.downloads import attachment_disposition, file_download
 from socle.core.models import User
 from socle.core.page_guards import role_required
+from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
@@ -39,11 +43,6 @@ clerk_required = role_required(
     message="Seuls les agents chargés du courrier accèdent au registre.")
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _text(params: Any, name: str, length: int) -> str:
     return str(params.get(name, "")).replace("\x00", "").strip()[:length]
 
@@ -54,7 +53,7 @@ def _text(params: Any, name: str, length: int) -> str:
 @require_GET
 @clerk_required
 def register(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_actor(request)
     status = _text(request.GET, "status", 20)
     filters = selectors.MailFilters(
         status=status if status in MailStatus.values else "",
@@ -62,7 +61,7 @@ def register(request: HttpRequest) -> HttpResponse:
         organisation=_text(request.GET, "organisation", 80),
         assigned="me" if request.GET.get("assigned") == "me" else "",
         overdue=request.GET.get("overdue") in {"1", "on"}, q=_text(request.GET, "q", 100))
-    mails = selectors.mails_for(user, filters)
+    mails = selectors.mails_for(actor=user, filters=filters)
     before = _text(request.GET, "before", 19)
     if before.isdigit() and 0 < int(before) < 2**63:
         mails = mails.filter(pk__lt=int(before))
@@ -74,9 +73,9 @@ def register(request: HttpRequest) -> HttpResponse:
         params["before"] = str(rows[-1].pk)
         next_url = f"?{params.urlencode()}"
     today = timezone.localdate()
-    organisations = selectors.organisations_registering(user)
+    organisations = selectors.organisations_registering(actor=user)
     return render(request, "mail/register.html", {
-        "rows": [(mail, selectors.mail_is_overdue(mail, today)) for mail in rows],
+        "rows": [(mail, selectors.mail_is_overdue(mail=mail, today=today)) for mail in rows],
         "filters": filters, "statuses": MailStatus.choices, "directions": Direction.choices,
         "organisations": organisations, "next_url": next_url,
         "may_register": organisations.exists(),
@@ -85,14 +84,14 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 def _register_form(request: HttpRequest, user: User) -> MailRegisterForm:
-    organisations = list(selectors.organisations_registering(user))
+    organisations = list(selectors.organisations_registering(actor=user))
     types, contacts = [], []
     for organisation in organisations:
         prefix = f"{organisation.name} — " if len(organisations) > 1 else ""
         types += [(str(t.pk), f"{prefix}{t.name} ({t.processing_days} jours)")
-                  for t in selectors.mail_types_for(organisation)]
+                  for t in selectors.mail_types_for(organisation=organisation)]
         contacts += [(str(c.pk), f"{prefix}{c.name}")
-                     for c in selectors.contacts_for(user, organisation)[:500]]
+                     for c in selectors.contacts_for(actor=user, organisation=organisation)[:500]]
     return MailRegisterForm(request.POST or None, organisations=[(o.slug, o.name)
                                                                   for o in organisations],
                             types=types, contacts=contacts)
@@ -105,8 +104,8 @@ def _pieces(request: HttpRequest, field: str = "pieces") -> list[services.PieceU
 @accepts_uploads
 @clerk_required
 def create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not selectors.organisations_registering(user).exists():
+    user = request_actor(request)
+    if not selectors.organisations_registering(actor=user).exists():
         raise Http404("Introuvable.")
     form = _register_form(request, user)
     refusal = ""
@@ -124,16 +123,17 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _register(user: User, data: dict[str, Any], pieces: list[services.PieceUpload]) -> Any:
-    organisation = selectors.organisation_registering_get(user, data["organisation"])
+    organisation = selectors.organisation_registering_get(actor=user, slug=data["organisation"])
     mail_type = None
     if data["mail_type"]:
-        mail_type = selectors.mail_types_for(organisation).filter(pk=data["mail_type"]).first()
+        mail_type = selectors.mail_types_for(organisation=organisation).filter(pk=data["mail_type"]).first()
         if mail_type is None:
             raise ServiceError("Ce type de courrier n'est pas proposé à cette organisation.",
                                code="unknown_type")
     with transaction.atomic():
         if data["contact"]:
-            contact = selectors.contacts_for(user, organisation).filter(pk=data["contact"]).first()
+            contact = (selectors.contacts_for(actor=user, organisation=organisation)
+                       .filter(pk=data["contact"]).first())
             if contact is None:
                 raise ServiceError("Ce correspondant n'est pas dans l'annuaire de cette "
                                    "organisation.", code="unknown_contact")
@@ -154,7 +154,7 @@ def _register(user: User, data: dict[str, Any], pieces: list[services.PieceUploa
 
 
 def _assign_form(mail: Any, data: Any = None) -> AssignForm:
-    agents = [(str(u.pk), u.display_name) for u in selectors.agents_for(mail.organisation)]
+    agents = [(str(u.pk), u.display_name) for u in selectors.agents_for(organisation=mail.organisation)]
     return AssignForm(data, services=[(str(o.pk), o.name) for o in
                                       services.mail_service_choices(mail.organisation)],
                       agents=agents, initial={
@@ -164,18 +164,29 @@ def _assign_form(mail: Any, data: Any = None) -> AssignForm:
 
 def _may_file_case(may_edit: bool, mail: Any) -> bool:
     return (may_edit and mail.direction == Direction.INCOMING and mail.status != MailStatus.CLOSED
-            and not mail.portal_case_number)
+            and mail.portal_case_id is None)
+
+
+def _not_fileable(user: Any, mail: Any) -> str:
+    if mail.portal_case_id is None:
+        return "Seul un courrier arrivé et non clos peut devenir un dossier du portail."
+    number = selectors.mail_case_number(actor=user, mail=mail)
+    return (f"Le courrier n° {mail.chrono} est déjà lié au dossier {number}." if number else
+            f"Le courrier n° {mail.chrono} est déjà lié à un dossier du portail.")
 
 
 def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) -> HttpResponse:
-    user = _user(request)
-    may_edit = selectors.mail_may_edit(user, mail)
-    case_procedures = (portal_selectors.procedures_fileable(user, mail.organisation)
+    user = request_actor(request)
+    may_edit = selectors.mail_may_edit(actor=user, mail=mail)
+    case_procedures = (portal_selectors.procedures_fileable(actor=user, organisation=mail.organisation)
                        if _may_file_case(may_edit, mail) else [])
+    pieces = list(selectors.mail_pieces(mail=mail))
     return render(request, "mail/detail.html", {
-        "mail": mail, "overdue": selectors.mail_is_overdue(mail), "may_edit": may_edit,
-        "instructions": selectors.mail_instructions(mail),
-        "pieces": selectors.mail_pieces(mail), "replies": selectors.mail_replies(mail),
+        "mail": mail, "overdue": selectors.mail_is_overdue(mail=mail), "may_edit": may_edit,
+        "case_number": selectors.mail_case_number(actor=user, mail=mail),
+        "instructions": selectors.mail_instructions(mail=mail), "pieces": pieces,
+        "filed_documents": selectors.mail_piece_documents(actor=user, pieces=pieces),
+        "replies": selectors.mail_replies(mail=mail),
         "copies": mail.copies.all(),
         "assign_form": forms.get("assign_form") or (_assign_form(mail) if may_edit else None),
         "instruction_form": forms.get("instruction_form") or InstructionForm(),
@@ -188,18 +199,18 @@ def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) ->
 @require_GET
 @clerk_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, selectors.mail_get_for(_user(request), pk))
+    return _detail(request, selectors.mail_get_for(actor=request_actor(request), pk=pk))
 
 
 @require_POST
 @clerk_required
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    mail = selectors.mail_get_for(user, pk)
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=pk)
     form = _assign_form(mail, request.POST)
     if not form.is_valid():
         return _detail(request, mail, 400, assign_form=form)
-    agents = {str(u.pk): u for u in selectors.agents_for(mail.organisation)}
+    agents = {str(u.pk): u for u in selectors.agents_for(organisation=mail.organisation)}
     service = next(o for o in services.mail_service_choices(mail.organisation)
                    if str(o.pk) == form.cleaned_data["service"])
     try:
@@ -215,8 +226,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @clerk_required
 def instruct(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    mail = selectors.mail_get_for(user, pk)
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=pk)
     form = InstructionForm(request.POST)
     if not form.is_valid():
         return _detail(request, mail, 400, instruction_form=form)
@@ -233,8 +244,8 @@ def instruct(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @clerk_required
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    mail = selectors.mail_get_for(user, pk)
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         return _detail(request, mail, 400, reply_form=form)
@@ -251,8 +262,8 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @clerk_required
 def close(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    mail = selectors.mail_get_for(user, pk)
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=pk)
     form = CloseForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     try:
@@ -266,20 +277,24 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @clerk_required
 def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
-    mail = selectors.mail_get_for(_user(request), pk)
+    mail = selectors.mail_get_for(actor=request_actor(request), pk=pk)
     if mail.direction != Direction.INCOMING:
         raise Http404("Introuvable.")
     response = HttpResponse(acknowledgement_pdf(mail), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="accuse-{mail.chrono}.pdf"'
+    response["Content-Disposition"] = attachment_disposition(f"accuse-{mail.chrono}",
+                                                             "application/pdf")
     return response
 
 
 @require_GET
 @clerk_required
 def piece(request: HttpRequest, pk: int, piece_pk: int) -> FileResponse:
-    found = selectors.mail_piece_get(_user(request), pk, piece_pk)
-    return FileResponse(blob_open(found.blob), as_attachment=True, filename=found.name,
-                        content_type=found.blob.mime_type)
+    actor = request_actor(request)
+    found = selectors.mail_piece_get(actor=actor, mail_pk=pk, piece_pk=piece_pk)
+    consultation_record(actor=actor, action="mail.piece_consult",
+                        organisation=found.mail.organisation, target=found,
+                        data={"mail": found.mail.chrono}, ip_address=client_ip(request))
+    return file_download(blob_open(found.blob), name=found.name, mime_type=found.blob.mime_type)
 
 
 @accepts_uploads
@@ -287,9 +302,9 @@ def piece(request: HttpRequest, pk: int, piece_pk: int) -> FileResponse:
 @clerk_required
 def case_create(request: HttpRequest, pk: int) -> HttpResponse:
     """File a portal case from a letter: choose the procedure, then fill in its form."""
-    user = _user(request)
-    mail = selectors.mail_get_for(user, pk)
-    may_edit = selectors.mail_may_edit(user, mail)
+    user = request_actor(request)
+    mail = selectors.mail_get_for(actor=user, pk=pk)
+    may_edit = selectors.mail_may_edit(actor=user, mail=mail)
     if not may_edit:
         return render(request, "core/error.html", {
             "title": "Action réservée aux agents du courrier",
@@ -298,11 +313,9 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_file_case(may_edit, mail):
         return render(request, "core/error.html", {
             "title": "Aucun dossier à créer",
-            "message": f"Le courrier n° {mail.chrono} est déjà lié au dossier "
-                       f"{mail.portal_case_number}." if mail.portal_case_number else
-                       "Seul un courrier arrivé et non clos peut devenir un dossier du portail.",
+            "message": _not_fileable(user, mail),
         }, status=400)
-    procedures = portal_selectors.procedures_fileable(user, mail.organisation)
+    procedures = portal_selectors.procedures_fileable(actor=user, organisation=mail.organisation)
     if not procedures:
         return render(request, "core/error.html", {
             "title": "Aucune démarche à choisir",
@@ -321,7 +334,8 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
     extra_rows: dict[str, int] = {}
     status = 200
     if request.method == "POST":
-        parsed = portal_services.case_answers_parse(offered, request.POST, request.FILES)
+        parsed = portal_services.case_answers_parse(offered, request.POST, request.FILES,
+                                                     actor=user)
         data, errors = parsed.data, dict(parsed.errors)
         if parsed.add_row:
             extra_rows[parsed.add_row] = 1
@@ -340,22 +354,23 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("mail:detail", mail.pk)
         if errors and status == 200:
             status = 400
-    context.update(portal_selectors.case_form_context(offered, data, errors, extra_rows))
+    context.update(portal_selectors.case_form_context(offered=offered, data=data, errors=errors,
+                                                      extra_rows=extra_rows))
     return render(request, "mail/case_create.html", context, status=status)
 
 
 @require_POST
 @clerk_required
 def from_case(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    organisations = selectors.organisations_registering(user)
+    user = request_actor(request)
+    organisations = selectors.organisations_registering(actor=user)
     form = FromCaseForm(request.POST, organisations=[(o.slug, o.name) for o in organisations])
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("mail:register")
-    organisation = selectors.organisation_registering_get(user, form.cleaned_data["organisation"])
+    organisation = selectors.organisation_registering_get(actor=user, slug=form.cleaned_data["organisation"])
     try:
-        case = portal_selectors.case_get_for(user, form.cleaned_data["number"])
+        case = portal_selectors.case_get_for(actor=user, number=form.cleaned_data["number"])
     except Http404:
         messages.error(request, "Aucun dossier du portail de ce numéro ne vous est accessible.")
         return redirect("mail:register")
@@ -374,15 +389,15 @@ def from_case(request: HttpRequest) -> HttpResponse:
 @require_GET
 @clerk_required
 def stats(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    organisations = list(selectors.organisations_for_stats(user))
+    user = request_actor(request)
+    organisations = list(selectors.organisations_for_stats(actor=user))
     slug = _text(request.GET, "organisation", 80)
     organisation = next((o for o in organisations if o.slug == slug), None) or (
         organisations[0] if organisations else None)
     year_text = _text(request.GET, "year", 4)
     year = int(year_text) if year_text.isdigit() and 1900 < int(year_text) < 3000 \
         else timezone.localdate().year
-    figures = selectors.mail_stats(user, organisation, year) if organisation else []
+    figures = selectors.mail_stats(actor=user, organisation=organisation, year=year) if organisation else []
     months = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
               "oct.", "nov.", "déc."]
     return render(request, "mail/stats.html", {

@@ -99,7 +99,7 @@ def gtfs_validate(request: HttpRequest) -> Any:
                                     message="Envoyez un flux GTFS, et un seul, dans le champ « file »."))
     checked = services.gtfs_check(source=files[0])
     if checked.report.get("unreadable"):
-        return Status(400, ErrorOut(code=str(checked.report["notices"][0]["code"]),  # type: ignore[index]
+        return Status(400, ErrorOut(code=str(checked.report["notices"][0]["code"]),
                                     message=str(checked.report["message"])))
     return checked.report
 
@@ -214,7 +214,7 @@ def rental_start(request: HttpRequest, body: RentalIn) -> Any:
 def rentals_mine(request: HttpRequest, page: Query[PageIn]) -> Any:
     """List the caller's own rentals, newest first."""
     start = position_of(page)
-    rows = list(selectors.rentals_of(user=request_actor(request))[start: start + page.limit + 1])
+    rows = list(selectors.rentals_of(actor=request_actor(request))[start: start + page.limit + 1])
     items, next_cursor = page_by_position(rows, page, start)
     return {"items": [_rental_out(r) for r in items], "next": next_cursor}
 
@@ -225,5 +225,5 @@ def rentals_mine(request: HttpRequest, page: Query[PageIn]) -> Any:
 def rental_end(request: HttpRequest, rental_id: int) -> Any:
     """Close the caller's rental once the bike's lock reports it docked at a station."""
     actor = request_actor(request)
-    rental = selectors.rental_get_of(user=actor, pk=rental_id)
+    rental = selectors.rental_get_of(actor=actor, pk=rental_id)
     return _rental_out(velotic.rental_end(actor=actor, rental=rental))

@@ -60,9 +60,15 @@ class LockSimulator:
         return 400, {"error": "unknown action"}
 
 
+class SimulatorServer(ThreadingHTTPServer):
+    """The simulator's HTTP server, which carries its state so that tests and the demo reach it."""
+
+    simulator: LockSimulator
+
+
 def simulator_server(
     host: str = "127.0.0.1", port: int = 0, simulator: LockSimulator | None = None
-) -> ThreadingHTTPServer:
+) -> SimulatorServer:
     """Return an HTTP server bound on loopback that serves a lock simulator."""
     state = simulator or LockSimulator()
 
@@ -134,6 +140,6 @@ def simulator_server(
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.simulator = state  # type: ignore[attr-defined]
+    server = SimulatorServer((host, port), Handler)
+    server.simulator = state
     return server

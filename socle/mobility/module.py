@@ -14,8 +14,10 @@ MODULE = Module(
              "mobility.manage_bikes"),
     ),
     navigation=(
-        NavItem("Se déplacer", "mobility:network"),
-        NavItem("Vélos VéloTIC", "mobility:velotic"),
+        NavItem("Se déplacer", "mobility:network",
+                description="Lignes, arrêts et horaires des bus du territoire."),
+        NavItem("Vélos VéloTIC", "mobility:velotic",
+                description="Stations de vélos en libre-service et vélos disponibles."),
         NavItem("Horaires du réseau (GTFS)", "mobility:feeds", audience="agent",
                 permission="mobility.view",
                 description="Importer, contrôler et publier les horaires du réseau de transport."),

@@ -407,35 +407,36 @@ def bike_available_get(*, station: BikeStation, number: str) -> Bike:
     return get_or_404(bikes_available_at(station=station), number=number)
 
 
-def subscription_current_for(*, user: User) -> BikeSubscription | None:
+def subscription_current_for(*, actor: User) -> BikeSubscription | None:
     """Return the traveller's subscription running today, if any."""
     today = timezone.localdate()
     return (
-        BikeSubscription.objects.filter(user=user, starts_on__lte=today, ends_on__gte=today)
+        BikeSubscription.objects.filter(user=actor, starts_on__lte=today, ends_on__gte=today)
         .order_by("-ends_on")
         .first()
     )
 
 
-def rental_current_for(*, user: User) -> Rental | None:
+def rental_current_for(*, actor: User) -> Rental | None:
     """Return the traveller's rental in progress, if any."""
     return (
-        Rental.objects.filter(subscription__user=user, status__in=[RentalStatus.UNLOCKING, RentalStatus.OPEN])
+        Rental.objects.filter(subscription__user=actor,
+                              status__in=[RentalStatus.UNLOCKING, RentalStatus.OPEN])
         .select_related("bike", "start_station")
         .first()
     )
 
 
-def rentals_of(*, user: User) -> QuerySet[Rental]:
+def rentals_of(*, actor: User) -> QuerySet[Rental]:
     """Return the traveller's rentals, newest first."""
-    return Rental.objects.filter(subscription__user=user).select_related(
+    return Rental.objects.filter(subscription__user=actor).select_related(
         "bike", "start_station", "end_station"
     )
 
 
-def rental_get_of(*, user: User, pk: object) -> Rental:
+def rental_get_of(*, actor: User, pk: object) -> Rental:
     """Return one of the traveller's own rentals, or 404."""
-    return get_or_404(rentals_of(user=user), pk=pk)
+    return get_or_404(rentals_of(actor=actor), pk=pk)
 
 
 def bikes_for(*, actor: Actor) -> QuerySet[Bike]:

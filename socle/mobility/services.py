@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import IO
+from typing import IO, Any
 
 import polars as pl
 from django.db import transaction
@@ -28,7 +28,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 @dataclass
 class Checked:
     feed: GtfsFeed | None
-    report: dict[str, object]
+    report: dict[str, Any]  # the JSON report of gtfs_validation, as stored and served
 
 
 def gtfs_check(*, source: IO[bytes], today: date | None = None) -> Checked:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from socle.core.errors import ServiceError
 from socle.core.page_guards import error_page, role_required
-from socle.core.request_actor import request_actor
+from socle.core.request_actor import request_actor, request_actor_or_none
 
 from . import gbfs, selectors, velotic
 
@@ -23,11 +23,11 @@ agent_required = role_required(
 
 @require_GET
 def stations(request: HttpRequest) -> HttpResponse:
-    user = request_actor(request) if request.user.is_authenticated else None
+    user = request_actor_or_none(request)
     return render(request, "mobility/velotic_stations.html", {
         "stations": selectors.stations_public(),
-        "subscription": selectors.subscription_current_for(user=user) if user else None,
-        "rental": selectors.rental_current_for(user=user) if user else None,
+        "subscription": selectors.subscription_current_for(actor=user) if user else None,
+        "rental": selectors.rental_current_for(actor=user) if user else None,
         "plans": velotic.PLANS, "renting": velotic.lock_configured()})
 
 
@@ -35,9 +35,9 @@ def stations(request: HttpRequest) -> HttpResponse:
 def station(request: HttpRequest, station_id: str) -> HttpResponse:
     place = selectors.station_public_get(station_id=station_id[:100])
     if request.method == "POST":
-        if not request.user.is_authenticated:
+        actor = request_actor_or_none(request)
+        if actor is None:
             return redirect(f"{reverse('core:login')}?next={request.path}")
-        actor = request_actor(request)
         bike = selectors.bike_available_get(station=place, number=request.POST.get("bike", "")[:40])
         try:
             velotic.rental_start(actor=actor, bike=bike, station=place)
@@ -56,7 +56,7 @@ def station(request: HttpRequest, station_id: str) -> HttpResponse:
 @login_required
 def rental(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    current = selectors.rental_current_for(user=actor)
+    current = selectors.rental_current_for(actor=actor)
     error = ""
     if request.method == "POST" and current is not None:
         action = request.POST.get("action", "")
@@ -74,7 +74,7 @@ def rental(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:
             error = exc.message
     return render(request, "mobility/velotic_rental.html", {
-        "rental": current, "history": selectors.rentals_of(user=actor)[:20],
+        "rental": current, "history": selectors.rentals_of(actor=actor)[:20],
         "incident_kinds": velotic.INCIDENT_KINDS, "error": error}, status=400 if error else 200)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from socle.core.access import organisations_for
 from socle.core.blobs import blob_open
+from socle.core.downloads import file_download
 from socle.core.errors import ServiceError
 from socle.core.page_guards import error_page, role_required
 from socle.core.request_actor import request_actor
@@ -42,8 +43,8 @@ def gtfs_zip(request: HttpRequest) -> HttpResponseBase:
     if current is None:
         return error_page(request, "Aucun horaire publié",
                           "Le réseau n'a pas encore publié ses horaires.", 404)
-    response = FileResponse(blob_open(current.blob), content_type="application/zip",
-                            as_attachment=True, filename="gtfs.zip")
+    response = file_download(blob_open(current.blob), name="gtfs",
+                             mime_type=current.blob.mime_type)
     response["Last-Modified"] = current.published_at.strftime("%a, %d %b %Y %H:%M:%S GMT") \
         if current.published_at else ""
     return response

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.blobs import blob_put
 from socle.core.notifications import email_notify
 
+from .access_links import access_token_make
+from .amounts import amount_label
 from .effective import EffectiveProcedure
 from .models import Case, CaseDocument, DocumentKind, SilenceMeans
 from .pdf_documents import Letter, french_date, letter_render
@@ -30,8 +31,6 @@ from .workflow import Transition, workflow_of
 INCOMPLETE_REQUEST = ("Si votre demande est incomplète, le service vous indiquera les pièces "
                       "manquantes et le délai pour les fournir ; le délai de décision ne court "
                       "qu'à partir de leur réception.")
-# Signs the links that open a case filed without an account (portal:case_access).
-ACCESS_SALT = "socle.portal.case-access"
 
 
 def case_url(case: Case) -> str:
@@ -41,8 +40,7 @@ def case_url(case: Case) -> str:
 
 def case_access_url(case: Case) -> str:
     """Return the signed link that confirms the address of a case without an account and opens it."""
-    token = signing.dumps({"n": case.number}, salt=ACCESS_SALT)
-    return settings.BASE_URL + reverse("portal:case_access", args=[token])
+    return settings.BASE_URL + reverse("portal:case_access", args=[access_token_make(case.number)])
 
 
 @dataclass(frozen=True)
@@ -205,8 +203,6 @@ def after_transition(case: Case, transition: Transition, comment: str) -> None:
         if "request_info" in transition.actions:
             lines.append("Le service a besoin de compléments : complétez votre dossier en ligne.")
         if "require_payment" in transition.actions:
-            from .payments import amount_label
-
             lines.append(f"Montant à régler : {amount_label(case.amount_due)}, à payer en ligne.")
         lines.append(f"Suivre votre demande : {case_url(case)}")
         email_notify(to=[case.email], subject=f"Demande n° {case.number} : {status.citizen_label}",

@@ -12,18 +12,19 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field as SchemaField
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from socle.core import selectors as core_selectors
-from socle.core.access import can, organisations_for
+from socle.core.access import can
 from socle.core.api_schemas import Answers, ErrorOut, InvalidOut, Text
+from socle.core.client_address import client_ip
 from socle.core.models import Organisation, OrganisationKind, User
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode, page_of_list
-from socle.core.services import ServiceError
+from socle.core.request_actor import request_actor
 
 from . import payments, selectors, services
 from .effective import EffectiveProcedure
@@ -35,9 +36,6 @@ from .workflow import workflow_of
 router = Router(tags=["Démarches en ligne"])
 
 IDEMPOTENCY_KEY_MAX = 100
-# A list row needs only these columns: the answers (a large JSON) stay in the database.
-LIST_COLUMNS = ("number", "status", "procedure__slug", "procedure__title", "organisation__slug",
-                "applicant_name", "created_at", "submitted_at", "decision_due_on", "closed_at")
 
 
 # ------------------------------------------------------------------ schemas
@@ -242,7 +240,7 @@ class TransitionOut(Schema):
 def _commune(slug: str | None) -> Organisation | None:
     if not slug:
         return None
-    organisation = core_selectors.organisation_get_public(_key(slug))
+    organisation = core_selectors.organisation_get_public(slug=_key(slug))
     if organisation is None or organisation.kind != OrganisationKind.COMMUNE:
         raise Http404("Commune inconnue.")
     return organisation
@@ -289,59 +287,64 @@ ADDRESS_VALUE_SCHEMA: dict[str, Any] = {
 }
 
 
+# The fields whose value format does not depend on their options.
+_FIXED_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "email": ("adresse électronique (nom@domaine.fr)", {"type": "string", "format": "email"}),
+    "phone": ("numéro de téléphone français, 10 chiffres, espaces, points ou +33 admis "
+              "(03 44 40 00 00)", {"type": "string", "examples": ["03 44 40 00 00"]}),
+    "date": ("date AAAA-MM-JJ (ou JJ/MM/AAAA), entre « min » et « max » s'ils sont donnés",
+             {"type": "string", "examples": ["2026-03-02"]}),
+    "yesno": ("booléen (true : oui, false : non)", {"type": "boolean"}),
+    "address": ("adresse postale : objet {street, postal_code (5 chiffres), city}",
+                ADDRESS_VALUE_SCHEMA),
+    "commune": ("identifiant (slug) d'une commune du territoire, voir GET /api/v1/organisations",
+                {"type": "string", "pattern": "^[a-z0-9-]+$"}),
+    "siret": ("numéro SIRET : 14 chiffres, clé de Luhn vérifiée",
+              {"type": "string", "pattern": "^[0-9 ]{14,20}$"}),
+}
+
+
+def _number_format(options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    text = "nombre entier" if options.get("integer") else "nombre décimal (« 12.5 » ou « 12,5 »)"
+    bounds = [f"au moins {options['min']}" if "min" in options else "",
+              f"au plus {options['max']}" if "max" in options else ""]
+    return ", ".join([text, *[b for b in bounds if b]]), {"type": ["number", "string"]}
+
+
+def _group_format(f: FormField, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    rows: dict[str, Any] = {"type": "array", "maxItems": int(options.get("max_rows", 50)),
+                            "items": {"type": "object", "properties": {
+                                sub.name: _value_format(sub, _options(sub))[1]
+                                for sub in f.fields}}}
+    if options.get("min_rows"):
+        rows["minItems"] = int(options["min_rows"])
+    return "liste d'objets, un par ligne, avec les champs de « fields »", rows
+
+
 def _value_format(f: FormField, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Return what a field's value must be: in French, and as a JSON Schema."""
     kind = f.type
     values = [c.value for c in f.choices]
+    if kind in _FIXED_FORMATS:
+        return _FIXED_FORMATS[kind]
     if kind in {"text", "textarea"}:
         schema: dict[str, Any] = {"type": "string", "maxLength": options["max_length"]}
         if options.get("pattern"):
             schema["pattern"] = f"^(?:{options['pattern']})$"
         return f"texte, {options['max_length']} caractères au plus", schema
-    if kind == "email":
-        return "adresse électronique (nom@domaine.fr)", {"type": "string", "format": "email"}
-    if kind == "phone":
-        return ("numéro de téléphone français, 10 chiffres, espaces, points ou +33 admis "
-                "(03 44 40 00 00)", {"type": "string", "examples": ["03 44 40 00 00"]})
     if kind == "number":
-        text = "nombre décimal (« 12.5 » ou « 12,5 »)"
-        if options.get("integer"):
-            text = "nombre entier"
-        bounds = [f"au moins {options['min']}" if "min" in options else "",
-                  f"au plus {options['max']}" if "max" in options else ""]
-        text = ", ".join([text, *[b for b in bounds if b]])
-        return text, {"type": ["number", "string"]}
-    if kind == "date":
-        return ("date AAAA-MM-JJ (ou JJ/MM/AAAA), entre « min » et « max » s'ils sont donnés",
-                {"type": "string", "examples": ["2026-03-02"]})
+        return _number_format(options)
     if kind == "choice":
         return "l'une des valeurs de « choices »", {"type": "string", "enum": values}
     if kind == "multichoice":
         return ("liste de valeurs de « choices »",
                 {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True})
-    if kind == "yesno":
-        return "booléen (true : oui, false : non)", {"type": "boolean"}
-    if kind == "address":
-        return ("adresse postale : objet {street, postal_code (5 chiffres), city}",
-                ADDRESS_VALUE_SCHEMA)
-    if kind == "commune":
-        return ("identifiant (slug) d'une commune du territoire, voir GET /api/v1/organisations",
-                {"type": "string", "pattern": "^[a-z0-9-]+$"})
-    if kind == "siret":
-        return "numéro SIRET : 14 chiffres, clé de Luhn vérifiée", {
-            "type": "string", "pattern": "^[0-9 ]{14,20}$"}
     if kind == "file":
         return (f"{FILE_VALUE_FORMAT} ; types {', '.join(options['types'])}, "
                 f"{options['max_size']} octets au plus par fichier",
                 {"oneOf": [FILE_VALUE_SCHEMA, {"type": "array", "items": FILE_VALUE_SCHEMA}]})
     if kind == "group":
-        rows: dict[str, Any] = {"type": "array", "maxItems": int(options.get("max_rows", 50)),
-                                "items": {"type": "object", "properties": {
-                                    sub.name: _value_format(sub, _options(sub))[1]
-                                    for sub in f.fields}}}
-        if options.get("min_rows"):
-            rows["minItems"] = int(options["min_rows"])
-        return "liste d'objets, un par ligne, avec les champs de « fields »", rows
+        return _group_format(f, options)
     return "valeur", {}
 
 
@@ -381,7 +384,7 @@ def procedure_list(request: HttpRequest, page: Query[PageIn], commune: str = "")
     `organisation` is the commune and `template` the template's author). Without
     `commune`, the intercommunality's procedures only. Public; 404 for an unknown commune.
     """
-    offered = selectors.procedures_offered(_commune(commune))
+    offered = selectors.procedures_offered(commune=_commune(commune))
     return page_of_list([_procedure_out(item) for item in offered], page)
 
 
@@ -394,7 +397,7 @@ def procedure_detail(request: HttpRequest, slug: str, commune: str = "") -> Any:
     limits, accepted file types and sizes, and the sub-fields of repeatable groups.
     With `commune`, the form as that commune offers it (with its extra fields). Public.
     """
-    offered = selectors.procedure_offered_get(_key(slug), _commune(commune))
+    offered = selectors.procedure_offered_get(slug=_key(slug), commune=_commune(commune))
     return _procedure_out(
         offered, ProcedureDetailOut,
         implicit_decision_days=offered.implicit_decision_days,
@@ -406,12 +409,6 @@ def procedure_detail(request: HttpRequest, slug: str, commune: str = "") -> Any:
 
 
 # ------------------------------------------------------------------- cases
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # the router's authentication guarantees it
-    return user
 
 
 IdempotencyKey = Annotated[Text, Header(
@@ -445,25 +442,25 @@ def case_create(
     characters), a retry with the same key returns the case already filed, with 200
     instead of 201, and files nothing; the key used for another procedure is a 409.
     """
-    user = _user(request)
+    user = request_actor(request)
     profile = getattr(user, "citizen", None)
     if profile is None:
         return _forbidden("Le dépôt d'une demande demande un compte d'usager.")
     key = idempotency_key.strip()
     if key:
-        previous = selectors.cases_of_citizen(user).filter(idempotency_key=key).first()
+        previous = selectors.case_of_citizen_by_key(actor=user, idempotency_key=key)
         if previous is not None:
             if previous.procedure.slug != slug:
                 raise services.Conflict("Cette clé d'idempotence a déjà servi pour une autre "
                                         "démarche.", code="idempotency_key_reused")
             return Status(200, _created_out(previous))
     if payload.commune:
-        commune = core_selectors.organisation_get_public(payload.commune[:100])
+        commune = core_selectors.organisation_get_public(slug=payload.commune[:100])
         if commune is None or commune.kind != OrganisationKind.COMMUNE:
             raise services.CaseInvalid({"commune": "Choisissez une commune de l'agglomération."})
     else:
         commune = profile.home_commune
-    offered = selectors.procedure_offered_get(_key(slug), commune)
+    offered = selectors.procedure_offered_get(slug=_key(slug), commune=commune)
     case = services.case_submit(actor=user, offered=offered, data=payload.data,
                                 idempotency_key=key, expected_revision=payload.revision)
     return Status(201, _created_out(case))
@@ -476,7 +473,7 @@ def _created_out(case: Case) -> CaseCreatedOut:
 
 def _sees_as_citizen(user: User, case: Case) -> bool:
     # An agent of the case's organisation who filed it sees it as an agent.
-    return (selectors.case_is_citizen(user, case)
+    return (selectors.case_is_citizen(actor=user, case=case)
             and not can(user, selectors.VIEW_CASE, case.organisation))
 
 
@@ -491,9 +488,9 @@ def _status_shown(case: Case, as_citizen: bool, events: list[CaseEvent]) -> tupl
 
 def _case_out(user: User, case: Case) -> CaseOut:
     as_citizen = _sees_as_citizen(user, case)
-    events = list(selectors.case_events_visible(user, case))
+    events = list(selectors.case_events_visible(actor=user, case=case))
     status, label = _status_shown(case, as_citizen, events)
-    documents = selectors.case_documents_visible(user, case)
+    documents = selectors.case_documents_visible(actor=user, case=case)
     return CaseOut(
         number=case.number,
         status=status,
@@ -509,7 +506,7 @@ def _case_out(user: User, case: Case) -> CaseOut:
         identity_assurance=case.identity_assurance,
         submitted_at=case.submitted_at,
         decision_due_on=case.decision_due_on,
-        overdue=selectors.case_is_overdue(case),
+        overdue=selectors.case_is_overdue(case=case),
         amount_due=str(case.amount_due),
         payment_due=f"{payments.case_payment_due(case):f}",
         assigned_to=(case.assigned_to.email if case.assigned_to and not as_citizen else None),
@@ -530,8 +527,11 @@ def case_detail(request: HttpRequest, number: str) -> Any:
     the status as shown to citizens, the public part of the history and of the files;
     agents see everything, internal comments included.
     """
-    user = _user(request)
-    return _case_out(user, selectors.case_get_for(user, _key(number)))
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
+    services.case_consultation_record(actor=user, case=case, via="api",
+                                      ip_address=client_ip(request))
+    return _case_out(user, case)
 
 
 # Pagination is by key (the sort columns of the last row), not by offset: a page
@@ -542,10 +542,8 @@ def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFi
           as_citizen: bool) -> dict[str, Any]:
     if filters.cursor:
         value, pk = cursor_decode(filters.cursor, datetime, int)
-        # The redundant bound lets the database seek in its index instead of filtering.
-        cases = cases.filter(Q(**{f"{key}__lte": value}),
-                             Q(**{f"{key}__lt": value}) | Q(pk__lt=pk))
-    rows = selectors.cases_page(cases, (f"-{key}", "-pk"), filters.limit + 1)
+        cases = selectors.cases_seek(cases=cases, key=key, value=value, pk=pk)
+    rows = selectors.cases_page(cases=cases, order=(f"-{key}", "-pk"), size=filters.limit + 1)
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     next_cursor = cursor_encode(getattr(rows[-1], key), rows[-1].pk) if more else None
@@ -560,7 +558,7 @@ def _page(request: HttpRequest, cases: QuerySet[Case], key: str, filters: CaseFi
             "procedure_title": case.procedure.title, "organisation": case.organisation.slug,
             "applicant_name": case.applicant_name, "created_at": case.created_at,
             "submitted_at": case.submitted_at, "decision_due_on": case.decision_due_on,
-            "overdue": selectors.case_is_overdue(case),
+            "overdue": selectors.case_is_overdue(case=case),
             "assigned_to": (case.assigned_to.email if not as_citizen and case.assigned_to
                             else None)})
     return {"items": items, "next": next_cursor}
@@ -577,22 +575,15 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
     the same filters, until it is null. There is no total count, so that a page costs
     the same whatever the volume.
     """
-    user = _user(request)
-    if organisations_for(user, selectors.VIEW_CASE).exists():
-        cases = selectors.cases_for_agent(user, selectors.QueueFilters(
+    user = request_actor(request)
+    if selectors.agent_sees_cases(actor=user):
+        # Filed cases always have a date; the guard keeps the key order total.
+        cases = selectors.cases_listed_for_agent(actor=user, filters=selectors.QueueFilters(
             status=filters.status, procedure=filters.procedure, assigned=filters.assigned,
             overdue=filters.overdue, q=filters.q, organisation=filters.organisation))
-        # Filed cases always have a date; the guard keeps the key order total.
-        cases = cases.filter(submitted_at__isnull=False).only(*LIST_COLUMNS,
-                                                              "assigned_to__email")
         return _page(request, cases, "submitted_at", filters, as_citizen=False)
-    cases = selectors.cases_of_citizen(user).select_related("revision").only(
-        *LIST_COLUMNS, "revision__workflow").prefetch_related(
-        Prefetch("events", queryset=CaseEvent.objects.filter(kind=CaseEventKind.STATUS)))
-    if filters.status:
-        cases = cases.filter(status=filters.status)
-    if filters.procedure:
-        cases = cases.filter(procedure__slug=filters.procedure)
+    cases = selectors.cases_listed_for_citizen(actor=user, status=filters.status,
+                                               procedure=filters.procedure)
     return _page(request, cases, "created_at", filters, as_citizen=True)
 
 
@@ -607,8 +598,8 @@ def case_transition(request: HttpRequest, number: str, payload: TransitionIn) ->
     409 with a French message when the workflow or the caller's role forbids it;
     404 when the caller may not see the case.
     """
-    user = _user(request)
-    case = selectors.case_get_for(user, _key(number))
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
     case = services.case_transition(actor=user, case=case, to=payload.to,
                                     comment=payload.comment)
     return _transition_out(user, case)
@@ -623,15 +614,15 @@ def case_complete(request: HttpRequest, number: str, payload: CaseCompleteIn) ->
     more information; the case goes back to instruction. 409 when the case does not
     wait for the caller's answers.
     """
-    user = _user(request)
-    case = selectors.case_get_for(user, _key(number))
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
     case = services.case_resubmit(actor=user, case=case, data=payload.data)
     return _transition_out(user, case)
 
 
 def _transition_out(user: User, case: Case) -> TransitionOut:
     as_citizen = _sees_as_citizen(user, case)
-    events = list(selectors.case_events_visible(user, case)) if as_citizen else []
+    events = list(selectors.case_events_visible(actor=user, case=case)) if as_citizen else []
     return TransitionOut(number=case.number, status=_status_shown(case, as_citizen, events)[0],
                          transitions=services.case_available_transitions(user, case))
 
@@ -645,6 +636,10 @@ class PaymentOut(Schema):
                                           "refunded (remboursé).")
     status_label: str
     amount: str = SchemaField(description="Montant en euros, décimal exact (« 12.30 »).")
+    excess: str = SchemaField(
+        description="Part du montant reçue alors que le dossier était déjà réglé (un paiement "
+                    "abandonné que la banque a finalement encaissé) : elle est remboursée par la "
+                    "régie et ne compte pas comme payée. « 0.00 » le plus souvent.")
     backend: str = SchemaField(description="payfip_ws (PayFiP) ou dummy (banque simulée).")
     reference: str = SchemaField(description="Référence de la dette transmise à la banque "
                                              "(le numéro du dossier sans tiret).")
@@ -664,7 +659,8 @@ def _payment_out(user: User, payment: Payment) -> PaymentOut:
     pending = payment.status == PaymentStatus.PENDING
     return PaymentOut(
         id=payment.pk, status=payment.status, status_label=PaymentStatus(payment.status).label,
-        amount=f"{payment.amount:f}", backend=payment.backend, reference=payment.reference,
+        amount=f"{payment.amount:f}", excess=f"{payment.excess:f}", backend=payment.backend,
+        reference=payment.reference,
         created_at=payment.created_at, settled_at=payment.settled_at,
         bank_url=(payment.bank_url or None) if pending and payment.case.citizen_id == user.pk
         else None)
@@ -681,21 +677,18 @@ def case_payment_start(request: HttpRequest, number: str) -> Any:
     it with GET /cases/{number}/payments/{id} (`status` becomes `paid` or `failed`).
 
     At most one payment is in progress per case: while one is, the same payment is
-    returned with 200. 409 `nothing_due` when the case does not await a payment (or
-    nothing is left to pay); 403 for an agent who is not the case's citizen; 400 when
-    online payment is not available for the case; 503 when the bank does not answer.
+    returned with 200. Refusals, with their `code`: 409 `nothing_due` when the case does
+    not await a payment or nothing is left to pay (after a refund, for instance), 409
+    `payment_in_progress` while the bank has not said what became of an earlier payment
+    whose page is closed (try again later), 409 `amount_changed` when the amount due
+    changed meanwhile; 403 `forbidden` for an agent who is not the case's citizen; 404
+    for a case the caller does not see; 400 `payment_unavailable` when online payment is
+    not available for the case; 503 `bank_unavailable` when the bank does not answer.
     """
-    user = _user(request)
-    case = selectors.case_get_for(user, _key(number))
-    if not selectors.case_is_citizen(user, case):
-        return _forbidden("Seul l'usager qui a déposé le dossier peut le payer.")
-    try:
-        payment, _, created = payments.payment_start(
-            actor=user, case=case, base_url=request.build_absolute_uri("/"))
-    except ServiceError as exc:
-        if exc.code != "bank_unavailable":
-            raise
-        return Status(503, ErrorOut(code=exc.code, message=exc.message))
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
+    payment, _, created = payments.payment_start(actor=user, case=case,
+                                                 base_url=request.build_absolute_uri("/"))
     return Status(201 if created else 200, _payment_out(user, payment))
 
 
@@ -704,9 +697,9 @@ def case_payment_start(request: HttpRequest, number: str) -> Any:
             summary="Lister les paiements d'un dossier")
 def case_payment_list(request: HttpRequest, number: str, page: Query[PageIn]) -> Any:
     """The payments of a case, newest first, for its citizen and the agents who see it."""
-    user = _user(request)
-    case = selectors.case_get_for(user, _key(number))
-    rows = page_of_list(list(selectors.case_payments(case)), page)
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
+    rows = page_of_list(list(selectors.case_payments(case=case)), page)
     return {"items": [_payment_out(user, p) for p in rows["items"]], "next": rows["next"]}
 
 
@@ -715,10 +708,6 @@ def case_payment_list(request: HttpRequest, number: str, page: Query[PageIn]) ->
             summary="Suivre un paiement")
 def case_payment_detail(request: HttpRequest, number: str, payment_id: int) -> Any:
     """One payment of a case and its status, as the bank last reported it."""
-    user = _user(request)
-    case = selectors.case_get_for(user, _key(number))
-    payment = selectors.case_payments(case).filter(pk=payment_id).first() \
-        if 0 < payment_id < 2**63 else None
-    if payment is None:
-        raise Http404("Paiement introuvable.")
-    return _payment_out(user, payment)
+    user = request_actor(request)
+    case = selectors.case_get_for(actor=user, number=_key(number))
+    return _payment_out(user, selectors.case_payment_get(case=case, payment_id=payment_id))

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -27,12 +27,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from socle.core.access import can, organisations_for
+from socle.core.access import can
 from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_put
+from socle.core.client_address import client_ip
+from socle.core.downloads import attachment_disposition
 from socle.core.middleware import human_size, too_large_response
 from socle.core.models import IdentityAssurance, User
 from socle.core.page_guards import role_required
-from socle.core.selectors import organisations_public
+from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
 from socle.core.upload_handlers import accepts_uploads
 
@@ -45,12 +47,6 @@ from .workflow import DEFAULT_WORKFLOW, TransitionRefused, Workflow, workflow_of
 PAGE_SIZE = 50
 # Counting every match of a broad filter at 100,000 cases costs more than the page itself.
 COUNT_CAP = 1_000
-# What a row of the queue shows, read as plain values: building cases, procedures,
-# organisations and users for 50 rows cost more than the query itself.
-QUEUE_VALUES = ("pk", "number", "status", "revision_id", "revision__published_at", "applicant_name",
-                "email", "submitted_at", "decision_due_on", "closed_at", "procedure__title",
-                "organisation__name", "assigned_to__first_name", "assigned_to__last_name",
-                "assigned_to__email")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -111,25 +107,23 @@ class Page:
 
 def _keyset_page(cases: QuerySet[Any], after: str | None, before: str | None) -> Page:
     """Return one page of the queue (rows as dicts), newest first, from a link's position."""
-    cases = cases.filter(submitted_at__isnull=False)
+    cases = selectors.cases_filed(cases=cases)
     older = _parse_cursor(after)
     newer = _parse_cursor(before) if older is None else None
     rows: list[Any]
     if newer is not None:
         at, pk = newer
         rows = selectors.cases_page(
-            cases.filter(Q(submitted_at__gt=at) | Q(pk__gt=pk), submitted_at__gte=at),
-            ("submitted_at", "pk"), PAGE_SIZE + 1)
+            cases=selectors.cases_seek(cases=cases, key="submitted_at", value=at, pk=pk, newer=True),
+            order=("submitted_at", "pk"), size=PAGE_SIZE + 1)
         has_newer = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE][::-1]
         has_older = True
     else:
         if older is not None:
             at, pk = older
-            # The bare bound on the date lets the index seek to the position, where the
-            # alternative alone would make the database scan every newer case first.
-            cases = cases.filter(Q(submitted_at__lt=at) | Q(pk__lt=pk), submitted_at__lte=at)
-        rows = selectors.cases_page(cases, ("-submitted_at", "-pk"), PAGE_SIZE + 1)
+            cases = selectors.cases_seek(cases=cases, key="submitted_at", value=at, pk=pk)
+        rows = selectors.cases_page(cases=cases, order=("-submitted_at", "-pk"), size=PAGE_SIZE + 1)
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         has_newer = older is not None
@@ -165,7 +159,7 @@ def _status_labels(revisions: Mapping[int, datetime | None]) -> dict[int, dict[s
             labels[pk] = _labels_cache[(pk, published_at)]
         else:
             missing.add(pk)
-    for pk, definition in selectors.revision_workflows(missing).items():
+    for pk, definition in selectors.revision_workflows(revision_ids=missing).items():
         labels[pk] = _labels_of(definition)
         published_at = revisions[pk]
         if published_at is not None:
@@ -190,7 +184,7 @@ def _status_choices(procedures: Iterable[Mapping[str, Any]]) -> list[tuple[str, 
 
 def _workflows(revision_ids: Iterable[int]) -> dict[int, Workflow]:
     return {pk: workflow_of(definition)
-            for pk, definition in selectors.revision_workflows(revision_ids).items()}
+            for pk, definition in selectors.revision_workflows(revision_ids=revision_ids).items()}
 
 
 def _display_name(first_name: str | None, last_name: str | None, email: str | None) -> str:
@@ -233,35 +227,32 @@ def _queue_row(row: Mapping[str, Any], labels: Mapping[int, Mapping[str, str]], 
 @agent_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_actor(request)
     filters = _filters(request.GET)
-    cases = selectors.cases_for_agent(user, filters)
-    page = _keyset_page(cases.values(*QUEUE_VALUES), request.GET.get("apres"),
+    cases = selectors.cases_for_agent(actor=user, filters=filters)
+    page = _keyset_page(selectors.queue_rows(cases=cases), request.GET.get("apres"),
                         request.GET.get("avant"))
     # When one page holds every match there is nothing to count (a rare name would scan twice).
     paged = bool(page.previous or page.next)
-    total = cases.order_by()[:COUNT_CAP + 1].count() if paged else len(page.cases)
+    total = selectors.cases_count_capped(cases=cases, cap=COUNT_CAP) if paged else len(page.cases)
     labels = _status_labels({row["revision_id"]: row["revision__published_at"]
                              for row in page.cases})
     today = timezone.localdate()
     # One reverse() for the page: {% url %} on each row cost as much as the rest of the row.
     link = reverse("portal:agent_case", args=["0000-000000"])
     rows = [_queue_row(row, labels, today, link) for row in page.cases]
-    procedures = list(selectors.procedures_for_queue(user).values(
-        "slug", "title", "published_revision_id", "published_revision__published_at"))
+    procedures = selectors.procedures_of_queue(actor=user)
     query = _filter_query(filters)
     return render(request, "portal/backoffice/queue.html", {
         "rows": rows, "filters": filters, "filter_query": query,
         "total": total, "total_capped": total > COUNT_CAP, "count_cap": COUNT_CAP,
         "previous_url": f"?{query}&avant={page.previous}" if page.previous else "",
         "next_url": f"?{query}&apres={page.next}" if page.next else "",
-        "organisations": organisations_for(user, selectors.VIEW_CASE).order_by("name")
-        .values("slug", "name"),
+        "organisations": selectors.organisations_of_queue(actor=user),
         "procedures": procedures,
         "statuses": _status_choices(procedures),
         "agents": [{"email": email, "name": _display_name(first, last, email)}
-                   for email, first, last in selectors.caseworkers_for_agent(user)
-                   .values_list("email", "first_name", "last_name")],
+                   for email, first, last in selectors.caseworkers_of_queue(actor=user)],
         "filtered": bool(query),
     })
 
@@ -310,7 +301,7 @@ def _answer_text(f: Field, value: Any) -> str:
 def _export_fields(user: Any, slug: str) -> list[Field]:
     if not slug:
         return []
-    procedure = selectors.procedures_for_queue(user).filter(slug=slug).first()
+    procedure = selectors.procedure_for_queue_get(actor=user, slug=slug)
     if procedure is None or procedure.published_revision is None:
         return []
     try:
@@ -337,7 +328,7 @@ def _export_rows(cases: QuerySet[Case], fields: list[Field]) -> Iterator[list[st
             case.email, _assurance_label(case), workflow.status(case.status).label,
             _local(case.submitted_at),
             case.decision_due_on.strftime("%d/%m/%Y") if case.decision_due_on else "",
-            "oui" if selectors.case_is_overdue(case, today) else "non",
+            "oui" if selectors.case_is_overdue(case=case, today=today) else "non",
             case.assigned_to.display_name if case.assigned_to else "",
             _french_decimal(case.amount_due),
         ]
@@ -350,13 +341,11 @@ def _export_rows(cases: QuerySet[Case], fields: list[Field]) -> Iterator[list[st
 @agent_required
 @require_GET
 def queue_export(request: HttpRequest) -> StreamingHttpResponse:
-    user = request.user
+    user = request_actor(request)
     filters = _filters(request.GET)
     fields = _export_fields(user, filters.procedure)
-    cases = selectors.cases_for_agent(user, filters)
-    if not fields:
-        cases = cases.defer("data", "extra_fields")
-    services.case_list_export(actor=user, filters={  # type: ignore[arg-type]
+    cases = selectors.cases_for_export(actor=user, filters=filters, with_answers=bool(fields))
+    services.case_list_export(actor=user, filters={
         key: value for key, value in filters.__dict__.items() if value})
     writer = csv.writer(_Echo(), delimiter=";")
 
@@ -368,7 +357,7 @@ def queue_export(request: HttpRequest) -> StreamingHttpResponse:
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="dossiers-{stamp}.csv"'
+    response["Content-Disposition"] = attachment_disposition(f"dossiers-{stamp}", "text/csv")
     return response
 
 
@@ -511,9 +500,10 @@ FORM_IDS = {"transition": "transition_%s", "assign": "assign_%s", "comment": "co
 
 
 def _case_for_agent(request: HttpRequest, number: str) -> Case:
-    case = selectors.case_get_for(request.user, number)
+    actor = request_actor(request)
+    case = selectors.case_get_for(actor=actor, number=number)
     # case_get_for also serves a case to its own citizen, who may happen to be an agent elsewhere.
-    if case.status == "draft" or not can(request.user, selectors.VIEW_CASE, case.organisation):
+    if case.status == "draft" or not can(actor, selectors.VIEW_CASE, case.organisation):
         raise Http404("Dossier introuvable.")
     return case
 
@@ -533,27 +523,25 @@ def _blank_forms(case: Case, agents: list[User]) -> dict[str, forms.Form]:
 
 def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
                  bound: tuple[str, forms.Form] | None = None, refusal: str = "") -> HttpResponse:
-    user = request.user
+    user = request_actor(request)
     workflow = workflow_of(case.revision.workflow)
     offered = services.offered_for_case(case)
-    documents = list(selectors.case_documents_visible(user, case))
-    events = list(selectors.case_events_visible(user, case))
-    for event in events:
-        event.from_label = workflow.status(event.from_status).label  # type: ignore[attr-defined]
-        event.to_label = workflow.status(event.to_status).label  # type: ignore[attr-defined]
+    documents = list(selectors.case_documents_visible(actor=user, case=case))
+    # Each event with the labels of the statuses it moved from and to.
+    events = [(event, workflow.status(event.from_status).label, workflow.status(event.to_status).label)
+              for event in selectors.case_events_visible(actor=user, case=case)]
     try:
         fields = offered.fields(case.revision)
     except DefinitionError:
         fields = []
     data = case.data if isinstance(case.data, dict) else {}
     slugs = _commune_slugs(fields, data)
-    communes = dict(organisations_public().filter(slug__in=slugs).values_list("slug", "name")) \
-        if slugs else {}
+    communes = selectors.commune_names(slugs=slugs)
     by_content = {(d.blob_id, d.field): d.pk for d in documents if d.field}
-    may_process = selectors.case_may_process(user, case)
-    agents = list(selectors.caseworkers_of(case.organisation)) if may_process else []
+    may_process = selectors.case_may_process(actor=user, case=case)
+    agents = list(selectors.caseworkers_of(organisation=case.organisation)) if may_process else []
     transitions = [workflow.transition(case.status, target)
-                   for target in services.case_available_transitions(user, case)]  # type: ignore[arg-type]
+                   for target in services.case_available_transitions(user, case)]
     page_forms = _blank_forms(case, agents)
     failed = None
     if bound is not None:
@@ -563,34 +551,26 @@ def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
         "citizen_status": workflow.status(case.status),
         "assurance": _assurance_label(case),
         "franceconnect": case.identity_assurance == IdentityAssurance.FRANCECONNECT,
-        "overdue": selectors.case_is_overdue(case),
+        "overdue": selectors.case_is_overdue(case=case),
         "answers": _answers(fields, data, by_content, communes),
         "documents": documents, "events": events,
-        "payments": list(selectors.case_payments(case)),
+        "payments": list(selectors.case_payments(case=case)),
         "may_process": may_process, "transitions": transitions,
         "agent_sets_amount": offered.fee_kind == FeeKind.AGENT,
         "forms": page_forms, "failed": failed, "refusal": refusal,
         "chosen_transition": failed["to"].value() if isinstance(failed, TransitionForm) else "",
-        "comment_kind": CaseEventKind.COMMENT, "mail": _mail_of(user, case),
+        "comment_kind": CaseEventKind.COMMENT,
     }, status=status)
-
-
-def _mail_of(user: Any, case: Case) -> Any:
-    """Return the register's letter linked to the case (either way round), if the agent may read it."""
-    from django.apps import apps
-
-    if not apps.is_installed("socle.mail"):
-        return None
-    import socle.mail.selectors as mail_selectors
-
-    return mail_selectors.mail_for_case(user, case.number)
 
 
 @never_cache
 @agent_required
 @require_GET
 def agent_case(request: HttpRequest, number: str) -> HttpResponse:
-    return _render_case(request, _case_for_agent(request, number))
+    case = _case_for_agent(request, number)
+    services.case_consultation_record(actor=request_actor(request), case=case,
+                                      ip_address=client_ip(request))
+    return _render_case(request, case)
 
 
 def _refused(request: HttpRequest, case: Case, name: str, form: forms.Form,
@@ -613,7 +593,7 @@ def agent_case_transition(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, status=400, bound=("transition", form))
     try:
-        case = services.case_transition(actor=request.user, case=case,  # type: ignore[arg-type]
+        case = services.case_transition(actor=request_actor(request), case=case,
                                         to=form.cleaned_data["to"],
                                         comment=form.cleaned_data["comment"])
     except (TransitionRefused, ServiceError) as exc:
@@ -626,13 +606,13 @@ def agent_case_transition(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def agent_case_assign(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_for_agent(request, number)
-    agents = list(selectors.caseworkers_of(case.organisation))
+    agents = list(selectors.caseworkers_of(organisation=case.organisation))
     form = AssignForm(request.POST, agents=agents, auto_id=FORM_IDS["assign"])
     if not form.is_valid():
         return _render_case(request, case, status=400, bound=("assign", form))
     agent = form.agents.get(form.cleaned_data["agent"] or "")
     try:
-        services.case_assign(actor=request.user, case=case, agent=agent)  # type: ignore[arg-type]
+        services.case_assign(actor=request_actor(request), case=case, agent=agent)
     except (TransitionRefused, ServiceError) as exc:
         return _refused(request, case, "assign", form, exc)
     notice = (f"Le dossier est attribué à {agent.display_name}." if agent
@@ -648,7 +628,7 @@ def agent_case_comment(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, status=400, bound=("comment", form))
     try:
-        services.case_comment(actor=request.user, case=case,  # type: ignore[arg-type]
+        services.case_comment(actor=request_actor(request), case=case,
                               text=form.cleaned_data["text"])
     except (TransitionRefused, ServiceError) as exc:
         return _refused(request, case, "comment", form, exc)
@@ -663,7 +643,7 @@ def agent_case_message(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, status=400, bound=("message", form))
     try:
-        services.case_message(actor=request.user, case=case,  # type: ignore[arg-type]
+        services.case_message(actor=request_actor(request), case=case,
                               text=form.cleaned_data["text"])
     except (TransitionRefused, ServiceError) as exc:
         return _refused(request, case, "message", form, exc)
@@ -679,7 +659,7 @@ def agent_case_document(request: HttpRequest, number: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, case, status=400, bound=("document", form))
     # Refused before the file is stored: only an agent who may process the case attaches one.
-    if not selectors.case_may_process(request.user, case):
+    if not selectors.case_may_process(actor=request_actor(request), case=case):
         return _refused(request, case, "document", form, TransitionRefused(
             "Votre rôle ne permet pas de joindre un document à ce dossier."))
     upload = form.cleaned_data["file"]
@@ -693,7 +673,7 @@ def agent_case_document(request: HttpRequest, number: str) -> HttpResponse:
         return _render_case(request, case, status=400, bound=("document", form))
     try:
         document = services.case_document_add(
-            actor=request.user, case=case, blob=stored.blob,  # type: ignore[arg-type]
+            actor=request_actor(request), case=case, blob=stored.blob,
             name=upload.name or "document",
             visible_to_citizen=form.cleaned_data["visible_to_citizen"])
     except (TransitionRefused, ServiceError) as exc:
@@ -712,7 +692,7 @@ def agent_case_amount(request: HttpRequest, number: str) -> HttpResponse:
         return _refused(request, case, "amount", form, services.Conflict(
             "Le montant de cette démarche n'est pas fixé par l'agent."))
     try:
-        services.case_set_amount(actor=request.user, case=case,  # type: ignore[arg-type]
+        services.case_set_amount(actor=request_actor(request), case=case,
                                  amount=form.cleaned_data["amount"])
     except (TransitionRefused, ServiceError) as exc:
         return _refused(request, case, "amount", form, exc)
@@ -724,11 +704,9 @@ def agent_case_amount(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def agent_payment_refund(request: HttpRequest, number: str, payment_id: int) -> HttpResponse:
     case = _case_for_agent(request, number)
-    payment = selectors.case_payments(case).filter(pk=payment_id).first()
-    if payment is None:
-        raise Http404("Paiement introuvable.")
+    payment = selectors.case_payment_get(case=case, payment_id=payment_id)
     try:
-        payment = payments.payment_refund(actor=request.user,  # type: ignore[arg-type]
+        payment = payments.payment_refund(actor=request_actor(request),
                                           payment=payment,
                                           reason=request.POST.get("reason", "").replace("\x00", ""))
     except (TransitionRefused, ServiceError) as exc:

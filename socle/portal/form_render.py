@@ -1,12 +1,16 @@
 """Procedure forms in HTML: from a definition to widgets, and from a POST back to answers.
 
-Works without JavaScript: conditional fields are all shown with a hint saying
-when they apply; repeatable groups show their rows plus one blank row, and an
-"add a row" button re-displays the form with one more.
+Works without JavaScript: a condition on an answer of the same page is shown as a hint
+saying when the question applies (with JavaScript, ``conditions.js`` shows and hides the
+question in place, from the same rules); a condition on an answer already given (an
+earlier step) is evaluated here, and the question is drawn only when it applies.
+Repeatable groups show their rows plus one blank row, and an "add a row" button
+re-displays the form with one more.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
@@ -18,8 +22,10 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from socle.core.blobs import BlobRefused, blob_put
+from socle.core.models import User
+from socle.core.uploads import upload_handle_create
 
-from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, Field
+from .form_schema import DEFAULT_FILE_MAX_SIZE, DEFAULT_FILE_TYPES, Field, field_visible
 
 PREFIX = "f-"
 # Files received before the form is shown again (an added row, another field's error)
@@ -47,10 +53,24 @@ class Widget:
     hint: str = ""
     rows: list[list[Widget]] = default(default_factory=list)
     condition: str = ""
+    # The HTML name of the answer the condition reads, and the form values that show it.
+    condition_name: str = ""
+    condition_values: tuple[str, ...] = ()
 
     @property
     def type(self) -> str:
         return self.field.type
+
+    @property
+    def required_label(self) -> str:
+        """Return the mark of a required question: only « (obligatoire) » when it applies now."""
+        if not self.field.required or self.type == "step":
+            return ""
+        return "(obligatoire dans ce cas)" if self.condition else "(obligatoire)"
+
+    @property
+    def condition_values_json(self) -> str:
+        return json.dumps(list(self.condition_values))
 
     @property
     def choices(self) -> list[tuple[str, str, bool]]:
@@ -79,30 +99,51 @@ class Widget:
         """Return the signed reference of the files already received for this field."""
         if self.type != "file" or not isinstance(self.value, list) or not self.value:
             return ""
-        return signing.dumps([{"sha256": item.get("sha256"), "name": item.get("name")}
+        # A fresh deposit is kept by its handle (still the uploader's own), a file the
+        # answers already held by its digest (checked against them again on sending).
+        return signing.dumps([{key: item[key] for key in ("upload", "sha256", "name") if key in item}
                               for item in self.value if isinstance(item, Mapping)],
                              salt=KEPT_SALT, compress=True)
 
 
-def _hint(f: Field, labels: Mapping[str, str]) -> tuple[str, str]:
+def _hint(f: Field) -> str:
     hint = f.help or TYPE_HINTS.get(f.type, "")
     if f.type == "file":
         types = ", ".join(_short_type(t) for t in f.options.get("types") or DEFAULT_FILE_TYPES)
         size = int(f.options.get("max_size") or DEFAULT_FILE_MAX_SIZE) // (1024 * 1024)
         hint = " ".join(part for part in [hint, f"Formats acceptés : {types}. {size} Mo au plus."]
                         if part)
-    condition = ""
-    if f.show_if:
-        other = labels.get(str(f.show_if["field"]), str(f.show_if["field"]))
-        expected = f.show_if.get("equals", f.show_if.get("in"))
-        if expected is True:
-            expected = "oui"
-        elif expected is False:
-            expected = "non"
-        elif isinstance(expected, list):
-            expected = " ou ".join(str(e) for e in expected)
-        condition = f"À remplir seulement si « {other} » vaut « {expected} »."
-    return hint, condition
+    return hint
+
+
+def _expected(show_if: Mapping[str, Any]) -> list[Any]:
+    return [show_if["equals"]] if "equals" in show_if else list(show_if.get("in") or [])
+
+
+def _as_form_value(other: Field | None, value: Any) -> str:
+    # What the browser sends for that answer: "oui"/"non" for a yes-no question.
+    if (other is not None and other.type == "yesno") or isinstance(value, bool):
+        return "oui" if value is True or str(value).lower() in {"true", "oui"} else "non"
+    return str(value)
+
+
+def _answer_label(other: Field | None, value: Any) -> str:
+    """Return an expected answer as the citizen saw it: the choice's label, never its value."""
+    if other is not None and other.type in {"choice", "multichoice"}:
+        labels = {c.value: c.label for c in other.choices}
+        return labels.get(str(value), str(value))
+    if (other is not None and other.type == "yesno") or isinstance(value, bool):
+        return "Oui" if _as_form_value(other, value) == "oui" else "Non"
+    return str(value)
+
+
+def condition_text(f: Field, other: Field | None) -> str:
+    """Return when a conditional question applies, in the words of the form."""
+    if not f.show_if:
+        return ""
+    name = other.label if other is not None else str(f.show_if["field"])
+    answers = " ou ".join(f"« {_answer_label(other, v)} »" for v in _expected(f.show_if))
+    return f"À remplir seulement si vous avez répondu {answers} à « {name} »."
 
 
 def _short_type(mime: str) -> str:
@@ -114,16 +155,41 @@ def _short_type(mime: str) -> str:
 
 def widgets(fields: list[Field], data: Mapping[str, Any], errors: Mapping[str, str],
             *, extra_rows: Mapping[str, int] | None = None, prefix: str = PREFIX,
-            path: str = "") -> list[Widget]:
-    """Return the widgets of a form, filled with answers and errors."""
-    labels = {f.name: f.label for f in fields}
+            path: str = "", known: Mapping[str, Any] | None = None,
+            context_fields: list[Field] | None = None) -> list[Widget]:
+    """Return the widgets of a form, filled with answers and errors.
+
+    ``known`` holds the cleaned answers already given elsewhere (earlier steps, or the
+    case being completed): a question, or a step, whose condition reads one of them is
+    drawn only when it applies. A condition on a question of the same page is left to
+    the page (a hint, and ``conditions.js``). ``context_fields`` lists every field of the
+    form, so that a condition names a question of another step by its label.
+    """
+    here = {f.name for f in fields}
+    by_name = {f.name: f for f in (context_fields or fields)}
+    by_name.update({f.name: f for f in fields})
     result = []
+    step_shown = True
     for f in fields:
+        if f.type == "step":
+            step_shown = known is None or not f.show_if or field_visible(f, known)
+        if not step_shown:
+            continue
+        other_name = str(f.show_if["field"]) if f.show_if else ""
+        in_page = bool(f.show_if) and other_name in here
+        # Answered elsewhere (an earlier step): decided here, on the server.
+        if (f.show_if and not in_page and f.type != "step" and known is not None
+                and not field_visible(f, known)):
+            continue
         name = f"{prefix}{f.name}"
         key = f"{path}{f.name}"
-        hint, condition = _hint(f, labels)
         widget = Widget(field=f, html_name=name, html_id=f"id-{name}", value=data.get(f.name),
-                        error=errors.get(key, ""), hint=hint, condition=condition)
+                        error=errors.get(key, ""), hint=_hint(f))
+        if f.show_if and f.type != "step" and (in_page or known is None):
+            other = by_name.get(other_name)
+            widget.condition = condition_text(f, other)
+            widget.condition_name = f"{prefix}{other_name}"
+            widget.condition_values = tuple(_as_form_value(other, v) for v in _expected(f.show_if))
         if f.type == "group":
             rows = [r for r in (data.get(f.name) or []) if isinstance(r, Mapping)]
             wanted = max(len(rows), 1) + (extra_rows or {}).get(f.name, 0)
@@ -151,11 +217,14 @@ def error_items(fields: list[Field], errors: Mapping[str, str]) -> list[tuple[st
 
 
 def form_context(fields: list[Field], data: Mapping[str, Any], errors: Mapping[str, str],
-                 extra_rows: Mapping[str, int] | None = None) -> dict[str, Any]:
+                 extra_rows: Mapping[str, int] | None = None, *,
+                 known: Mapping[str, Any] | None = None,
+                 context_fields: list[Field] | None = None) -> dict[str, Any]:
     """Return what the templates of a procedure's form need: widgets, errors, communes."""
     from socle.core.selectors import communes_public
 
-    return {"widgets": widgets(fields, data, errors, extra_rows=extra_rows),
+    return {"widgets": widgets(fields, data, errors, extra_rows=extra_rows, known=known,
+                               context_fields=context_fields),
             "communes_choices": communes_public(),
             "has_files": any(f.type == "file" or any(s.type == "file" for s in f.fields)
                              for f in fields),
@@ -179,7 +248,7 @@ def _kept_files(post: QueryDict, name: str) -> list[dict[str, Any]] | None:
 
 
 def _file_value(f: Field, name: str, post: QueryDict, files: MultiValueDict[str, UploadedFile],
-                previous: Any, errors: dict[str, str], key: str) -> Any:
+                previous: Any, errors: dict[str, str], key: str, uploader: User | None) -> Any:
     uploads = files.getlist(name)
     if not uploads:
         kept = _kept_files(post, name)
@@ -193,14 +262,19 @@ def _file_value(f: Field, name: str, post: QueryDict, files: MultiValueDict[str,
         except BlobRefused as exc:
             errors[key] = exc.message
             return previous
-        stored.append({"sha256": blob.sha256, "name": upload.name or "fichier"})
+        handle, _ = upload_handle_create(actor=uploader, blob=blob, name=upload.name or "fichier")
+        stored.append({"upload": handle, "name": upload.name or "fichier"})
     return stored
 
 
 def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, UploadedFile],
                previous: Mapping[str, Any] | None = None, *, prefix: str = PREFIX,
-               path: str = "") -> Parsed:
-    """Turn a submitted HTML form into answers in the shape the validation expects."""
+               path: str = "", uploader: User | None = None) -> Parsed:
+    """Turn a submitted HTML form into answers in the shape the validation expects.
+
+    A file received here is stored and named by an upload handle given to ``uploader``
+    (the signed-in person, or None for a visitor), as ``POST /api/v1/blobs`` does.
+    """
     previous = previous or {}
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -208,6 +282,8 @@ def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, 
     for f in fields:
         name = f"{prefix}{f.name}"
         key = f"{path}{f.name}"
+        if f.type == "step":
+            continue
         if f.type == "multichoice":
             data[f.name] = post.getlist(name)
         elif f.type == "address":
@@ -215,7 +291,8 @@ def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, 
                      for part in ("street", "postal_code", "city")}
             data[f.name] = parts if any(parts.values()) else None
         elif f.type == "file":
-            data[f.name] = _file_value(f, name, post, files, previous.get(f.name), errors, key)
+            data[f.name] = _file_value(f, name, post, files, previous.get(f.name), errors, key,
+                                       uploader)
         elif f.type == "group":
             count = 0
             try:
@@ -227,7 +304,7 @@ def parse_post(fields: list[Field], post: QueryDict, files: MultiValueDict[str, 
             for i in range(count):
                 old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], Mapping) else {}
                 parsed = parse_post(list(f.fields), post, files, old, prefix=f"{name}-{i}-",
-                                    path=f"{key}.{i}.")
+                                    path=f"{key}.{i}.", uploader=uploader)
                 errors.update(parsed.errors)
                 rows.append(parsed.data)
             data[f.name] = rows
@@ -256,7 +333,23 @@ def display_value(f: Field, value: Any) -> str:
     if f.type == "file" and isinstance(value, list):
         return ", ".join(str(item.get("name") or "fichier") for item in value
                          if isinstance(item, Mapping))
+    if f.type == "number":
+        return number_fr(str(value))
     return str(value)
+
+
+def number_fr(text: str) -> str:
+    """Write a stored number the French way: 1 234,5 (narrow no-break space, comma)."""
+    negative = text.startswith("-")
+    whole, _, decimals = text.lstrip("-").partition(".")
+    if not whole.isdigit():
+        return text
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return ("-" if negative else "") + "\u202f".join(groups) + (f",{decimals}" if decimals else "")
 
 
 @dataclass
@@ -270,6 +363,8 @@ def summary(fields: list[Field], data: Mapping[str, Any]) -> list[SummaryRow]:
     """Return the answers of a case, by field label, for reading."""
     result = []
     for f in fields:
+        if f.type == "step":
+            continue
         if f.type == "group":
             rows = [summary(list(f.fields), row) for row in data.get(f.name) or []
                     if isinstance(row, Mapping)]

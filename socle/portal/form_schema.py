@@ -8,7 +8,9 @@ A definition is a list of fields (JSON), each a dict:
      "show_if": {"field": "autre", "equals": true}}
 
 Types: text, textarea, email, phone, number, date, choice, multichoice, yesno,
-address, commune, siret, file, group (repeatable, with its own "fields").
+address, commune, siret, file, group (repeatable, with its own "fields"), and step:
+not a question but the start of a new page of the form, titled by its label; a step
+with "show_if" is skipped, with all its fields, when its condition does not hold.
 Options by type: max_length and pattern (text), min and max (number, date),
 types and max_size (file), min_rows and max_rows (group). Authors may write the
 message of each check: required, invalid, min, max, pattern, type, size.
@@ -44,6 +46,7 @@ FIELD_TYPES = {
     "siret": "Numéro SIRET",
     "file": "Fichier",
     "group": "Groupe répétable",
+    "step": "Nouvelle étape",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 DEFAULT_FILE_TYPES = ["application/pdf", "image/jpeg", "image/png"]
@@ -162,7 +165,7 @@ def _check_option_types(options: Mapping[str, Any], where: str) -> None:
                               "(exemple : application/pdf).")
 
 
-def _parse_field(raw: Any, where: str, depth: int = 0) -> Field:
+def _parse_identity(raw: Any, where: str) -> tuple[str, str, str]:
     if not isinstance(raw, Mapping):
         raise DefinitionError(f"{where} : chaque champ doit être un objet.")
     name = str(raw.get("name", ""))
@@ -177,66 +180,83 @@ def _parse_field(raw: Any, where: str, depth: int = 0) -> Field:
     label = str(raw.get("label", "")).strip()
     if not label:
         raise DefinitionError(f"{where} ({name}) : le libellé est obligatoire.")
-    allowed = _KNOWN_KEYS | _OPTION_KEYS.get(kind, set())
-    unknown = set(raw) - allowed
+    unknown = set(raw) - (_KNOWN_KEYS | _OPTION_KEYS.get(kind, set()))
     if unknown:
         raise DefinitionError(f"{where} ({name}) : propriétés inconnues : {', '.join(sorted(unknown))}.")
-    choices: tuple[Choice, ...] = ()
-    if kind in {"choice", "multichoice"}:
-        raw_choices = raw.get("choices")
-        if not isinstance(raw_choices, list) or not raw_choices:
-            raise DefinitionError(f"{where} ({name}) : un choix demande une liste de réponses.")
-        parsed = []
-        for item in raw_choices:
-            if isinstance(item, str):
-                parsed.append(Choice(item, item))
-            elif isinstance(item, Mapping) and "value" in item:
-                parsed.append(Choice(str(item["value"]), str(item.get("label") or item["value"])))
-            else:
-                raise DefinitionError(f"{where} ({name}) : réponse de choix invalide.")
-        values = [c.value for c in parsed]
-        if len(set(values)) != len(values):
-            raise DefinitionError(f"{where} ({name}) : deux réponses ont la même valeur.")
-        choices = tuple(parsed)
-    options = {key: raw[key] for key in _OPTION_KEYS.get(kind, set()) if key in raw}
-    _check_option_types(options, f"{where} ({name})")
+    return name, kind, label
+
+
+def _parse_choices(raw_choices: Any, where: str) -> tuple[Choice, ...]:
+    if not isinstance(raw_choices, list) or not raw_choices:
+        raise DefinitionError(f"{where} : un choix demande une liste de réponses.")
+    parsed = []
+    for item in raw_choices:
+        if isinstance(item, str):
+            parsed.append(Choice(item, item))
+        elif isinstance(item, Mapping) and "value" in item:
+            parsed.append(Choice(str(item["value"]), str(item.get("label") or item["value"])))
+        else:
+            raise DefinitionError(f"{where} : réponse de choix invalide.")
+    values = [c.value for c in parsed]
+    if len(set(values)) != len(values):
+        raise DefinitionError(f"{where} : deux réponses ont la même valeur.")
+    return tuple(parsed)
+
+
+def _check_option_values(options: Mapping[str, Any], kind: str, where: str) -> None:
+    _check_option_types(options, where)
     if "pattern" in options:
         try:
             re.compile(str(options["pattern"]))
         except re.error as exc:
-            raise DefinitionError(f"{where} ({name}) : motif invalide ({exc}).") from exc
+            raise DefinitionError(f"{where} : motif invalide ({exc}).") from exc
     for key in ("min", "max"):
-        if key in options and kind == "number":
+        if key not in options:
+            continue
+        if kind == "number":
             try:
                 Decimal(str(options[key]))
             except InvalidOperation:
-                raise DefinitionError(f"{where} ({name}) : « {key} » doit être un nombre.") from None
-        if key in options and kind == "date":
+                raise DefinitionError(f"{where} : « {key} » doit être un nombre.") from None
+        if kind == "date":
             try:
                 date.fromisoformat(str(options[key]))
             except ValueError:
-                raise DefinitionError(
-                    f"{where} ({name}) : « {key} » doit être une date AAAA-MM-JJ.") from None
+                raise DefinitionError(f"{where} : « {key} » doit être une date AAAA-MM-JJ.") from None
+
+
+def _parse_behaviour(raw: Mapping[str, Any], where: str) -> tuple[dict[str, str], dict[str, Any] | None]:
     messages = raw.get("messages") or {}
     if not isinstance(messages, Mapping) or not all(isinstance(v, str) for v in messages.values()):
-        raise DefinitionError(f"{where} ({name}) : « messages » doit associer un texte à chaque contrôle.")
+        raise DefinitionError(f"{where} : « messages » doit associer un texte à chaque contrôle.")
     show_if = raw.get("show_if")
     if show_if is not None and (not isinstance(show_if, Mapping) or "field" not in show_if
                                 or not ({"equals", "in"} & set(show_if))
                                 or not isinstance(show_if.get("in", []), list)):
-        raise DefinitionError(
-            f"{where} ({name}) : « show_if » demande « field » et « equals » ou « in ».")
+        raise DefinitionError(f"{where} : « show_if » demande « field » et « equals » ou « in ».")
+    return dict(messages), dict(show_if) if show_if else None
+
+
+def _parse_field(raw: Any, where: str, depth: int = 0) -> Field:
+    name, kind, label = _parse_identity(raw, where)
+    here = f"{where} ({name})"
+    choices = _parse_choices(raw.get("choices"), here) if kind in {"choice", "multichoice"} else ()
+    options = {key: raw[key] for key in _OPTION_KEYS.get(kind, set()) if key in raw}
+    _check_option_values(options, kind, here)
+    messages, show_if = _parse_behaviour(raw, here)
     subfields: tuple[Field, ...] = ()
+    if kind == "step" and (depth > 0 or raw.get("required")):
+        raise DefinitionError(f"{here} : une étape n'est pas une question : elle ne peut être ni "
+                              "obligatoire ni placée dans un groupe.")
     if kind == "group":
         if depth > 0:
-            raise DefinitionError(f"{where} ({name}) : un groupe ne peut pas contenir de groupe.")
-        subfields = tuple(_parse_list(raw.get("fields"), f"{where} ({name})", depth + 1))
+            raise DefinitionError(f"{here} : un groupe ne peut pas contenir de groupe.")
+        subfields = tuple(_parse_list(raw.get("fields"), here, depth + 1))
         if not subfields:
-            raise DefinitionError(f"{where} ({name}) : un groupe demande au moins un champ.")
+            raise DefinitionError(f"{here} : un groupe demande au moins un champ.")
     return Field(name=name, label=label, type=kind, required=bool(raw.get("required", False)),
                  help=str(raw.get("help", "")), choices=choices, options=options,
-                 messages=dict(messages), show_if=dict(show_if) if show_if else None,
-                 fields=subfields)
+                 messages=messages, show_if=show_if, fields=subfields)
 
 
 def _parse_list(raw: Any, where: str, depth: int = 0) -> list[Field]:
@@ -249,10 +269,15 @@ def _parse_list(raw: Any, where: str, depth: int = 0) -> list[Field]:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise DefinitionError(f"{where} : noms de champ en double : {', '.join(duplicates)}.")
+    kinds = {f.name: f.type for f in fields}
     for f in fields:
         if f.show_if and f.show_if["field"] not in names[: names.index(f.name)]:
             raise DefinitionError(
                 f"{where} ({f.name}) : la condition d'affichage doit porter sur un champ placé avant.")
+        if f.show_if and kinds[str(f.show_if["field"])] == "step":
+            raise DefinitionError(
+                f"{where} ({f.name}) : la condition d'affichage doit porter sur une question, "
+                "pas sur une étape.")
     return fields
 
 
@@ -263,6 +288,11 @@ def definition_parse(raw: Any) -> list[Field]:
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
+
+
+def field_visible(f: Field, values: Mapping[str, Any]) -> bool:
+    """Whether a field (or a step) applies, given the cleaned answers placed before it."""
+    return _visible(f, values)
 
 
 def _visible(f: Field, values: Mapping[str, Any]) -> bool:
@@ -288,7 +318,10 @@ class ValidationResult:
 
 
 CommuneLookup = Callable[[str], bool]
-BlobLookup = Callable[[str], tuple[str, int] | None]
+# A file reference as a client or a page gives it ({"upload": handle} for a file just
+# deposited, {"sha256": ...} for one the case already holds) -> (sha256, mime type, size),
+# or None when the caller holds no right to such a file.
+FileLookup = Callable[[Mapping[str, Any]], tuple[str, str, int] | None]
 
 
 @dataclass
@@ -296,7 +329,7 @@ class Context:
     """What validation needs to know of the platform: communes and stored files."""
 
     commune_exists: CommuneLookup
-    blob_info: BlobLookup
+    file_lookup: FileLookup
     commune_for_postal: Callable[[str, str], str | None] = lambda postal, city: None
 
 
@@ -400,49 +433,58 @@ def _clean_address(f: Field, value: Any, ctx: Context) -> dict[str, str]:
     return address
 
 
+def _clean_email(f: Field, value: Any) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise _Invalid(f.message("email")) from None
+    return text
+
+
+def _clean_choice(f: Field, value: Any) -> str:
+    if not isinstance(value, str) or value not in {c.value for c in f.choices}:
+        raise _Invalid(f.message("choice"))
+    return value
+
+
+def _clean_multichoice(f: Field, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    allowed = {c.value for c in f.choices}
+    if not isinstance(items, list) or not all(isinstance(i, str) and i in allowed for i in items):
+        raise _Invalid(f.message("choice"))
+    return [c.value for c in f.choices if c.value in items]
+
+
+def _clean_siret(f: Field, value: Any) -> str:
+    digits = re.sub(r"\s", "", str(value)) if isinstance(value, str | int) else ""
+    if not siret_is_valid(digits):
+        raise _Invalid(f.message("siret"))
+    return digits
+
+
+# Cleaners that need only the field and the value; the others also need the context.
+_SIMPLE_CLEANERS: dict[str, Callable[[Field, Any], Any]] = {
+    "text": _clean_text, "textarea": _clean_text, "email": _clean_email,
+    "phone": _clean_phone, "number": _clean_number, "date": _clean_date,
+    "choice": _clean_choice, "multichoice": _clean_multichoice, "yesno": _clean_yesno,
+    "siret": _clean_siret,
+}
+
+
 def _clean_one(f: Field, value: Any, ctx: Context, path: str, errors: dict[str, str]) -> Any:
-    kind = f.type
-    if kind in {"text", "textarea"}:
-        return _clean_text(f, value)
-    if kind == "email":
-        text = str(value).strip().lower() if isinstance(value, str) else ""
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise _Invalid(f.message("email")) from None
-        return text
-    if kind == "phone":
-        return _clean_phone(f, value)
-    if kind == "number":
-        return _clean_number(f, value)
-    if kind == "date":
-        return _clean_date(f, value)
-    if kind == "choice":
-        if not isinstance(value, str) or value not in {c.value for c in f.choices}:
-            raise _Invalid(f.message("choice"))
-        return value
-    if kind == "multichoice":
-        items = [value] if isinstance(value, str) else value
-        allowed = {c.value for c in f.choices}
-        if not isinstance(items, list) or not all(isinstance(i, str) and i in allowed for i in items):
-            raise _Invalid(f.message("choice"))
-        return [c.value for c in f.choices if c.value in items]
-    if kind == "yesno":
-        return _clean_yesno(f, value)
-    if kind == "address":
+    simple = _SIMPLE_CLEANERS.get(f.type)
+    if simple is not None:
+        return simple(f, value)
+    if f.type == "address":
         return _clean_address(f, value, ctx)
-    if kind == "commune":
+    if f.type == "commune":
         if not isinstance(value, str) or not ctx.commune_exists(value):
             raise _Invalid(f.message("commune"))
         return value
-    if kind == "siret":
-        digits = re.sub(r"\s", "", str(value)) if isinstance(value, str | int) else ""
-        if not siret_is_valid(digits):
-            raise _Invalid(f.message("siret"))
-        return digits
-    if kind == "file":
+    if f.type == "file":
         return _clean_files(f, value, ctx)
-    if kind == "group":
+    if f.type == "group":
         return _clean_group(f, value, ctx, path, errors)
     raise _Invalid(f.message("invalid"))
 
@@ -453,18 +495,19 @@ def _clean_files(f: Field, value: Any, ctx: Context) -> list[dict[str, Any]]:
     types = set(f.options.get("types") or DEFAULT_FILE_TYPES)
     max_size = int(f.options.get("max_size") or DEFAULT_FILE_MAX_SIZE)
     for item in items:
-        if not isinstance(item, Mapping) or not isinstance(item.get("sha256"), str):
+        if not isinstance(item, Mapping) or not (isinstance(item.get("upload"), str)
+                                                 or isinstance(item.get("sha256"), str)):
             raise _Invalid(f.message("file"))
-        info = ctx.blob_info(item["sha256"])
+        info = ctx.file_lookup(item)
         if info is None:
             raise _Invalid(f.message("file"))
-        mime, size = info
+        sha256, mime, size = info
         if mime not in types:
             raise _Invalid(f.message("type"))
         if size > max_size:
             raise _Invalid(f.message("size"))
         name = re.sub(r"[\x00-\x1f/\\]", "_", str(item.get("name") or "fichier"))[:200]
-        cleaned.append({"sha256": item["sha256"], "name": name, "mime_type": mime, "size": size})
+        cleaned.append({"sha256": sha256, "name": name, "mime_type": mime, "size": size})
     return cleaned
 
 
@@ -494,9 +537,14 @@ def _validate(fields: Iterable[Field], data: Mapping[str, Any], ctx: Context,
               prefix: str = "", partial: bool = False) -> ValidationResult:
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    step_shown = True
     for f in fields:
         path = f"{prefix}{f.name}"
-        if not _visible(f, cleaned):
+        if f.type == "step":
+            # Every field of a step that does not apply is skipped, as the step is.
+            step_shown = _visible(f, cleaned)
+            continue
+        if not step_shown or not _visible(f, cleaned):
             continue
         value = data.get(f.name)
         if _empty(value):

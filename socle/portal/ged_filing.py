@@ -4,8 +4,9 @@ The citizen's attachments and the decisions and attestations the platform issues
 GED documents of the case's organisation. Filing runs in a background task queued once
 the case's transaction has committed: the GED being down, or refusing a file, never
 stops a citizen's submission nor an agent's decision. It is idempotent: a file filed
-once keeps its document's id (``CaseDocument.document_id``) and is never filed again,
-so the task can be re-run (``socle worker``) until everything is filed.
+once keeps its document's id (``CaseDocument.documents_document_id``, decision 0017) and
+is never filed again, so the task can be re-run (``socle worker``) until everything is
+filed.
 """
 
 from __future__ import annotations
@@ -68,13 +69,13 @@ def case_documents_file(*, case_id: int) -> int:
         return 0
     node_code = case.procedure.file_plan_node
     filed = 0
-    pending = list(case.documents.filter(kind__in=FILED_KINDS, document_id__isnull=True)
+    pending = list(case.documents.filter(kind__in=FILED_KINDS, documents_document_id__isnull=True)
                    .order_by("pk").values_list("pk", flat=True))
     for pk in pending:
         with transaction.atomic():
             # The row lock: two runs of the task never file the same file twice.
             item = CaseDocument.objects.select_for_update().select_related("blob").get(pk=pk)
-            if item.document_id is not None:
+            if item.documents_document_id is not None:
                 continue
             try:
                 document_id = _file_one(case, node_code, item)
@@ -85,8 +86,8 @@ def case_documents_file(*, case_id: int) -> int:
                                  "code": getattr(refusal, "code", "unreadable"),
                                  "message": str(getattr(refusal, "message", refusal))[:300]})
                 continue
-            item.document_id = document_id
-            item.save(update_fields=["document_id"])
+            item.documents_document_id = document_id
+            item.save(update_fields=["documents_document_id"])
             audit_record(actor=None, action="case.ged_filed", organisation=case.organisation,
                          target=case, data={"number": case.number, "file": item.pk,
                                             "document": document_id, "node": node_code})

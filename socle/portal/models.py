@@ -270,8 +270,9 @@ class CaseDocument(models.Model):
     field = models.CharField(max_length=120, blank=True, default="")
     visible_to_citizen = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # The GED document this file was filed as (socle.documents), once filed.
-    document_id = models.IntegerField(null=True, blank=True)
+    # The GED document this file was filed as, once filed (decision 0017: its id, no
+    # database key).
+    documents_document_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["created_at", "pk"]
@@ -302,6 +303,10 @@ class Payment(models.Model):
     # Where the citizen pays it: sent there again while the payment is in progress.
     bank_url = models.CharField(max_length=2000, blank=True, default="")
     bank_status = models.CharField(max_length=120, blank=True, default="")
+    # What the bank collected beyond what the case still owed when the payment was settled
+    # (a late payment of an abandoned one after another was paid): the money is taken, so
+    # it is recorded as received and flagged for the régie to refund, never counted twice.
+    excess = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 
@@ -309,6 +314,8 @@ class Payment(models.Model):
         ordering: ClassVar = ["-created_at"]
         constraints: ClassVar = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=models.Q(excess__gte=0, excess__lte=models.F("amount")),
+                                   name="payment_excess_within_amount"),
             # At most one payment in progress per case: a second one could be paid too.
             models.UniqueConstraint(fields=["case"], condition=models.Q(status="pending"),
                                     name="payment_one_pending_per_case"),

@@ -1,6 +1,6 @@
 """What the portal (GRU) declares to the platform."""
 
-from socle.core.modules import DemoAccount, Indicator, Job, Module, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -16,7 +16,9 @@ MODULE = Module(
              "portal.view_procedure", "portal.edit_procedure"),
     ),
     navigation=(
-        NavItem("Démarches en ligne", "portal:catalogue"),
+        NavItem("Démarches en ligne", "portal:catalogue",
+                description="Faire une demande à votre mairie ou à l'agglomération, la suivre, "
+                            "payer en ligne ce qui doit l'être."),
         NavItem("Mes demandes", "portal:my_cases", audience="citizen"),
         NavItem("Dossiers à instruire", "portal:queue", audience="agent",
                 permission="portal.view_case",
@@ -46,7 +48,9 @@ MODULE = Module(
         "case.assign": "Dossier attribué",
         "case.comment": "Commentaire interne sur un dossier",
         "case.complete": "Dossier complété par l'usager",
+        "case.consult": "Consultation d'un dossier par un agent",
         "case.document_add": "Document ajouté à un dossier",
+        "case.document_consult": "Téléchargement d'une pièce de dossier par un agent",
         "case.draft_create": "Brouillon de dossier créé",
         "case.email_confirmed": "Adresse de contact d'un dossier confirmée",
         "case.export": "Export de la liste des dossiers",
@@ -56,6 +60,7 @@ MODULE = Module(
         "case.message": "Message sur un dossier",
         "case.submit": "Dépôt d'un dossier",
         "case.transition": "Changement de statut d'un dossier",
+        "payment.excess": "Paiement reçu en trop, à rembourser",
         "payment.failed": "Paiement échoué",
         "payment.paid": "Paiement reçu",
         "payment.refund": "Remboursement",
@@ -73,6 +78,10 @@ MODULE = Module(
                   "socle.portal.selectors:indicator_cases_filed", "portal.view_case"),
         Indicator("portal.cases_closed", "Dossiers traités", "dossiers",
                   "socle.portal.selectors:indicator_cases_closed", "portal.view_case"),
+    ),
+    panels=(
+        Panel("core.commune", "Démarches proposées aux habitants",
+              "socle.portal.catalogue:commune_procedures_panel"),
     ),
     processing_activities=(
         ProcessingActivity(

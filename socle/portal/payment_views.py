@@ -14,11 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from socle.core.request_actor import request_actor, request_actor_or_none
 from socle.core.services import ServiceError
 
 from . import payments, selectors
 from .models import Payment, PaymentStatus
-from .workflow import TransitionRefused
 
 # The parameter that names a transaction on the way back from each bank.
 RETURN_KEYS = ("transaction_id", "idop", "idOp")
@@ -32,13 +32,14 @@ def _base_url(request: HttpRequest) -> str:
 @login_required
 @require_POST
 def case_pay(request: HttpRequest, number: str) -> HttpResponse:
-    case = selectors.case_get_for(request.user, number)
-    if not selectors.case_is_citizen(request.user, case):
+    actor = request_actor(request)
+    case = selectors.case_get_for(actor=actor, number=number)
+    if not selectors.case_is_citizen(actor=actor, case=case):
         raise Http404("Demande introuvable.")
     try:
-        _, target, _ = payments.payment_start(actor=request.user,  # type: ignore[arg-type]
+        _, target, _ = payments.payment_start(actor=actor,
                                            case=case, base_url=_base_url(request))
-    except (ServiceError, TransitionRefused) as exc:
+    except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("portal:case_detail", number=case.number)
     return HttpResponseRedirect(target)
@@ -60,7 +61,8 @@ def payment_return(request: HttpRequest) -> HttpResponse:
         query = urlencode({"transaction_id": transaction_id}) if transaction_id else ""
         return HttpResponseRedirect(reverse("portal:payment_return") + ("?" + query if query
                                                                         else ""), status=303)
-    payment = selectors.payment_of_citizen(request.user, _transaction_from(request.GET.dict()))
+    payment = selectors.payment_of_citizen(actor=request_actor_or_none(request),
+                                           transaction_id=_transaction_from(request.GET.dict()))
     return render(request, "portal/payment_return.html", {"payment": payment})
 
 
@@ -83,7 +85,8 @@ def payment_notify(request: HttpRequest, backend: str) -> HttpResponse:
 
 
 def _dummy_payment(request: HttpRequest, transaction_id: str) -> Payment:
-    payment = selectors.payment_of_citizen(request.user, transaction_id)
+    payment = selectors.payment_of_citizen(actor=request_actor_or_none(request),
+                                           transaction_id=transaction_id)
     if payment is None or payment.backend != "dummy":
         raise Http404("Paiement introuvable.")
     return payment

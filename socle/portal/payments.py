@@ -1,11 +1,15 @@
 """Online payment of cases through eopayment: PayFiP (payfip_ws) in production, dummy elsewhere.
 
 Only the bank's notification settles a payment, never the citizen's return: the
-handler checks that the message is signed, that the transaction is ours and that
-the amount is the one requested, and does nothing the second time it receives
-the same news. Payments the bank never told us about are settled by
-``payment_reconcile``, which asks the bank (PayFiP) or lets them expire (dummy).
-Amounts are ``Decimal`` from the database to the bank: eopayment receives them as
+handler checks that the message is signed, that the transaction is ours, that the
+debt reference (PayFiP's refdet) and the amount are the ones requested, and does
+nothing the second time it receives the same news. At most one payment is in
+progress per case (a partial unique index, and the case's row locked while one
+starts or settles); money the bank takes after the amount was already paid (an
+abandoned payment settled late) is recorded as received and flagged as ``excess``
+for the régie to refund, never counted twice. Payments the bank never told us
+about are settled by ``payment_reconcile``, which asks the bank (PayFiP) or lets
+them expire (dummy). Amounts are ``Decimal`` from the database to the bank: eopayment receives them as
 strings of euros with two decimals.
 """
 
@@ -29,13 +33,15 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_tasks import task
 
 from socle.core.access import can
+from socle.core.errors import Forbidden, Unavailable
 from socle.core.journal import audit_record
 from socle.core.models import User
 from socle.core.services import ServiceError
 
+from .amounts import CENT, amount_label
 from .models import Case, CaseEvent, CaseEventKind, Payment, PaymentStatus
 from .payment_config import KINDS, BackendConfig, PaymentConfigError, backend_resolve
-from .services import PROCESS_CASE, Conflict
+from .services import PROCESS_CASE, Conflict, case_transition
 from .workflow import TransitionRefused, workflow_of
 
 logger = logging.getLogger(__name__)
@@ -43,7 +49,6 @@ logger = logging.getLogger(__name__)
 # The workflow role of the bank: transitions it may make once a case is paid.
 PAYMENT_ROLE = "payment"
 DUMMY_MAC_SALT = "socle.portal.dummy-bank"
-CENT = Decimal("0.01")
 # PayFiP's idop can be paid for 15 minutes; a margin for the citizen still on its page.
 PAYFIP_SESSION_MINUTES = 20
 REFDET = re.compile(r"[A-Za-z0-9]{1,30}")
@@ -69,13 +74,6 @@ class Settlement:
     payment: Payment
     changed: bool
     return_content: str | None = None
-
-
-def amount_label(amount: Decimal) -> str:
-    """Write an amount as a French reader does: 12,30 €, 1 234,50 €."""
-    # Thousands are grouped with a narrow no-break space, the French typographic rule.
-    text = f"{amount.quantize(CENT):,.2f}"
-    return text.replace(",", "\u202f").replace(".", ",") + "\u00a0€"
 
 
 def case_amount_outstanding(case: Case) -> Decimal:
@@ -187,13 +185,23 @@ def _pending_of(case: Case) -> Payment | None:
         result, bank_status = _ask_bank(payment)
     except (BankUnavailable, NotificationRejected) as exc:
         logger.warning("status of %s unknown at a new start: %s", payment.transaction_id, exc)
-        raise ServiceError("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
-                           code="bank_unavailable") from exc
+        raise _bank_unavailable() from exc
     if result == eopayment.WAITING:
-        # Past its lifetime, an operation PayFiP still calls unknown will never be paid.
-        result, bank_status = eopayment.EXPIRED, bank_status or "expiré (session de paiement close)"
+        # PayFiP may report a payment well after its page closed: eopayment calls it
+        # waiting for two hours (payfip_ws.P5_WAITING_IN_MINUTES). Starting another one
+        # meanwhile is how one fee got paid twice: the citizen waits for the bank's word.
+        raise Conflict(
+            f"Votre paiement de {amount_label(payment.amount)} commencé le "
+            f"{timezone.localtime(payment.created_at):%d/%m/%Y à %H:%M} est encore en cours de "
+            "traitement par la banque. Réessayez plus tard : s'il a abouti, vous n'aurez rien "
+            "à payer de plus.", code="payment_in_progress")
     settlement = _settle(payment, result, bank_status, via="start")
     return settlement.payment if settlement.payment.status == PaymentStatus.PENDING else None
+
+
+def _bank_unavailable() -> Unavailable:
+    return Unavailable("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
+                       code="bank_unavailable")
 
 
 def _bank_url_of(payment: Payment, base_url: str) -> str:
@@ -213,13 +221,16 @@ def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, s
     """Ask the bank for a payment of what the case still owes; return it, where to send the
     citizen, and whether it is new.
 
-    At most one payment is in progress per case (a constraint of the database): while
-    one is, the citizen is sent back to it rather than to a second one that could be
-    paid too. ``base_url`` is the platform's address as the citizen reaches it; the
-    bank sends the citizen back there and notifies us there.
+    At most one payment is in progress per case (a constraint of the database, and the
+    case's row locked while the payment is recorded): while one is, the citizen is sent
+    back to it rather than to a second one that could be paid too; while the bank has
+    not said what became of a stale one, nothing starts (``payment_in_progress``).
+    Nothing starts when the case does not await a payment or nothing is left to pay
+    (``nothing_due``). ``base_url`` is the platform's address as the citizen reaches it;
+    the bank sends the citizen back there and notifies us there.
     """
     if case.citizen_id is None or case.citizen_id != actor.pk:
-        raise TransitionRefused("Seul l'usager qui a déposé le dossier peut le payer.")
+        raise Forbidden("Seul l'usager qui a déposé le dossier peut le payer.")
     if not case_awaits_payment(case):
         raise Conflict("Ce dossier n'attend pas de paiement.", code="nothing_due")
     pending = _pending_of(case)
@@ -246,8 +257,7 @@ def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, s
             subject=f"{case.procedure.title} {case.number}", **extra)
     except (eopayment.PaymentException, ValueError) as exc:
         logger.warning("payment request refused for %s: %s", case.number, exc)
-        raise ServiceError("Le service de paiement ne répond pas. Réessayez dans quelques minutes.",
-                           code="bank_unavailable") from exc
+        raise _bank_unavailable() from exc
     if kind != eopayment.URL:
         raise ServiceError("Ce moyen de paiement n'est pas pris en charge.", code="bank_unsupported")
     if config.kind == "dummy":
@@ -256,21 +266,45 @@ def payment_start(*, actor: User, case: Case, base_url: str) -> tuple[Payment, s
         target = base_url.rstrip("/") + reverse("portal:dummy_bank") + "?" + query
     try:
         with transaction.atomic():
-            payment = Payment.objects.create(case=case, amount=due, backend=config.kind,
-                                             transaction_id=str(transaction_id),
-                                             reference=reference, bank_url=str(target)[:2000])
-            audit_record(actor=actor, action="payment.start", organisation=case.organisation,
-                         target=payment, data={"number": case.number, "amount": str(due),
-                                               "backend": config.kind, "reference": reference,
-                                               "transaction": payment.transaction_id})
+            # The bank was asked without a lock; what it was asked for is checked again
+            # under the case's lock, which every start and settlement of the case takes.
+            locked = _case_locked(case.pk)
+            pending = locked.payments.filter(status=PaymentStatus.PENDING).first()
+            if pending is None:
+                _still_due(locked, due)
+                payment = Payment.objects.create(case=case, amount=due, backend=config.kind,
+                                                 transaction_id=str(transaction_id),
+                                                 reference=reference, bank_url=str(target)[:2000])
+                audit_record(actor=actor, action="payment.start", organisation=case.organisation,
+                             target=payment, data={"number": case.number, "amount": str(due),
+                                                   "backend": config.kind, "reference": reference,
+                                                   "transaction": payment.transaction_id})
     except IntegrityError:
-        # Another start won the race (a double click): its payment is the one in progress;
-        # the bank's operation just asked for is never shown, so never paid.
+        # The index is the last word, should a start bypass the lock (a database without
+        # row locks): the payment that won is the one in progress.
         pending = case.payments.filter(status=PaymentStatus.PENDING).first()
         if pending is None:
             raise
+    if pending is not None:
+        # Another start won the race (a double click): its payment is the one in progress;
+        # the bank's operation just asked for is never shown, so never paid.
         return pending, _bank_url_of(pending, base_url), False
     return payment, str(target), True
+
+
+def _case_locked(case_id: int) -> Case:
+    """Lock a case's row (not the rows joined to it) for the rest of the transaction."""
+    return (Case.objects.select_for_update(of=("self",))
+            .select_related("organisation", "revision").get(pk=case_id))
+
+
+def _still_due(case: Case, due: Decimal) -> None:
+    """Raise Conflict unless the case still awaits exactly the amount the bank was asked for."""
+    if not case_awaits_payment(case) or case_amount_outstanding(case) <= 0:
+        raise Conflict("Aucun montant n'est dû sur ce dossier.", code="nothing_due")
+    if case_amount_outstanding(case) != due:
+        raise Conflict("Le montant à payer vient de changer. Rechargez la page de votre demande "
+                       "et réessayez.", code="amount_changed")
 
 
 # -------------------------------------------------------------- notification
@@ -332,8 +366,21 @@ def _check(payment: Payment, response: Any, backend: str) -> None:
         mac = (data.get("mac") or [""])[0]
         if not constant_time_compare(mac, _dummy_mac(payment.transaction_id, amount, outcome)):
             raise NotificationRejected("bad_signature")
-    if response.result == eopayment.PAID and _bank_amount(backend, response.bank_data) != payment.amount:
+    if response.result != eopayment.PAID:
+        return
+    if backend == "payfip_ws" and payment.reference and _bank_reference(response.bank_data) \
+            != payment.reference:
+        # The debt PayFiP says was paid is not this case's: the régie would not find it.
+        raise NotificationRejected("reference_mismatch")
+    if _bank_amount(backend, response.bank_data) != payment.amount:
         raise NotificationRejected("wrong_amount")
+
+
+def _bank_reference(bank_data: Any) -> str:
+    try:
+        return str(bank_data["refdet"] or "")
+    except (KeyError, TypeError):
+        return ""
 
 
 def _reject(reason: str, *, backend: str, query: str, payment: Payment | None) -> NotificationRejected:
@@ -385,24 +432,17 @@ def _status_text(value: Any) -> str:
 def _settle(payment: Payment, result: int, bank_status: str, *, via: str) -> Settlement:
     """Record the bank's verdict on a payment under its row lock; move the case once paid."""
     with transaction.atomic():
+        # The case first, as payment_start does: two payments of one case settle in turn,
+        # each reading what the other one paid.
+        case = _case_locked(payment.case_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        case = Case.objects.select_related("organisation", "revision").get(pk=payment.case_id)
         label = f"banque:{payment.backend}"
         data = {"number": case.number, "amount": str(payment.amount),
                 "transaction": payment.transaction_id, "backend": payment.backend, "via": via,
                 "bank_status": bank_status}
         if result == eopayment.PAID and payment.status in {PaymentStatus.PENDING,
                                                            PaymentStatus.FAILED}:
-            data["previous"] = payment.status
-            payment.status = PaymentStatus.PAID
-            payment.settled_at = timezone.now()
-            payment.bank_status = bank_status
-            payment.save(update_fields=["status", "settled_at", "bank_status"])
-            _event(case, f"Paiement de {amount_label(payment.amount)} reçu.")
-            audit_record(actor=None, action="payment.paid", organisation=case.organisation,
-                         target=payment, data=data, actor_label=label)
-            if case_amount_outstanding(case) <= 0:
-                _leave_payment_status(case, payment)
+            _record_paid(case, payment, bank_status, data, label)
             return Settlement(payment, True)
         if result in FAILED_RESULTS and payment.status == PaymentStatus.PENDING:
             payment.status = PaymentStatus.FAILED
@@ -417,10 +457,39 @@ def _settle(payment: Payment, result: int, bank_status: str, *, via: str) -> Set
     return Settlement(payment, False)
 
 
+def _record_paid(case: Case, payment: Payment, bank_status: str, data: dict[str, Any],
+                 label: str) -> None:
+    """Record money the bank took; what exceeds the amount still owed is flagged for refund."""
+    owed = case_amount_outstanding(case)
+    data["previous"] = payment.status
+    payment.status = PaymentStatus.PAID
+    payment.settled_at = timezone.now()
+    payment.bank_status = bank_status
+    payment.excess = max(payment.amount - owed, Decimal("0.00"))
+    payment.save(update_fields=["status", "settled_at", "bank_status", "excess"])
+    audit_record(actor=None, action="payment.paid", organisation=case.organisation,
+                 target=payment, data={**data, "excess": str(payment.excess)}, actor_label=label)
+    if payment.excess == 0:
+        _event(case, f"Paiement de {amount_label(payment.amount)} reçu.")
+    else:
+        # Refusing is not possible (the bank took the money) and PayFiP cannot refund:
+        # the régie does, told by the journal, the case's page and the operator's log.
+        _event(case, f"Paiement de {amount_label(payment.amount)} reçu alors que le montant dû "
+                     "était déjà réglé : il vous sera remboursé." if payment.excess == payment.amount
+               else f"Paiement de {amount_label(payment.amount)} reçu, dont "
+                    f"{amount_label(payment.excess)} de plus que le montant dû : cette somme "
+                    "vous sera remboursée.")
+        audit_record(actor=None, action="payment.excess", organisation=case.organisation,
+                     target=payment, data={**data, "excess": str(payment.excess),
+                                           "owed": str(owed)}, actor_label=label)
+        logger.warning("payment %s of case %s collected %s beyond what was owed",
+                       payment.transaction_id, case.number, payment.excess)
+    if payment.excess < payment.amount and case_amount_outstanding(case) <= 0:
+        _leave_payment_status(case, payment)
+
+
 def _leave_payment_status(case: Case, payment: Payment) -> None:
     """Move a case that waited for its payment along the workflow's transition for the bank."""
-    from .services import case_transition
-
     moves = workflow_of(case.revision.workflow).available(case.status, PAYMENT_ROLE)
     if moves:
         case_transition(actor=None, case=case, to=moves[0].target, system_role=PAYMENT_ROLE,
@@ -442,6 +511,7 @@ def payment_refund(*, actor: User, payment: Payment, reason: str = "") -> Paymen
         raise TransitionRefused("Votre rôle ne permet pas de rembourser ce paiement.")
     reason = reason.strip()[:1000]
     with transaction.atomic():
+        _case_locked(case.pk)  # what was paid changes: settlements of the case wait
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != PaymentStatus.PAID:
             raise Conflict("Seul un paiement reçu peut être remboursé.", code="not_paid")

@@ -6,39 +6,43 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from socle.core.blobs import blob_open
-from socle.core.models import Organisation, OrganisationKind
+from socle.core.client_address import client_ip
+from socle.core.downloads import file_download
+from socle.core.models import Organisation, OrganisationKind, User
+from socle.core.request_actor import request_actor, request_actor_or_none
 from socle.core.selectors import communes_public, organisation_get_public
 from socle.core.services import ServiceError
 
+from . import catalogue as catalogue_browse
 from . import payments, selectors, services
-from .acknowledgements import ACCESS_SALT
 from .effective import EffectiveProcedure
 from .form_render import error_items, form_context, parse_post, summary
+from .form_steps import has_steps
 from .models import Case, FeeKind
+from .step_views import procedure_in_steps
+from .visitor_access import ACCESS_SESSION_KEY, grant_case_access, grant_visitor_access
 from .workflow import TransitionRefused, workflow_of
-
-ACCESS_SESSION_KEY = "socle_case_access"
 
 
 def _home_commune(request: HttpRequest) -> Organisation | None:
-    profile = getattr(request.user, "citizen", None) if request.user.is_authenticated else None
+    user = request_actor_or_none(request)
+    profile = getattr(user, "citizen", None) if user else None
     return profile.home_commune if profile else None
 
 
 def _chosen_commune(request: HttpRequest) -> Organisation | None:
     slug = request.GET.get("commune", "")
     if slug:
-        org = organisation_get_public(slug)
+        org = organisation_get_public(slug=slug)
         if org is None or org.kind != OrganisationKind.COMMUNE:
             raise Http404("Commune inconnue.")
         return org
@@ -47,10 +51,17 @@ def _chosen_commune(request: HttpRequest) -> Organisation | None:
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     commune = _chosen_commune(request)
-    offered = selectors.procedures_offered(commune)
+    offered = selectors.procedures_offered(commune=commune)
+    query = request.GET.get("q", "")[:100].strip()
+    found = catalogue_browse.procedures_search(offered, query)
+    groups = catalogue_browse.categories(found)
+    chosen = request.GET.get("categorie", "")
+    shown = [g for g in groups if g.slug == chosen] if chosen else groups
     return render(request, "portal/catalogue.html", {
         "commune": commune, "offered": offered, "communes": communes_public(),
-        "home_commune": _home_commune(request),
+        "home_commune": _home_commune(request), "query": query,
+        "categories": catalogue_browse.categories(offered), "groups": shown,
+        "chosen_category": chosen, "found_count": sum(len(g.items) for g in shown),
     })
 
 
@@ -64,28 +75,34 @@ def _error_list(errors: dict[str, str], offered: EffectiveProcedure,
     return error_items(offered.fields(revision), errors)
 
 
+def _blocked(offered: EffectiveProcedure, user: User | None) -> str:
+    """Return why this person cannot file yet: "account", "franceconnect", or ""."""
+    if offered.procedure.requires_account and user is None:
+        return "account"
+    if offered.procedure.requires_franceconnect:
+        profile = getattr(user, "citizen", None)
+        if profile is None or profile.identity_assurance != "franceconnect":
+            return "franceconnect"
+    return ""
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def procedure(request: HttpRequest, slug: str) -> HttpResponse:
     commune = _chosen_commune(request)
-    offered = selectors.procedure_offered_get(slug, commune)
+    offered = selectors.procedure_offered_get(slug=slug, commune=commune)
     if offered.procedure.is_template and commune is None:
         # A template is filed with a commune: ask which one.
         return render(request, "portal/choose_commune.html", {"offered": offered,
-                                                               "communes": _adopting(offered)})
-    user = request.user if request.user.is_authenticated else None
-    procedure_obj = offered.procedure
-    blocked = ""
-    if procedure_obj.requires_account and user is None:
-        blocked = "account"
-    elif procedure_obj.requires_franceconnect:
-        profile = getattr(user, "citizen", None)
-        if profile is None or profile.identity_assurance != "franceconnect":
-            blocked = "franceconnect"
+                                                               "communes": selectors.communes_offering(
+                                                                   procedure=offered.procedure)})
+    user = request_actor_or_none(request)
+    blocked = _blocked(offered, user)
+    if not blocked and has_steps(offered.fields(offered.revision)):
+        return procedure_in_steps(request, offered=offered, commune=commune)
     draft = None
     if user is not None and request.GET.get("brouillon"):
-        draft = selectors.cases_of_citizen(user).filter(number=request.GET["brouillon"],
-                                                       status="draft").first()
+        draft = selectors.case_draft_of_citizen(actor=user, number=request.GET["brouillon"])
     data: dict[str, Any] = dict(draft.data) if draft else {}
     errors: dict[str, str] = {}
     extra_rows: dict[str, int] = {}
@@ -93,7 +110,7 @@ def procedure(request: HttpRequest, slug: str) -> HttpResponse:
     revision = draft.revision if draft else offered.revision
     if request.method == "POST" and not blocked:
         fields = offered.fields(revision)
-        parsed = parse_post(fields, request.POST, request.FILES, data)
+        parsed = parse_post(fields, request.POST, request.FILES, data, uploader=user)
         data, errors = parsed.data, dict(parsed.errors)
         action = request.POST.get("action", "submit")
         if parsed.add_row:
@@ -110,16 +127,16 @@ def procedure(request: HttpRequest, slug: str) -> HttpResponse:
                     actor=user, offered=offered, data=data, draft=draft,
                     email=request.POST.get("contact_email", ""),
                     expected_revision=_int(request.POST.get("revision")),
-                    idempotency_key=request.POST.get("submission_key", "")[:100])
+                    idempotency_key=request.POST.get("submission_key", "")[:100],
+                    client=client_ip(request))
             except services.CaseInvalid as exc:
                 errors = exc.errors
             except ServiceError as exc:
                 errors = {"": exc.message}
-                status = 409 if exc.code in {"revision_changed", "already_submitted"} else 400
+                status = 409 if exc.code in {"revision_changed", "already_submitted"} else exc.status
             else:
                 if user is None:
-                    _grant_access(request, case)
-                    _send_access_link(request, case)
+                    grant_visitor_access(request, case)
                 messages.success(request, f"Votre demande n° {case.number} est enregistrée.")
                 return redirect("portal:case_detail", number=case.number)
         if errors and status == 200:
@@ -135,11 +152,6 @@ def procedure(request: HttpRequest, slug: str) -> HttpResponse:
     }, status=status)
 
 
-def _adopting(offered: EffectiveProcedure) -> list[Organisation]:
-    return [a.organisation for a in offered.procedure.adoptions.filter(offered=True)
-            .select_related("organisation").order_by("organisation__name")]
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -147,50 +159,23 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _grant_access(request: HttpRequest, case: Case) -> None:
-    allowed = set(request.session.get(ACCESS_SESSION_KEY, []))
-    allowed.add(case.number)
-    request.session[ACCESS_SESSION_KEY] = sorted(allowed)
-
-
-def _send_access_link(request: HttpRequest, case: Case) -> None:
-    from socle.core.notifications import email_notify
-
-    token = signing.dumps({"n": case.number}, salt=ACCESS_SALT)
-    link = request.build_absolute_uri(reverse("portal:case_access", args=[token]))
-    email_notify(to=[case.email], subject=f"Confirmez votre demande n° {case.number}",
-                 body=f"Bonjour,\n\nPour confirmer votre adresse et suivre votre demande "
-                      f"n° {case.number}, ouvrez ce lien :\n{link}\n")
-
-
 def case_access(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        payload = signing.loads(token, salt=ACCESS_SALT, max_age=365 * 24 * 3600)
-    except signing.BadSignature:
-        raise Http404("Lien invalide.") from None
-    case = Case.objects.filter(number=payload.get("n"), citizen__isnull=True).first()
-    if case is None:
-        raise Http404("Demande introuvable.")
+    case = selectors.case_from_access_token(token=token)
     services.case_confirm_email(case=case)
-    _grant_access(request, case)
+    grant_case_access(request, case)
     messages.success(request, "Votre adresse électronique est confirmée.")
     return redirect("portal:case_detail", number=case.number)
 
 
 def _case_for(request: HttpRequest, number: str) -> Case:
     """The case for its citizen, an agent who may see it, or a visitor holding its link."""
-    if number in request.session.get(ACCESS_SESSION_KEY, []):
-        case = Case.objects.filter(number=number, citizen__isnull=True).first()
-        if case is not None:
-            return case
-    if not request.user.is_authenticated:
-        raise Http404("Demande introuvable.")
-    return selectors.case_get_for(request.user, number)
+    return selectors.case_get_for_page(actor=request_actor_or_none(request), number=number,
+                                       granted=request.session.get(ACCESS_SESSION_KEY, []))
 
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    cases = list(selectors.cases_of_citizen(request.user)[:200])  # type: ignore[arg-type]
+    cases = list(selectors.cases_of_citizen(actor=request_actor(request))[:200])
     rows = []
     for case in cases:
         workflow = workflow_of(case.revision.workflow) if case.revision_id else workflow_of(None)
@@ -200,14 +185,12 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_for(request, number)
-    user = request.user if request.user.is_authenticated else None
+    user = request_actor_or_none(request)
     workflow = workflow_of(case.revision.workflow)
-    events = list(selectors.case_events_visible(user, case)) if user else list(
-        case.events.filter(visible_to_citizen=True))
-    documents = list(selectors.case_documents_visible(user, case)) if user else list(
-        case.documents.filter(visible_to_citizen=True))
-    for event in events:
-        event.status_label = workflow.status(event.to_status).citizen_label  # type: ignore[attr-defined]
+    # Each event with the label its citizen reads for the status it moved to.
+    events = [(event, workflow.status(event.to_status).citizen_label)
+              for event in selectors.case_events_shown(actor=user, case=case)]
+    documents = list(selectors.case_documents_shown(actor=user, case=case))
     offered = services.offered_for_case(case)
     is_owner = user is not None and case.citizen_id == user.pk
     awaiting = is_owner and case.amount_due > 0 and payments.case_awaits_payment(case)
@@ -221,7 +204,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_complete": is_owner and case.status == "info_requested",
         "can_write": is_owner and case.closed_at is None and case.status != "draft",
         "can_pay": can_pay, "amount_outstanding": outstanding,
-        "is_agent": user is not None and selectors.case_may_process(user, case),
+        "is_agent": user is not None and selectors.case_may_process(actor=user, case=case),
         "offered": offered,
     })
 
@@ -230,8 +213,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_complete(request: HttpRequest, number: str) -> HttpResponse:
+    actor = request_actor(request)
     case = _case_for(request, number)
-    if case.citizen_id != request.user.pk or case.status != "info_requested":
+    if case.citizen_id != actor.pk or case.status != "info_requested":
         raise Http404("Ce dossier n'attend pas de complément.")
     offered = services.offered_for_case(case)
     fields = offered.fields(case.revision)
@@ -240,13 +224,13 @@ def case_complete(request: HttpRequest, number: str) -> HttpResponse:
     extra_rows: dict[str, int] = {}
     status = 200
     if request.method == "POST":
-        parsed = parse_post(fields, request.POST, request.FILES, data)
+        parsed = parse_post(fields, request.POST, request.FILES, data, uploader=actor)
         data, errors = parsed.data, dict(parsed.errors)
         if parsed.add_row:
             extra_rows[parsed.add_row] = 1
         elif not errors:
             try:
-                services.case_resubmit(actor=request.user, case=case, data=data)  # type: ignore[arg-type]
+                services.case_resubmit(actor=actor, case=case, data=data)
             except services.CaseInvalid as exc:
                 errors = exc.errors
             except (ServiceError, TransitionRefused) as exc:
@@ -255,7 +239,7 @@ def case_complete(request: HttpRequest, number: str) -> HttpResponse:
                 messages.success(request, "Votre dossier complété a été renvoyé au service.")
                 return redirect("portal:case_detail", number=case.number)
         status = 400 if errors else 200
-    request_event = case.events.filter(to_status="info_requested").order_by("-at").first()
+    request_event = selectors.case_information_request(actor=actor, case=case)
     return render(request, "portal/case_complete.html", {
         "case": case, "offered": offered, "request_event": request_event,
         "errors": _error_list(errors, offered, case.revision), "form_error": errors.get(""),
@@ -268,7 +252,7 @@ def case_complete(request: HttpRequest, number: str) -> HttpResponse:
 def case_message(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_for(request, number)
     try:
-        services.case_message(actor=request.user, case=case,  # type: ignore[arg-type]
+        services.case_message(actor=request_actor(request), case=case,
                               text=request.POST.get("text", ""))
     except (ServiceError, TransitionRefused) as exc:
         messages.error(request, exc.message)
@@ -279,16 +263,12 @@ def case_message(request: HttpRequest, number: str) -> HttpResponse:
 
 def document_download(request: HttpRequest, number: str, document_id: int) -> HttpResponseBase:
     case = _case_for(request, number)
-    user = request.user if request.user.is_authenticated else None
-    documents = (selectors.case_documents_visible(user, case) if user
-                 else case.documents.filter(visible_to_citizen=True))
-    document = documents.filter(pk=document_id).select_related("blob").first()
-    if document is None:
-        raise Http404("Document introuvable.")
-    response = FileResponse(blob_open(document.blob), as_attachment=True,
-                            filename=document.name, content_type=document.blob.mime_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    actor = request_actor_or_none(request)
+    document = selectors.case_document_shown_get(actor=actor, case=case, document_id=document_id)
+    services.case_consultation_record(actor=actor, case=case, document=document,
+                                      ip_address=client_ip(request))
+    return file_download(blob_open(document.blob), name=document.name,
+                         mime_type=document.blob.mime_type)
 
 
 urlpatterns = [

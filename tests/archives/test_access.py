@@ -19,9 +19,12 @@ from socle.archives.ingest import transfer_ingest
 from socle.archives.models import ArchivalPackage
 from socle.archives.selectors import eliminable_for
 from socle.archives.services import package_eliminate, package_hold_set
-from socle.core.models import AuditEvent, Organisation, User
+from socle.core.consultations import consultations_fold
+from socle.core.models import AuditEvent, Consultation, Organisation, User
 from socle.core.services import ServiceError
 from tests.archives.conftest import manifest_xml, sip_zip, stored_files
+from tests.support.clients import sign_in
+from tests.support.downloads import served_name
 
 
 @pytest.fixture
@@ -48,14 +51,33 @@ def _named(content: bytes) -> io.BytesIO:
 
 
 def test_an_archivist_transfers_through_the_api(archivist: User, api_client: Any,
-                                                good_files: dict) -> None:
+                                                good_files: dict, seda_schemas: dict,
+                                                clamd: Any) -> None:
     response = post_package(api_client(archivist), sip_zip(manifest_xml(good_files), good_files))
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "accepted" and body["package"]
-    assert all(step["ok"] for step in body["steps"])
+    assert all(step["ok"] and step["outcome"] == "OK" for step in body["steps"])
+    times = [step["at"] for step in body["steps"]]
+    assert times == sorted(times)
     reply = api_client(archivist).get(f"/api/v1/archives/transfers/{body['reply_identifier']}/reply")
     assert reply.status_code == 200 and b"<ReplyCode>OK</ReplyCode>" in reply.content
+
+
+def test_the_api_and_the_page_say_the_schema_step_only_warned_without_a_schema(
+        archivist: User, api_client: Any, good_files: dict, settings: Any, client: Client) -> None:
+    settings.ARCHIVES_SEDA_SCHEMA_DIRS = {"2.1": "", "2.2": "", "2.3": ""}
+    response = post_package(api_client(archivist), sip_zip(manifest_xml(good_files), good_files))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    schema = next(step for step in body["steps"] if step["name"] == "schema")
+    assert (schema["ok"], schema["outcome"]) == (True, "WARNING")
+    reply = api_client(archivist).get(f"/api/v1/archives/transfers/{body['reply_identifier']}/reply")
+    assert b"<ReplyCode>WARNING</ReplyCode>" in reply.content
+    page = signed_in(client, archivist).get(
+        f"/archives/versements/{body['reply_identifier']}/").content.decode()
+    row = next(line for line in page.splitlines() if "Validation par le schéma SEDA" in line)
+    assert "<strong>Avertissement</strong>" in row and ">OK<" not in row
 
 
 def test_a_transfer_package_may_exceed_the_cap_of_other_uploads(
@@ -138,16 +160,37 @@ def test_the_dip_downloads_as_a_valid_bag(package: ArchivalPackage, archivist: U
                                           api_client: Any, tmp_path: Path) -> None:
     response = api_client(archivist).get(f"/api/v1/archives/packages/{package.identifier}/dip")
     assert response.status_code == 200
+    assert served_name(response) == f"{package.identifier}.zip"
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         archive.extractall(tmp_path)
     bagit.Bag(str(tmp_path / package.identifier)).validate()
+    [row] = Consultation.objects.all()
+    assert (row.action, row.actor, row.organisation_slug, row.target_id, row.data) == (
+        "archives.dip_consult", archivist, package.organisation.slug, str(package.pk),
+        {"identifier": package.identifier})
+
+
+def test_a_dip_downloaded_from_the_page_is_recorded_and_not_across_communes(
+        package: ArchivalPackage, archivist: User, venette_archivist: User,
+        client: Client) -> None:
+    signed_in(client, venette_archivist)
+    assert client.get(f"/archives/paquets/{package.identifier}/diffusion.zip").status_code == 404
+    assert not Consultation.objects.exists()
+    signed_in(client, archivist)
+    assert client.get(f"/archives/paquets/{package.identifier}/diffusion.zip").status_code == 200
+    [row] = Consultation.objects.all()
+    assert (row.action, row.actor, row.organisation_slug) == (
+        "archives.dip_consult", archivist, package.organisation.slug)
+    consultations_fold()
+    assert AuditEvent.objects.filter(action="archives.dip_consult", actor=archivist,
+                                     organisation_slug=package.organisation.slug).exists()
 
 
 # --- pages -----------------------------------------------------------------------------------
 
 
 def signed_in(client: Client, user: User) -> Client:
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -160,10 +203,12 @@ def test_the_pages_of_an_archivist(package: ArchivalPackage, archivist: User, cl
     assert "Télécharger le paquet de diffusion" in page.content.decode()
     dip = client.get(f"/archives/paquets/{package.identifier}/diffusion.zip")
     assert dip.status_code == 200 and dip["Content-Type"] == "application/zip"
+    assert served_name(dip) == f"{package.identifier}.zip"
     reply = package.transfer.reply_identifier
     steps = client.get(f"/archives/versements/{reply}/").content.decode()
     assert "Identification des formats" in steps and "siegfried" in steps
-    assert client.get(f"/archives/versements/{reply}/reponse.xml").status_code == 200
+    answer = client.get(f"/archives/versements/{reply}/reponse.xml")
+    assert answer.status_code == 200 and served_name(answer) == f"{reply}.xml"
     assert reply in client.get("/archives/versements/").content.decode()
 
 
@@ -192,7 +237,7 @@ def test_pages_are_closed_to_others(package: ArchivalPackage, venette_archivist:
 
 def test_an_expired_package_is_proposed_then_eliminated_with_the_visa(
         package: ArchivalPackage, archivist: User, offers: list[Path]) -> None:
-    assert list(eliminable_for(archivist)) == [package]  # APP-10Y from 2010: ended in 2020
+    assert list(eliminable_for(actor=archivist)) == [package]  # APP-10Y from 2010: ended in 2020
     package_eliminate(actor=archivist, package=package, visa_name="Mme la Directrice des AD60",
                       visa_date=dt.date(2025, 3, 1), visa_reference="AD60-2025-014")
     package.refresh_from_db()
@@ -208,7 +253,7 @@ def test_an_expired_package_is_proposed_then_eliminated_with_the_visa(
 def test_a_hold_blocks_the_elimination(package: ArchivalPackage, archivist: User,
                                        offers: list[Path]) -> None:
     package_hold_set(actor=archivist, package=package, hold=True, reason="Contentieux en cours")
-    assert list(eliminable_for(archivist)) == []
+    assert list(eliminable_for(actor=archivist)) == []
     with pytest.raises(ServiceError):
         package_eliminate(actor=archivist, package=package, visa_name="X",
                           visa_date=dt.date(2025, 3, 1), visa_reference="R")
@@ -248,12 +293,27 @@ def test_the_export_writes_bags_manifests_and_the_journal(package: ArchivalPacka
               (tmp_path / "export" / "journal.jsonl").read_text().splitlines()]
     assert any(e["action"] == "archives.transfer_accept" for e in events)
     assert all(e["organisation"] == "compiegne" for e in events)
+    export = AuditEvent.objects.get(action="archives.export")
+    assert export.organisation_slug == "compiegne" and export.data["packages"] == 1
+
+
+def test_folded_consultations_leave_with_their_organisations_journal(
+        package: ArchivalPackage, archivist: User, api_client: Any, territory: dict,
+        tmp_path: Path) -> None:
+    api_client(archivist).get(f"/api/v1/archives/packages/{package.identifier}/dip")
+    consultations_fold()
+    archives_export(actor=archivist, organisation=territory["compiegne"], directory=tmp_path / "c")
+    events = [json.loads(line) for line in (tmp_path / "c" / "journal.jsonl").read_text().splitlines()]
+    assert any(e["action"] == "archives.dip_consult" and e["actor"] == archivist.pk for e in events)
+    archives_export(actor=None, organisation=territory["venette"], directory=tmp_path / "v")
+    assert "archives.dip_consult" not in (tmp_path / "v" / "journal.jsonl").read_text()
 
 
 def test_the_export_of_another_commune_holds_nothing_of_compiegne(package: ArchivalPackage,
                                                                   territory: dict,
                                                                   tmp_path: Path) -> None:
-    report = archives_export(actor=None, organisation=territory["venette"], directory=tmp_path)
+    report = archives_export(actor=None, organisation=territory["venette"],
+                             directory=tmp_path / "export")
     assert report["packages"] == []
 
 

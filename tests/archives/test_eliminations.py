@@ -12,6 +12,7 @@ from socle.archives.ingest import transfer_ingest
 from socle.archives.models import ArchivalPackage, PackageStatus
 from socle.core.models import AuditEvent, Organisation, User
 from tests.archives.conftest import stored_files
+from tests.support.clients import sign_in
 
 VISA = {"visa_name": "Mme Dupont", "visa_date": "2025-03-01", "visa_reference": "AD60-2025-12"}
 
@@ -78,7 +79,7 @@ def test_api_hides_other_communes_and_non_archivists(package: ArchivalPackage, a
 
 def test_pages_hold_release_and_eliminate(package: ArchivalPackage, archivist: User,
                                           client: Client) -> None:
-    client.force_login(archivist)
+    sign_in(client, archivist)
     page = client.get("/archives/eliminations/")
     assert page.status_code == 200 and package.title in page.content.decode()
     base = f"/archives/paquets/{package.identifier}"
@@ -97,7 +98,7 @@ def test_pages_hold_release_and_eliminate(package: ArchivalPackage, archivist: U
 
 def test_pages_of_another_commune_are_invisible(package: ArchivalPackage, client: Client,
                                                 venette_archivist: User) -> None:
-    client.force_login(venette_archivist)
+    sign_in(client, venette_archivist)
     assert package.title not in client.get("/archives/eliminations/").content.decode()
     base = f"/archives/paquets/{package.identifier}"
     assert client.post(f"{base}/gel/", {"hold": "1", "reason": "x"}).status_code == 404

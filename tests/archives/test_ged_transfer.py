@@ -21,15 +21,18 @@ from socle.core.models import AuditEvent, Organisation, User
 from socle.core.services import ServiceError
 from socle.documents.models import Document, DocumentStatus, FilePlan
 from socle.documents.services import document_create, node_create, plan_create
-from tests.archives.conftest import NS, stored_files
-from tests.conftest import REFERENCE
+from tests.archives.conftest import NS, SCHEMA_FOLDERS, stored_files
+from tests.support.clients import sign_in
+from tests.support.downloads import served_name
+from tests.support.migrations import migrations_at
+from tests.support.reference import reference_path
 
 LATER = timezone.localdate() + dt.timedelta(days=800)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def xsd(version: str) -> etree.XMLSchema:
-    folder = REFERENCE / ("seda-2.3" if version == "2.3" else "seda-2.1-lxml")
+    folder = reference_path(SCHEMA_FOLDERS["2.3" if version == "2.3" else "2.1"])
     return etree.XMLSchema(etree.parse(str(folder / f"seda-{version}-main.xsd")))
 
 
@@ -167,12 +170,60 @@ def test_commune_archivist_sees_and_transfers_only_its_own(
         ged.transfer_validate_and_ingest(actor=local, ged_transfer=prepared)
 
 
+# --- references to the GED's documents (decision 0017) ----------------------------------------
+
+
+def test_a_transfer_keeps_its_documents_by_id_and_reads_them_through_the_ged(
+        ged_archivist: User, due: list[Document], territory: dict[str, Organisation],
+        make_user: Callable[..., User]) -> None:
+    prepared = ged.transfer_prepare(actor=ged_archivist, organisation=territory["compiegne"],
+                                    on=LATER)
+    assert ged.ged_transfer_document_ids(prepared) == sorted(d.pk for d in due[:2])
+    assert [d.title for d in ged.ged_transfer_documents(ged_archivist, prepared)] == [
+        "Délibération 2024-01", "Courrier au préfet"]
+    # Knowing the ids is no authority: the archivist of another commune reads nothing.
+    venette = make_user("archives.venette@exemple.fr",
+                        roles=[(territory["venette"], "archives.archivist")])
+    assert ged.ged_transfer_documents(venette, prepared) == []
+
+
+def test_a_transfer_whose_document_left_the_ged_is_refused_not_sent_incomplete(
+        ged_archivist: User, due: list[Document], territory: dict[str, Organisation]) -> None:
+    prepared = ged.transfer_prepare(actor=ged_archivist, organisation=territory["compiegne"],
+                                    on=LATER)
+    Document.objects.filter(pk=due[1].pk).delete()
+    with pytest.raises(ServiceError) as refused:
+        ged.transfer_validate_and_ingest(actor=ged_archivist, ged_transfer=prepared)
+    assert refused.value.code == "documents_missing"
+    prepared.refresh_from_db()
+    assert prepared.status == GedTransferStatus.PREPARED and prepared.transfer is None
+    due[0].refresh_from_db()
+    assert not due[0].locked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_copies_the_many_to_many_rows_as_ids(
+        ged_archivist: User, due: list[Document], territory: dict[str, Organisation]) -> None:
+    prepared = ged.transfer_prepare(actor=ged_archivist, organisation=territory["compiegne"],
+                                    on=LATER)
+    ids = ged.ged_transfer_document_ids(prepared)
+    with migrations_at() as to:
+        old = to(("archives", "0004_gedtransferdocument"))
+        OldTransfer = old.get_model("archives", "GedTransfer")
+        # Backwards, the ids went into the old table; forwards, they come back from it alone.
+        assert sorted(OldTransfer.objects.get(pk=prepared.pk).documents
+                      .values_list("pk", flat=True)) == ids
+        old.get_model("archives", "GedTransferDocument").objects.all().delete()
+        to(("archives", "0006_remove_gedtransfer_documents"))
+        assert ged.ged_transfer_document_ids(prepared) == ids
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 
 def test_pages_review_and_validate_a_transfer(ged_archivist: User, due: list[Document],
                                               client: Client) -> None:
-    client.force_login(ged_archivist)
+    sign_in(client, ged_archivist)
     # Filed today with a one-year rule: their retention is made to have ended yesterday.
     Document.objects.filter(pk__in=[d.pk for d in due]).update(
         retention_end=timezone.localdate() - dt.timedelta(days=1))
@@ -188,6 +239,10 @@ def test_pages_review_and_validate_a_transfer(ged_archivist: User, due: list[Doc
     assert review.status_code == 200
     body = review.content.decode()
     assert "Courrier au préfet" in body and "NeedAuthorization" in body
+    manifest = client.get(response["Location"] + "bordereau.xml")
+    assert manifest.status_code == 200
+    identifier = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    assert served_name(manifest) == f"{identifier}.xml"
     done = client.post(response["Location"])
     assert done.status_code == 302 and "/archives/versements/ATR-" in done["Location"]
     due[0].refresh_from_db()
@@ -201,12 +256,12 @@ def test_pages_of_the_ged_transfer_for_another_commune(
                                     on=LATER)
     other = make_user("archives.venette@exemple.fr",
                       roles=[(territory["venette"], "archives.archivist")])
-    client.force_login(other)
+    sign_in(client, other)
     assert client.get(f"/archives/ged/{prepared.identifier}/").status_code == 404
     assert client.post(f"/archives/ged/{prepared.identifier}/").status_code == 404
     refused = client.post("/archives/ged/preparer/", {"organisation": "compiegne",
                                                       "document": [str(due[0].pk)]})
     assert refused.status_code == 400
     clerk = make_user("ged.editor@exemple.fr", roles=[(territory["arc"], "documents.editor")])
-    client.force_login(clerk)
+    sign_in(client, clerk)
     assert client.get("/archives/ged/").status_code == 403

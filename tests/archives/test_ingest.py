@@ -18,15 +18,16 @@ from socle.core.models import AuditEvent, Organisation
 from tests.archives.conftest import (
     NS,
     PDF,
-    SAMPLES,
+    SCHEMA_FOLDERS,
     TXT,
     manifest_xml,
     org_create,
+    sample,
     sip_zip,
     stored_files,
     unit,
 )
-from tests.conftest import REFERENCE
+from tests.support.reference import reference_path
 
 
 def ingest(path: Path, org: str) -> tuple[str, str]:
@@ -51,15 +52,15 @@ def failed_step(transfer: Transfer) -> Any:
 def reply_valid(transfer: Transfer, version: str) -> etree._Element:
     root = etree.fromstring(transfer.reply_xml.encode())
     assert etree.QName(root).namespace == NS[version]
-    folder = REFERENCE / ("seda-2.1-lxml" if version == "2.1" else f"seda-{version}")
+    folder = reference_path(SCHEMA_FOLDERS[version])
     schema = etree.XMLSchema(etree.parse(str(folder / f"seda-{version}-main.xsd")))
     assert schema.validate(root), schema.error_log
     return root
 
 
-def test_the_reference_sample_ok_468_is_accepted(frad01: Organisation, offers: list[Path]
-                                                 ) -> None:
-    identifier, _ = ingest(SAMPLES / "OK_468.zip", "frad01")
+def test_the_reference_sample_ok_468_is_accepted(frad01: Organisation, offers: list[Path],
+                                                 seda_schemas: dict, clamd: Any) -> None:
+    identifier, _ = ingest(sample("OK_468.zip"), "frad01")
     package = ArchivalPackage.objects.get(identifier=identifier)
     assert package.title == "Versement de la matrice cadastrale numérique"
     assert package.organisation.slug == "dgfip"
@@ -75,11 +76,12 @@ def test_the_reference_sample_ok_468_is_accepted(frad01: Organisation, offers: l
     root = reply_valid(package.transfer, "2.1")
     assert root.findtext(f"{{{NS['2.1']}}}ReplyCode") == "OK"
     assert root.findtext(f"{{{NS['2.1']}}}MessageRequestIdentifier") == "20161012002"
-    assert [step.ok for step in package.transfer.steps.all()] == [True] * 11
+    assert [step.outcome for step in package.transfer.steps.all()] == ["OK"] * 13
 
 
-def test_the_reference_sample_ko_468_is_refused(frad01: Organisation, offers: list[Path]) -> None:
-    transfer = refused(SAMPLES / "KO_468.zip", "frad01", offers)
+def test_the_reference_sample_ko_468_is_refused(frad01: Organisation, offers: list[Path],
+                                                seda_schemas: dict) -> None:
+    transfer = refused(sample("KO_468.zip"), "frad01", offers)
     assert transfer.status == "rejected"
     assert failed_step(transfer).name == "profile"
     assert "matrice cadastrale" in failed_step(transfer).reason
@@ -89,19 +91,20 @@ def test_the_reference_sample_ko_468_is_refused(frad01: Organisation, offers: li
 
 def test_a_sample_is_refused_when_its_agencies_are_unknown(territory: dict, offers: list[Path]
                                                            ) -> None:
-    transfer = refused(SAMPLES / "OK_468.zip", "arc", offers)
+    transfer = refused(sample("OK_468.zip"), "arc", offers)
     assert failed_step(transfer).name == "agencies"
 
 
 def test_a_vitam_sample_with_a_cycle_is_refused(frad01: Organisation, offers: list[Path]) -> None:
-    transfer = refused(SAMPLES / "TestSipCyclic.zip", "frad01", offers)
+    transfer = refused(sample("TestSipCyclic.zip"), "frad01", offers)
     assert transfer.status == "rejected"
 
 
 @pytest.mark.parametrize("version", ["2.1", "2.2", "2.3"])
 def test_a_built_package_is_accepted_in_each_seda_version(
-        arc: Organisation, good_files: dict, tmp_path: Path, offers: list[Path], version: str
-) -> None:
+        arc: Organisation, good_files: dict, tmp_path: Path, offers: list[Path], version: str,
+        seda_schemas: dict, clamd: Any) -> None:
+    reference_path(SCHEMA_FOLDERS[version])
     path = tmp_path / "sip.zip"
     path.write_bytes(sip_zip(manifest_xml(good_files, version=version), good_files))
     identifier, _ = ingest(path, "arc")
@@ -114,12 +117,60 @@ def test_a_built_package_is_accepted_in_each_seda_version(
     formats = dict(package.contents.values_list("path", "format_id"))
     assert formats["Content/pv.txt"] == "x-fmt/111"
     assert formats["manifest.xml"] == "fmt/101"
-    if version != "2.2":  # no official 2.2 schema in the reference folder
-        reply_valid(package.transfer, version)
-    schema_step = package.transfer.steps.get(name="schema")
-    assert ("non configuré" in schema_step.reason) == (version == "2.2")
+    assert package.transfer.steps.get(name="schema").outcome == "OK"
+    assert reply_valid(package.transfer, version).findtext(
+        f"{{{NS[version]}}}ReplyCode") == "OK"
     assert AuditEvent.objects.filter(action="archives.transfer_accept",
                                      target_id=str(package.pk)).exists()
+
+
+def test_without_a_schema_the_schema_step_warns_and_is_never_ok(
+        arc: Organisation, good_sip: Path, settings: Any) -> None:
+    settings.ARCHIVES_SEDA_SCHEMA_DIRS = {"2.1": "", "2.2": "", "2.3": ""}
+    identifier, err = ingest(good_sip, "arc")
+    transfer = ArchivalPackage.objects.get(identifier=identifier).transfer
+    step = transfer.steps.get(name="schema")
+    assert (step.ok, step.outcome) == (True, "WARNING")
+    assert step.reason == ("Validation par le schéma non effectuée : aucun schéma SEDA 2.1 "
+                           "configuré.")
+    assert transfer.status == "accepted"
+    assert "WARNING  Validation par le schéma SEDA" in err
+    assert "OK  Validation par le schéma SEDA" not in err
+    root = etree.fromstring(transfer.reply_xml.encode())
+    ns = {"s": NS["2.1"]}
+    assert root.findtext("s:ReplyCode", namespaces=ns) == "WARNING"
+    outcomes = {event.findtext("s:EventTypeCode", namespaces=ns):
+                event.findtext("s:Outcome", namespaces=ns)
+                for event in root.iterfind("s:Operation/s:Event", namespaces=ns)}
+    assert outcomes["schema"] == "WARNING"
+    assert outcomes["antivirus"] == "WARNING"  # no scanner configured either
+    assert set(outcomes.values()) == {"OK", "WARNING"}
+    assert root.find("s:GrantDate", namespaces=ns) is not None
+
+
+def test_a_reply_with_a_warning_is_valid_seda(arc: Organisation, good_files: dict,
+                                              tmp_path: Path, settings: Any) -> None:
+    folder = reference_path(SCHEMA_FOLDERS["2.3"])
+    settings.ARCHIVES_SEDA_SCHEMA_DIRS = {"2.1": "", "2.2": "", "2.3": ""}
+    identifier, _ = ingest(write(tmp_path, sip_zip(manifest_xml(good_files, version="2.3"),
+                                                   good_files)), "arc")
+    transfer = ArchivalPackage.objects.get(identifier=identifier).transfer
+    assert folder.is_dir()
+    root = reply_valid(transfer, "2.3")
+    assert root.findtext(f"{{{NS['2.3']}}}ReplyCode") == "WARNING"
+
+
+def test_an_xsd_invalid_manifest_is_refused_when_the_schema_is_configured(
+        arc: Organisation, good_files: dict, tmp_path: Path, offers: list[Path],
+        seda_schemas: dict) -> None:
+    # An element the schema does not know, where the rest of the ingest would accept it.
+    manifest = manifest_xml(good_files).replace(
+        b"<Date>", b"<Humeur>joyeuse</Humeur><Date>", 1)
+    transfer = refused(write(tmp_path, sip_zip(manifest, good_files)), "arc", offers)
+    step = failed_step(transfer)
+    assert (step.name, step.outcome) == ("schema", "KO")
+    assert "non conforme au schéma SEDA 2.1" in step.reason
+    assert reply_valid(transfer, "2.1").findtext(f"{{{NS['2.1']}}}ReplyCode") == "KO"
 
 
 def test_a_tar_package_is_accepted(arc: Organisation, good_files: dict, tmp_path: Path) -> None:
@@ -171,7 +222,8 @@ def test_a_manifest_with_entities_is_refused(arc: Organisation, good_files: dict
 
 def test_a_zip_bomb_is_refused(arc: Organisation, tmp_path: Path, offers: list[Path]) -> None:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    # bzip2 reaches ratios deflate cannot (50 MB of zeros: about 650,000:1).
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
         archive.writestr("manifest.xml", manifest_xml({}))
         archive.writestr("Content/zeros.bin", b"\0" * (50 * 1024 * 1024))
     transfer = refused(write(tmp_path, buffer.getvalue()), "arc", offers)
@@ -265,13 +317,14 @@ def test_a_wrong_digest_is_refused(arc: Organisation, tmp_path: Path, offers: li
     assert "empreinte" in failed_step(transfer).reason
 
 
-def test_a_sha256_digest_is_accepted_and_md5_is_not(arc: Organisation, tmp_path: Path,
-                                                    offers: list[Path]) -> None:
+def test_an_unknown_digest_algorithm_is_refused(arc: Organisation, tmp_path: Path,
+                                                offers: list[Path]) -> None:
     files = {"Content/pv.txt": TXT}
-    ingest(write(tmp_path, sip_zip(manifest_xml(files, algorithm="SHA-256"), files)), "arc")
-    transfer = refused(write(tmp_path, sip_zip(manifest_xml(files, algorithm="MD5"), files),
-                             "md5.zip"), "arc", offers[:0] or [tmp_path / "none"])
-    assert failed_step(transfer).name in {"schema", "objects"}
+    manifest = manifest_xml(files, algorithm="SHA-256").replace(b'algorithm="SHA-256"',
+                                                                 b'algorithm="CRC32"')
+    transfer = refused(write(tmp_path, sip_zip(manifest, files)), "arc", offers)
+    assert failed_step(transfer).name == "objects"
+    assert "algorithme d'empreinte « CRC32 » non admis" in failed_step(transfer).reason
 
 
 def test_a_declared_but_missing_file_is_refused(arc: Organisation, tmp_path: Path,

@@ -25,6 +25,7 @@ from socle.archives.ingest import transfer_ingest
 from socle.archives.models import ArchivalPackage
 from socle.archives.offers import OfferError, object_key, offer_get
 from socle.core.models import AuditEvent, Organisation
+from tests.archives.conftest import manifest_xml, sip_zip
 
 
 @pytest.fixture
@@ -139,6 +140,40 @@ def test_the_dip_skips_a_damaged_copy(package: ArchivalPackage, offers: list[Pat
     # The bag carries the healthy copy, not the damaged one.
     delivered = [p for p in bag.rglob("pv.txt")]
     assert len(delivered) == 1 and delivered[0].read_bytes() == healthy != b"altered"
+
+
+FORGED_TITLE = ("Délibérations&#13;Payload-Oxum: 1.1&#13;&#10;Source-Organization: Pirate"
+                "&#10;Bagging-Date: 1999-01-01\u2028External-Identifier: faux\u0085Fin\x7f"
+                "&#9;du titre" + " très long" * 30)
+
+
+def test_a_title_with_line_breaks_forges_no_tag_in_the_dip(arc: Organisation, good_files: dict,
+                                                             tmp_path: Path) -> None:
+    sip = tmp_path / "forged.zip"
+    sip.write_bytes(sip_zip(manifest_xml(good_files, title=FORGED_TITLE), good_files))
+    package = transfer_ingest(actor=None, organisation=arc, package=sip).package
+    assert "\r" in package.title and "\n" in package.title  # SEDA kept them, as XML allows
+    with dip_build(package) as dip, zipfile.ZipFile(dip) as archive:
+        archive.extractall(tmp_path / "dip")
+    bag_dir = tmp_path / "dip" / package.identifier
+    report = validate_bag(bag_dir)
+    assert report.valid and not report.warnings, (report.errors, report.warnings)
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert sorted(bag.info) == ["Bag-Software-Agent", "Bagging-Date", "External-Description",
+                                "External-Identifier", "Payload-Oxum", "Source-Organization"]
+    assert all(isinstance(value, str) for value in bag.info.values())  # each tag once
+    assert " ".join(bag.info["Source-Organization"].split()) == package.organisation.name
+    assert bag.info["External-Identifier"] == package.identifier
+    text = (bag_dir / "bag-info.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert not any(ch in text for ch in "\r\x0b\x0c\x1c\x1d\x1e\x7f\x85\u2028\u2029\t")
+    assert all(len(line) <= 79 for line in lines)
+    assert sum(1 for line in lines if line.startswith("Payload-Oxum")) == 1
+    description = " ".join(bag.info["External-Description"].split())
+    assert description.startswith("Délibérations Payload-Oxum: 1.1 Source-Organization: Pirate "
+                                  "Bagging-Date: 1999-01-01 External-Identifier: faux Fin du titre")
+    assert description.endswith("très long")
 
 
 # --- S3 ------------------------------------------------------------------------------------

@@ -38,10 +38,11 @@ from socle.core.blobs import (
     storage,
     storage_reset,
 )
-from socle.core.models import AuditEvent, Blob
+from socle.core.models import AuditEvent, Blob, Upload
 from socle.core.services import token_create
 from socle.core.upload_handlers import UploadLengthRequired, UploadTooLarge, accepts_uploads
 from socle.urls import urlpatterns as project_urlpatterns
+from tests.support.clients import sign_in
 
 CAP = 64 * 1024
 CAP_MESSAGE = "Le fichier envoyé dépasse la taille maximale autorisée (64 ko)."
@@ -276,10 +277,14 @@ def test_xml_declaring_entities_is_not_taken_for_xml() -> None:
 def test_an_agent_uploads_a_file(blob_dir: Path, agent: Any, agent_client: Client) -> None:
     response = upload(agent_client, PDF, filename="arrêté.pdf")
     assert response.status_code == 201
-    assert response.json() == {"sha256": hashlib.sha256(PDF).hexdigest(), "size": len(PDF),
-                               "mime_type": "application/pdf", "created": True}
+    body = response.json()
+    assert body["upload"].startswith("upl_") and body["expires_at"]
+    assert {k: body[k] for k in ("name", "size", "mime_type")} == {
+        "name": "arrêté.pdf", "size": len(PDF), "mime_type": "application/pdf"}
     again = upload(agent_client, PDF, filename="copie.pdf")
-    assert again.status_code == 201 and again.json()["created"] is False
+    # The same content again: a new handle, and nothing says it was stored already.
+    assert again.status_code == 201 and again.json()["upload"] != body["upload"]
+    assert set(again.json()) == set(body)
     assert Blob.objects.count() == 1
     events = AuditEvent.objects.filter(action="blob.upload").order_by("seq")
     assert [(e.actor_id, e.target_id, e.data["created"]) for e in events] == [
@@ -337,7 +342,7 @@ def test_a_citizen_may_upload_for_a_case(blob_dir: Path, territory: dict, make_u
     citizen = make_user("habitant@exemple.fr", commune=territory["compiegne"])
     response = upload(api_client(citizen), PDF)
     assert response.status_code == 201
-    assert Blob.objects.filter(sha256=response.json()["sha256"]).exists()
+    assert Upload.objects.get(uploader=citizen).blob_id == hashlib.sha256(PDF).hexdigest()
 
 
 def test_an_account_neither_citizen_nor_agent_may_not_upload(
@@ -365,7 +370,7 @@ def test_the_endpoint_is_in_the_openapi_schema(client: Client) -> None:
     assert body["required"] == ["file"]
     assert body["properties"]["file"]["format"] == "binary"
     assert {"201", "400", "403", "413"} <= set(operation["responses"])
-    assert "no download by hash" in operation["description"]
+    assert "Nothing here names a file by its digest" in operation["description"]
 
 
 # --- the cap -------------------------------------------------------------------------------
@@ -397,7 +402,7 @@ def test_an_agent_signed_in_by_session_gets_the_same_413(blob_dir: Path, small_c
                                                          agent: Any) -> None:
     # Here the CSRF check of the session reads the body, before the endpoint runs.
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(agent)
+    sign_in(browser, agent)
     browser.cookies["csrftoken"] = "a" * 32
     response = upload(browser, b"%PDF-" + b"x" * (4 * CAP))
     assert response.status_code == 413
@@ -449,6 +454,7 @@ def test_uploaded_files_are_on_disk_not_in_memory(small_cap: None) -> None:
     assert uploaded.read() == b"%PDF-1.4 petit fichier"
     assert os.fstat(uploaded.file.fileno()).st_size == len(b"%PDF-1.4 petit fichier")
     assert not isinstance(uploaded.file, io.BytesIO)
+    request.close()  # what Django's handler does at the end of a request: the spool goes
 
 
 def test_a_multipart_body_without_length_is_refused_not_ignored() -> None:

@@ -1,7 +1,15 @@
 """Operators' commands: socle user add / grant / revoke, token, demo."""
 
+import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -67,13 +75,41 @@ def test_demo_on_a_data_dir_is_idempotent_and_audit_verify_reads_it(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     cmd = [sys.executable, "-m", "socle.cli"]
     data_dir = tmp_path / "demo"
-    for _ in range(2):
-        done = subprocess.run([*cmd, "demo", "--no-serve", "--data-dir", str(data_dir)],
-                              env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert "habitant.compiegne@demo.socle.fr" in done.stdout
+    done = subprocess.run([*cmd, "demo", "--no-serve", "--data-dir", str(data_dir)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "habitant.compiegne@demo.socle.fr" in done.stdout
     assert (data_dir / "socle.sqlite3").exists()
+    # Again, serving on a port of its own: loaded once more without harm, and the absolute
+    # links it writes (GBFS's system URL, the links in mails) lead to that port.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = subprocess.Popen([*cmd, "demo", "--data-dir", str(data_dir), "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, start_new_session=True)
+    try:
+        info = _get_json(f"http://127.0.0.1:{port}/mobilite/gbfs/system_information.json",
+                         served, timeout=120)
+        assert info["data"]["url"].startswith(f"http://127.0.0.1:{port}/")
+    finally:
+        os.killpg(served.pid, signal.SIGTERM)
+        served.communicate(timeout=30)
     verify = subprocess.run([*cmd, "audit", "verify"], env={**env, "SOCLE_DATA_DIR": str(data_dir)},
                             capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stderr
     assert '"ok": true' in verify.stdout
+
+
+def _get_json(url: str, process: subprocess.Popen[str], *, timeout: float) -> dict[str, Any]:
+    """GET a JSON document from a server that is starting; fail if it dies first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "le serveur de démonstration s'est arrêté"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from socle.core.models import AuditEvent, CitizenProfile, IdentityAssurance, User
+from tests.support.clients import sign_in
 from tests.support.oidc_provider import Misbehaviour, OidcProvider, follow_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +87,7 @@ def test_first_sign_in_creates_a_franceconnect_citizen_and_journals_it(fc: OidcP
     response = _sign_in(client)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:account")
+    assert response["Location"] == reverse("portal:my_cases")
     user = User.objects.get(email="angela.dubois@exemple.fr")
     assert (user.first_name, user.last_name) == ("Angela Claire Louise", "DUBOIS")
     assert not user.has_usable_password()
@@ -136,13 +137,14 @@ def test_code_is_traded_with_client_secret_post(fc1: OidcProvider) -> None:
     assert form["grant_type"] == "authorization_code"
 
 
-def test_userinfo_as_plain_json_is_accepted(fc1: OidcProvider) -> None:
+def test_userinfo_as_plain_json_is_refused(fc1: OidcProvider) -> None:
+    """FranceConnect v2 signs the userinfo: an unsigned one could come from anyone."""
     fc1.misbehave.add(Misbehaviour.PLAIN_USERINFO)
 
     response = _sign_in(Client())
 
-    assert response.status_code == 302
-    assert CitizenProfile.objects.get().identity_assurance == IdentityAssurance.FRANCECONNECT
+    _assert_refused(response)
+    assert not User.objects.exists()
 
 
 def test_sign_in_returns_to_the_page_asked_before(fc1: OidcProvider) -> None:
@@ -199,6 +201,10 @@ def test_callback_without_starting_from_the_button_is_refused(fc1: OidcProvider)
     Misbehaviour.WRONG_AUDIENCE,
     Misbehaviour.EXPIRED,
     Misbehaviour.NO_ACR,
+    Misbehaviour.WEAK_ACR,
+    Misbehaviour.ODD_ACR,
+    Misbehaviour.WRONG_ISS_PARAM,
+    Misbehaviour.NO_ISS_PARAM,
     Misbehaviour.BAD_USERINFO_SIGNATURE,
 ])
 def test_an_unverifiable_answer_is_refused(fc: OidcProvider, misbehaviour: str) -> None:
@@ -246,14 +252,30 @@ def test_wrong_client_secret_is_refused(settings, fc1: OidcProvider) -> None:
 # --- matching existing accounts -----------------------------------------------------------
 
 
-def test_existing_citizen_with_the_same_email_is_linked(fc1: OidcProvider, territory,
-                                                         make_user) -> None:
+def test_the_same_email_does_not_open_an_existing_password_account(fc1: OidcProvider, territory,
+                                                                   make_user) -> None:
     citizen = make_user("angela.dubois@exemple.fr", commune=territory["compiegne"])
 
     response = _sign_in(Client())
 
-    assert response.status_code == 302
+    _assert_refused(response)
+    assert "Relier mon compte à FranceConnect" in response.content.decode()
+    citizen.refresh_from_db()
+    assert citizen.citizen.franceconnect_sub is None
     assert User.objects.count() == 1
+    assert _failures("existing_account") == 1
+
+
+def test_a_citizen_signed_in_with_the_password_links_franceconnect_then_uses_it(
+        fc1: OidcProvider, territory, make_user) -> None:
+    citizen = make_user("angela.dubois@exemple.fr", commune=territory["compiegne"])
+    client = sign_in(Client(), citizen, method="password")
+    page = client.get(reverse("core:account")).content.decode()
+    assert "Relier mon compte à FranceConnect" in page
+
+    linked = _sign_in(client)  # the account page's button, then the provider
+
+    assert linked.status_code == 302 and linked["Location"] == reverse("core:account")
     citizen.refresh_from_db()
     profile = citizen.citizen
     assert profile.identity_assurance == IdentityAssurance.FRANCECONNECT
@@ -262,6 +284,20 @@ def test_existing_citizen_with_the_same_email_is_linked(fc1: OidcProvider, terri
     assert citizen.has_usable_password()
     assert AuditEvent.objects.filter(action="citizen.franceconnect_link",
                                      actor=citizen).count() == 1
+    # Later, FranceConnect alone opens this account.
+    again = Client()
+    assert _sign_in(again).status_code == 302
+    assert int(again.session["_auth_user_id"]) == citizen.pk
+
+
+def test_an_identity_linked_to_one_account_is_not_linked_to_another(
+        fc1: OidcProvider, territory, make_user) -> None:
+    _sign_in(Client())  # creates the identity's own account
+    other = make_user("autre@exemple.fr", commune=territory["jaux"])
+    refused = _sign_in(sign_in(Client(), other, method="password"))
+    assert refused.status_code == 400
+    assert "déjà reliée à un autre compte" in refused.content.decode()
+    assert CitizenProfile.objects.get(user=other).franceconnect_sub is None
 
 
 def test_agent_with_the_same_email_is_never_signed_in(fc1: OidcProvider, territory,

@@ -78,3 +78,24 @@ def test_a_dump_and_reload_keeps_the_chain_valid(chain, tmp_path):
     _sql("DELETE FROM core_auditevent", [])
     call_command("loaddata", str(dump))
     assert audit_verify().ok
+
+
+def test_a_nul_quoted_from_a_request_is_kept_visible_not_a_database_error(db):
+    # PostgreSQL's JSON cannot hold U+0000: the journal records it as U+FFFD, keys included.
+    event = audit_record(actor=None, action="territory.load",
+                         data={"path": "/api/v1/cases/2026\x00x", "list": ["a\x00"], "k\x00": 1})
+    event.refresh_from_db()
+    assert event.data == {"path": "/api/v1/cases/2026\ufffdx", "list": ["a\ufffd"], "k\ufffd": 1}
+    assert audit_verify().ok
+
+
+def test_a_batch_of_events_is_chained_like_single_ones(chain):
+    from socle.core.journal import AuditEntry, audit_record_many
+
+    batch = audit_record_many([AuditEntry(actor=None, action="territory.load", data={"b": i})
+                               for i in range(3)])
+    after = audit_record(actor=None, action="territory.load", data={"after": True})
+    assert [e.seq for e in batch] == [6, 7, 8] and after.seq == 9
+    assert batch[0].prev_hash == chain[-1].hash and after.prev_hash == batch[-1].hash
+    assert audit_verify().ok and audit_verify().checked == 9
+    assert audit_record_many([]) == []

@@ -38,16 +38,36 @@ membership_grant(actor=None, user=user, organisation=Organisation.objects.get(sl
 schema = Client().get("/api/schema").json()
 client = Client()
 client.force_login(user)
-from django.contrib.auth.models import AnonymousUser
+session = client.session
+session["socle_auth"] = {"method": "password+totp", "second_factor": True, "at": 0}
+session.save()
+stranger = user_create(actor=None, email="autre@exemple.fr", password="x", check_password=False)
+membership_grant(actor=None, user=stranger, organisation=Organisation.objects.get(slug="compiegne"),
+                 role="portal.caseworker")
+other = Client()
+other.force_login(stranger)
+other_session = other.session
+other_session["socle_auth"] = {"method": "password+totp", "second_factor": True, "at": 0}
+other_session.save()
+from socle.core.services import token_create
+from socle.core.scheduler import job_run_now
+_, secret = token_create(actor=None, user=user, name="exemple", scope="read")
+ran = job_run_now(actor=None, name="example.tick")
 event = audit_record(actor=None, action="example.hello")
 print(json.dumps({
     "url": reverse("example:home"),
     "page_visitor": Client().get("/exemple/").status_code,
     "api_paths": sorted(p for p in schema["paths"] if "exemple" in p),
     "api_answer": Client().get("/api/v1/exemple/ping").status_code,
+    "api_holder": Client().get("/api/v1/exemple/ping",
+                               HTTP_AUTHORIZATION=f"Bearer {secret}").json(),
+    "page_holder": client.get("/exemple/").status_code,
+    "page_holder_text": "Exemple" in client.get("/exemple/").content.decode(),
+    "page_stranger": other.get("/exemple/").status_code,
+    "job_run": [ran.status, ran.summary],
     "role": sorted(role_get("example.viewer").permissions),
     "granting": roles_granting("example.view"),
-    "navigation": [i.label for i in agent_modules_for(user)],
+    "navigation": [i.label for i in agent_modules_for(actor=user)],
     "jobs": [j.name for j in modules.jobs()],
     "journal_label": modules.journal_action_label("example.hello"),
     "event": event.action,
@@ -73,6 +93,10 @@ def test_a_new_module_appears_everywhere_with_no_edit_outside_its_folder(tmp_pat
     assert seen["page_visitor"] == 302  # sent to sign in: the page is there and guarded
     assert seen["api_paths"] == ["/api/v1/exemple/ping"]
     assert seen["api_answer"] == 401  # mounted under the API's authentication
+    assert seen["api_holder"] == {"answer": "pong"}  # and answers a token
+    assert (seen["page_holder"], seen["page_holder_text"]) == (200, True)  # the role opens it
+    assert seen["page_stranger"] == 403  # an agent without the role is refused
+    assert seen["job_run"] == ["succeeded", "Un."]  # the declared job runs its function
     assert seen["role"] == ["core.view_organisation", "example.view"]
     assert seen["granting"] == ["example.viewer"]
     assert "Exemple" in seen["navigation"]
@@ -80,7 +104,7 @@ def test_a_new_module_appears_everywhere_with_no_edit_outside_its_folder(tmp_pat
     assert seen["journal_label"] == "Bonjour de l'exemple"
     assert seen["event"] == "example.hello"
     assert "example.answers" in seen["indicators"]
-    assert seen["panels"] == ["Exemple sur un dossier"]
+    assert "Exemple sur un dossier" in seen["panels"]  # beside the installed modules' panels
 
 
 def test_socle_check_passes_with_the_new_module_and_modules_lists_it(tmp_path):

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from socle.core.models import Organisation
+from tests.support.clients import sign_in
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_the_cache_is_short_lived_and_can_be_turned_off(client, territory, cache
 def test_signed_in_people_never_get_a_cached_page(client, territory, make_user, cache_on):
     client.get("/")  # a visitor fills the cache
     user = make_user("camille@exemple.fr", commune=territory["compiegne"])
-    client.force_login(user)
+    sign_in(client, user)
     page = client.get("/").content.decode()
     assert "camille@exemple.fr" in page and "Se déconnecter" in page
 

@@ -19,7 +19,8 @@ def post_login(client, email, password=PASSWORD, ip="192.0.2.10"):
 def test_a_citizen_signs_in_with_email_and_password(client, territory, make_user):
     make_user("habitant@exemple.fr", commune=territory["compiegne"])
     response = post_login(client, "habitant@exemple.fr")
-    assert response.status_code == 302 and response["Location"] == "/compte/"
+    # A citizen lands on their requests ("Mes demandes").
+    assert response.status_code == 302 and response["Location"] == "/mes-demandes/"
     page = client.get("/compte/").content.decode()
     assert "Compiègne" in page
     assert AuditEvent.objects.filter(action="auth.login", actor_label="habitant@exemple.fr").exists()
@@ -35,17 +36,48 @@ def test_a_wrong_password_is_refused_in_french_and_journaled(client, make_user):
     assert "_auth_user_id" not in client.session
 
 
-def test_failures_are_throttled_per_account(client, make_user, settings):
+def test_an_attackers_failures_block_the_attacker_not_the_owner(client, make_user, settings):
     settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 3
     make_user("cible@exemple.fr")
-    for n in range(3):
-        post_login(client, "cible@exemple.fr", "faux", ip=f"198.51.100.{n}")
-    # Even the right password is refused while the account is throttled, from any address.
-    response = post_login(client, "cible@exemple.fr", ip="203.0.113.7")
+    for _ in range(3):
+        post_login(client, "cible@exemple.fr", "faux", ip="198.51.100.9")
+    # The attacker's address is held back, even with the right password...
+    response = post_login(client, "cible@exemple.fr", ip="198.51.100.9")
     assert response.status_code == 429
     assert "Trop de tentatives" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(action="auth.login_failed", data__reason="throttled").exists()
+    # ...the owner, elsewhere, comes in.
+    assert post_login(client, "cible@exemple.fr", ip="203.0.113.7").status_code == 302
+
+
+def test_the_wait_doubles_with_each_failure_past_the_limit(make_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from socle.core import signin
+
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 3
+    now = timezone.now()
+    for _ in range(3):
+        LoginAttempt.objects.create(email="cible@exemple.fr", ip_address="198.51.100.9", at=now)
+    assert 55 <= signin.throttle_wait("cible@exemple.fr", "198.51.100.9") <= 60
+    LoginAttempt.objects.create(email="cible@exemple.fr", ip_address="198.51.100.9", at=now)
+    assert 115 <= signin.throttle_wait("cible@exemple.fr", "198.51.100.9") <= 120
+    LoginAttempt.objects.update(at=now - timedelta(minutes=3))
+    assert signin.throttle_wait("cible@exemple.fr", "198.51.100.9") == 0
+
+
+def test_a_spread_attack_slows_strangers_but_not_the_owners_usual_address(client, make_user, settings):
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT_ALL = 4
+    make_user("cible@exemple.fr")
+    assert post_login(client, "cible@exemple.fr", ip="203.0.113.7").status_code == 302
+    client.post("/deconnexion/")
+    for n in range(4):
+        post_login(client, "cible@exemple.fr", "faux", ip=f"198.51.100.{n}")
+    assert post_login(client, "cible@exemple.fr", ip="192.0.2.200").status_code == 429
+    assert post_login(client, "cible@exemple.fr", ip="203.0.113.7").status_code == 302
 
 
 def test_failures_are_throttled_per_address(client, make_user, settings):
@@ -59,6 +91,7 @@ def test_failures_are_throttled_per_address(client, make_user, settings):
 
 def test_old_failures_leave_the_window(client, make_user, settings):
     settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 2
+    settings.LOGIN_WINDOW_SECONDS = 900
     make_user("ancien@exemple.fr")
     for _ in range(2):
         post_login(client, "ancien@exemple.fr", "faux")
@@ -124,9 +157,10 @@ def test_a_citizen_signs_up_and_confirms_by_email_sent_by_the_worker(
     assert mail.outbox == []  # the mail is a background task
     call_command("worker", batch=True)
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
-    assert post_login(client, "alix@exemple.fr").status_code == 400  # not active yet
-    assert client.get(link).status_code == 200
+    link = re.search(r"http://127.0.0.1:8000(\S+)", mail.outbox[0].body).group(1)
+    assert post_login(client, "alix@exemple.fr").status_code == 400  # no account yet
+    assert client.get(link).status_code == 200  # a button: opening the link uses nothing up
+    assert client.post(link).status_code == 200
     assert post_login(client, "alix@exemple.fr").status_code == 302
     assert User.objects.get(email="alix@exemple.fr").citizen.home_commune.slug == "venette"
 
@@ -142,10 +176,11 @@ def test_sign_up_refuses_weak_passwords_in_french(client, territory, password):
 
 
 def test_a_tampered_confirmation_link_is_refused(client, db):
-    assert client.get("/inscription/confirmer/abc:def/").status_code == 400
+    refused = client.post("/inscription/confirmer/abc:def/")
+    assert refused.status_code == 400 and "pas valide" in refused.content.decode()
 
 
 def test_login_redirects_only_to_local_next_urls(client, make_user):
     make_user("habitant@exemple.fr")
     client.get("/connexion/?next=https://evil.example/")
-    assert post_login(client, "habitant@exemple.fr")["Location"] == "/compte/"
+    assert post_login(client, "habitant@exemple.fr")["Location"] == "/mes-demandes/"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -44,6 +45,35 @@ def test_an_unknown_email_is_reported_in_french(editor, document):
     response = signed_in(editor).post(f"/documents/{document.pk}/circuit", {
         "rows": "3", "step-0-assignee": "personne@ailleurs.fr"})
     assert response.status_code == 400 and "Aucun agent" in response.content.decode()
+
+
+def _without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
+def test_an_agent_who_may_not_read_gets_the_same_answer_as_an_unknown_address(
+        editor, other_editor, document):
+    answers = [signed_in(editor).post(f"/documents/{document.pk}/circuit", {
+        "rows": "3", "step-0-assignee": email}) for email in (other_editor.email, "personne@ailleurs.fr")]
+    pages = [_without_csrf(r.content.decode()).replace(other_editor.email, "personne@ailleurs.fr")
+             for r in answers]
+    assert [r.status_code for r in answers] == [400, 400]
+    assert pages[0] == pages[1] and "Aucun agent pouvant consulter" in pages[0]
+    assert not Circuit.objects.exists()
+
+
+def test_a_delegation_to_a_citizen_or_a_stranger_gets_the_same_answer(
+        chief, other_editor, make_user):
+    citizen = make_user("habitant@exemple.fr")
+    today = timezone.localdate().isoformat()
+    answers = [signed_in(chief).post("/documents/delegations/", {
+        "delegate": email, "starts_on": today, "ends_on": today})
+        for email in (citizen.email, other_editor.email, "personne@ailleurs.fr")]
+    pages = {_without_csrf(r.content.decode()).replace(citizen.email, "X").replace(other_editor.email, "X")
+             .replace("personne@ailleurs.fr", "X") for r in answers}
+    assert [r.status_code for r in answers] == [400, 400, 400] and len(pages) == 1
+    assert "Aucun agent de vos organisations" in pages.pop()
+    assert not Delegation.objects.exists()
 
 
 def test_a_reader_cannot_send_and_another_commune_gets_404(reader, other_editor, document):

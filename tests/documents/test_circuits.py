@@ -12,6 +12,7 @@ from socle.core.models import AuditEvent
 from socle.documents.circuits import (
     CircuitRefused,
     StepSpec,
+    authority_for,
     circuit_cancel,
     circuit_start,
     delegation_set,
@@ -136,7 +137,8 @@ def test_a_role_step_is_decided_by_a_holder_of_the_role(editor, document, make_u
 
 def test_a_delegate_decides_for_an_absent_agent_and_it_is_journaled(editor, chief, mayor, document,
                                                                      make_user, territory):
-    deputy = make_user("adjoint.compiegne@exemple.fr")
+    deputy = make_user("adjoint.compiegne@exemple.fr",
+                       roles=[(territory["compiegne"], "documents.reader")])
     today = timezone.localdate()
     circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
     assert steps_awaiting(deputy) == []
@@ -152,12 +154,45 @@ def test_a_delegate_decides_for_an_absent_agent_and_it_is_journaled(editor, chie
     assert circuit.status == CircuitStatus.APPROVED
 
 
-def test_a_past_delegation_gives_no_right(editor, chief, document, make_user):
-    deputy = make_user("adjoint.compiegne@exemple.fr")
+def test_a_past_delegation_gives_no_right(editor, chief, document, make_user, territory):
+    deputy = make_user("adjoint.compiegne@exemple.fr",
+                       roles=[(territory["compiegne"], "documents.reader")])
     today = timezone.localdate()
     circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
     delegation_set(actor=chief, delegate=deputy, starts_on=today - timedelta(days=10),
                    ends_on=today - timedelta(days=5))
+    with pytest.raises(CircuitRefused):
+        step_decide(actor=deputy, step=circuit.steps.get(), decision="approved")
+
+
+def test_a_delegation_stays_inside_what_the_delegator_may_give(editor, chief, document, make_user,
+                                                               territory):
+    today = timezone.localdate()
+    margny = make_user("agent.margny@exemple.fr", roles=[(territory["margny-les-compiegne"],
+                                                          "documents.reader")])
+    citizen = make_user("habitant@exemple.fr", commune=territory["compiegne"])
+    for outsider in (margny, citizen):
+        with pytest.raises(CircuitRefused, match="ne peut pas vous suppléer"):
+            delegation_set(actor=chief, delegate=outsider, starts_on=today, ends_on=today)
+    # A mutualised role covering Compiègne may stand in.
+    dcsi = make_user("ged.arc@exemple.fr", roles=[(territory["arc"], "documents.reader")])
+    delegation_set(actor=chief, delegate=dcsi, starts_on=today, ends_on=today)
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
+    assert steps_awaiting(dcsi) and authority_for(dcsi, circuit.steps.get()) == (True, chief)
+
+
+def test_a_delegation_made_before_the_delegate_left_gives_nothing_outside_their_roles(
+        editor, chief, document, make_user, territory):
+    from socle.core.models import Membership
+    from socle.core.services import membership_revoke
+
+    today = timezone.localdate()
+    deputy = make_user("adjoint.compiegne@exemple.fr",
+                       roles=[(territory["compiegne"], "documents.reader")])
+    delegation_set(actor=chief, delegate=deputy, starts_on=today, ends_on=today)
+    membership_revoke(actor=None, membership=Membership.objects.get(user=deputy))
+    deputy = type(deputy).objects.get(pk=deputy.pk)
+    circuit = circuit_start(actor=editor, document=document, steps=[StepSpec(assignee=chief)])
     with pytest.raises(CircuitRefused):
         step_decide(actor=deputy, step=circuit.steps.get(), decision="approved")
 

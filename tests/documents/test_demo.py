@@ -18,5 +18,5 @@ def test_the_demo_loads_plans_and_searchable_documents_once(territory, make_user
         10, "closing", "sort")
     assert Document.objects.count() == 3
     archivist = make_user(roles=[(territory["arc"], "documents.archivist")])
-    hits = documents_search(archivist, SearchFilters(q="deliberation budgetaire"))
+    hits = documents_search(actor=archivist, filters=SearchFilters(q="deliberation budgetaire"))
     assert [hit.document.title for hit in hits] == ["Délibération budget primitif 2025"]

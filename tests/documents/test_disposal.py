@@ -65,7 +65,7 @@ def test_due_lists_split_transfer_destroy_and_held(territory, reference, editor,
     disposal.legal_hold_set(actor=archivist, document=held, reason="Contentieux en cours")
     not_due = file_document(editor, territory["compiegne"], "Récente", node="MP-02",
                             document_date=date(2025, 6, 1), title="Offre récente")
-    due = selectors.retention_due(archivist, territory["compiegne"], on=TODAY)
+    due = selectors.retention_due(actor=archivist, organisation=territory["compiegne"], on=TODAY)
     assert [d.pk for d in due.to_destroy] == [destroy.pk]
     assert {d.pk for d in due.to_transfer} == {keep.pk, sort.pk}
     assert [d.pk for d in due.held] == [held.pk]
@@ -75,8 +75,9 @@ def test_due_lists_split_transfer_destroy_and_held(territory, reference, editor,
 def test_due_lists_are_per_organisation_and_invisible_elsewhere(territory, reference, editor,
                                                                 other_editor, file_document):
     due_destroy(file_document, editor, territory)
-    assert selectors.retention_due(other_editor, territory["compiegne"], on=TODAY).to_destroy == []
-    assert selectors.retention_due(editor, territory["venette"], on=TODAY).to_destroy == []
+    assert selectors.retention_due(actor=other_editor, organisation=territory["compiegne"],
+                                   on=TODAY).to_destroy == []
+    assert selectors.retention_due(actor=editor, organisation=territory["venette"], on=TODAY).to_destroy == []
 
 
 def test_a_legal_hold_is_an_archivists_and_journaled_with_its_reason(territory, reference, editor,
@@ -197,7 +198,7 @@ def test_transfer_metadata_carries_the_rules_and_digests(territory, reference, e
     document = file_document(editor, territory["compiegne"], "Budget", node="FIN-01",
                              document_date=OLD, doc_type="budget", metadata={"exercice": 2015},
                              title="Budget 2015")
-    meta = selectors.transfer_metadata(document)
+    meta = selectors.transfer_metadata(document=document)
     assert meta["originating_agency"]["slug"] == "compiegne"
     assert meta["originating_agency"]["siret"] == territory["compiegne"].siret
     assert meta["node"]["code"] == "FIN-01"
@@ -227,7 +228,7 @@ def test_the_sort_final_page_runs_request_approval_and_certificate(territory, re
     assert page.status_code == 200 and "Offre Bêta" in page.content.decode()
     signed_in(editor).post("/documents/sort-final/compiegne/destruction",
                            {"document": [document.pk], "comment": "Lot"})
-    request = selectors.destruction_requests_for(archivist, territory["compiegne"]).get()
+    request = selectors.destruction_requests_for(actor=archivist, organisation=territory["compiegne"]).get()
     refused = signed_in(editor).post(f"/documents/destructions/{request.pk}/decision",
                                      {"action": "approve"}, follow=True)
     assert "Seul un archiviste" in refused.content.decode()
@@ -258,3 +259,19 @@ def test_a_document_is_in_one_open_destruction_request_at_most(territory, refere
         disposal.destruction_request(actor=editor, organisation=territory["compiegne"],
                                      document_ids=[document.pk])
     assert refused.value.code == "already_requested"
+
+
+def test_a_restricted_document_does_not_leak_through_a_destruction_request(
+        territory, reference, editor, file_document):
+    """Naming a document one may not read gives neither its title nor a request."""
+    from socle.documents.models import DestructionRequest
+
+    document = due_destroy(file_document, editor, territory, title="Dossier disciplinaire X")
+    document.node.access_rule = "restricted:documents.archivist"
+    document.node.save(update_fields=["access_rule"])
+    with pytest.raises(DocumentRefused) as refused:
+        disposal.destruction_request(actor=editor, organisation=territory["compiegne"],
+                                     document_ids=[document.pk])
+    assert refused.value.code == "unknown_document"
+    assert "disciplinaire" not in refused.value.message
+    assert not DestructionRequest.objects.exists()

@@ -125,7 +125,7 @@ def test_a_scanned_document_becomes_searchable(territory, reference, editor):
                                file_name="scan.pdf", title="Courrier numérisé")
     assert document.current_version_id is not None
     assert version_text_extract(version_id=document.current_version_id) == TextStatus.DONE
-    found = documents_search(editor, SearchFilters(q="subvention ecole"))
+    found = documents_search(actor=editor, filters=SearchFilters(q="subvention ecole"))
     assert [hit.document.pk for hit in found] == [document.pk]
 
 
@@ -147,7 +147,7 @@ def test_scans_filed_before_tesseract_was_installed_are_read_again(
     assert "Versions sans texte faute d'OCR traitées : 1." in out.getvalue()
     document.current_version.refresh_from_db()
     assert document.current_version.text_status == TextStatus.DONE
-    found = documents_search(editor, SearchFilters(q="subvention ecole"))
+    found = documents_search(actor=editor, filters=SearchFilters(q="subvention ecole"))
     assert [hit.document.pk for hit in found] == [document.pk]
 
 

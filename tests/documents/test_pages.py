@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from socle.core.models import Consultation
 from socle.documents.models import Document
-from socle.documents.services import version_text_extract
+from socle.documents.services import document_create, version_text_extract
+from tests.documents.conftest import pdf_bytes
 from tests.support.clients import signed_in
+from tests.support.downloads import served_name
 
 
 def test_the_list_shows_the_communes_documents_only(territory, reference, editor, other_editor,
@@ -63,7 +68,16 @@ def test_the_document_page_lists_versions_and_downloads_as_attachment(territory,
     assert "Télécharger" in page and "Versions" in page
     download = client.get(f"/documents/{document.pk}/versions/1/telecharger")
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"Contenu"
-    assert download["Content-Disposition"].startswith("attachment")
+    assert served_name(download).endswith(".txt")
+    assert download["Content-Type"] == "application/octet-stream"
+
+
+def test_a_version_downloads_under_the_extension_of_its_content(territory, reference, editor):
+    document = document_create(actor=editor, organisation=territory["compiegne"],
+                               node_code="PAT-02", stream=io.BytesIO(pdf_bytes("Arrêté")),
+                               file_name="arrete.exe", title="Arrêté de voirie")
+    download = signed_in(editor).get(f"/documents/{document.pk}/versions/1/telecharger")
+    assert served_name(download).endswith(".pdf") and ".exe" not in served_name(download)
 
 
 def test_a_document_of_another_commune_is_404(territory, reference, editor, other_editor, file_document):
@@ -71,3 +85,17 @@ def test_a_document_of_another_commune_is_404(territory, reference, editor, othe
     client = signed_in(other_editor)
     assert client.get(f"/documents/{document.pk}/").status_code == 404
     assert client.get(f"/documents/{document.pk}/versions/1/telecharger").status_code == 404
+    assert not Consultation.objects.exists()
+
+
+def test_downloading_a_version_is_recorded_as_a_consultation(territory, reference, editor,
+                                                             reader, file_document):
+    document = file_document(editor, territory["compiegne"], "Contenu", title="Note")
+    assert signed_in(reader).get(f"/documents/{document.pk}/versions/1/telecharger"
+                                 ).status_code == 200
+    [row] = Consultation.objects.all()
+    version = document.versions.get(number=1)
+    assert (row.action, row.actor, row.organisation_slug, row.target_type, row.target_id) == (
+        "documents.version_consult", reader, "compiegne", "documents.documentversion",
+        str(version.pk))
+    assert row.data == {"document": document.pk, "version": 1}

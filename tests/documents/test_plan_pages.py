@@ -234,4 +234,4 @@ def test_a_document_in_a_circuit_is_not_reclassified(territory, compiegne_plan, 
 def selectors_nodes(actor, organisation):
     from socle.documents.selectors import file_plan_nodes_for
 
-    return file_plan_nodes_for(actor, organisation)
+    return file_plan_nodes_for(actor=actor, organisation=organisation)

@@ -29,7 +29,7 @@ from socle.documents.services import DocumentRefused, document_close, node_creat
 
 
 def effective(organisation):
-    return {node.code: node for node in selectors.nodes_effective(organisation)}
+    return {node.code: node for node in selectors.nodes_effective(organisation=organisation)}
 
 
 def new_reference(reference, actor=None, **changes):

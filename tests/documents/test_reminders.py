@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from socle.core.letters import french_date
 from socle.core.models import AuditEvent, User
 from socle.documents.circuits import (
     StepSpec,
@@ -48,7 +49,8 @@ def test_the_command_emails_the_agent_their_delegate_and_the_initiator_once_a_da
     for message in mail.outbox:
         assert message.subject == "Étape en retard : « Délibération budget »"
         assert "Compiègne" in message.body and "visa n° 1" in message.body
-        assert f"Échéance : {today - timedelta(days=3):%d/%m/%Y}, dépassée de 3 jours" in message.body
+        assert (f"Échéance : {french_date(today - timedelta(days=3))}, dépassée de 3 jours"
+                in message.body)
     assert "Cette étape vous est attribuée" in by_address[chief.email].body
     assert "/documents/visas/" in by_address[chief.email].body
     assert "Vous remplacez" in by_address[deputy.email].body

@@ -33,7 +33,7 @@ def _filed(actor, organisation, text, *, title="Document", node="PAT-02", **valu
 
 
 def _ids(actor, q, **filters) -> list[int]:
-    return [hit.document.pk for hit in documents_search(actor, SearchFilters(q=q, **filters))]
+    return [hit.document.pk for hit in documents_search(actor=actor, filters=SearchFilters(q=q, **filters))]
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_match_in_the_title_ranks_above_a_match_in_the_text(territory, corpus,
 def test_an_excerpt_is_a_highlighted_window_not_the_full_text(territory, corpus, editor):
     long_text = "Préambule. " * 500 + "La délibération est adoptée. " + "Annexe. " * 500
     document = _filed(editor, territory["compiegne"], long_text, title="Procès-verbal")
-    hit = next(h for h in documents_search(editor, SearchFilters(q="délibération"))
+    hit = next(h for h in documents_search(actor=editor, filters=SearchFilters(q="délibération"))
                if h.document.pk == document.pk)
     assert "<mark>délibération</mark>" in hit.excerpt and len(hit.excerpt) < 600
     assert hit.score > 0
@@ -92,7 +92,7 @@ def test_an_excerpt_is_a_highlighted_window_not_the_full_text(territory, corpus,
 def test_excerpts_escape_the_document_text(territory, reference, editor):
     _filed(editor, territory["compiegne"], "Subvention accordée : <script>alert(1)</script>",
            title="Subvention")
-    excerpt = documents_search(editor, SearchFilters(q="subvention"))[0].excerpt
+    excerpt = documents_search(actor=editor, filters=SearchFilters(q="subvention"))[0].excerpt
     # PostgreSQL's headline may leave the tag out, SQLite's excerpt escapes it: never raw.
     assert "<script>" not in excerpt and "<mark>Subvention</mark>" in excerpt
 
@@ -191,10 +191,10 @@ def test_pages_follow_one_another_without_gap_or_repeat(territory, reference, ed
     for index in range(7):
         _filed(editor, compiegne, "Une subvention. " * (index % 3 + 1), title=f"Note {index}")
     monkeypatch.setattr(search, "RANK_WINDOW", 3)
-    whole = [hit.document.pk for hit in documents_search(editor, SearchFilters(q="subvention"),
+    whole = [hit.document.pk for hit in documents_search(actor=editor, filters=SearchFilters(q="subvention"),
                                                          limit=20)]
     pages = [hit.document.pk for offset in range(0, 7, 2)
-             for hit in documents_search(editor, SearchFilters(q="subvention"), limit=2,
+             for hit in documents_search(actor=editor, filters=SearchFilters(q="subvention"), limit=2,
                                          offset=offset)]
     assert len(whole) == 7 and pages == whole
     assert _ids(editor, "subvention") == whole, "the same search gives the same order"
@@ -204,8 +204,8 @@ def test_no_result_lies_deeper_than_the_search_depth(territory, reference, edito
     for index in range(3):
         _filed(editor, territory["compiegne"], "Une subvention.", title=f"Note {index}")
     monkeypatch.setattr(search, "SEARCH_DEPTH", 2)
-    assert len(documents_search(editor, SearchFilters(q="subvention"), limit=5)) == 2
-    assert documents_search(editor, SearchFilters(q="subvention"), offset=2) == []
+    assert len(documents_search(actor=editor, filters=SearchFilters(q="subvention"), limit=5)) == 2
+    assert documents_search(actor=editor, filters=SearchFilters(q="subvention"), offset=2) == []
 
 
 def test_a_commune_finds_its_own_older_match_behind_many_newer_ones_elsewhere(
@@ -231,7 +231,7 @@ def test_a_narrow_filter_still_finds_older_matches(territory, reference, editor,
     monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
     monkeypatch.setattr(search, "QUERYSET_CHUNK", 2)
     monkeypatch.setattr(search, "QUERYSET_CHUNKS", chunks)
-    hits = documents_search(editor, SearchFilters(q="marché", node="MP-01"), limit=1)
+    hits = documents_search(actor=editor, filters=SearchFilters(q="marché", node="MP-01"), limit=1)
     assert [hit.document.pk for hit in hits] == [wanted.pk]
 
 
@@ -264,7 +264,7 @@ def test_older_matches_are_found_past_the_newest_entries(territory, reference, e
     monkeypatch.setattr(search, "WALK", most)
     monkeypatch.setattr(search, "MIN_CANDIDATES", 1)
     monkeypatch.setattr(search, "RANK_WINDOW", 2)
-    hits = documents_search(editor, SearchFilters(q="jumelages"), limit=2)
+    hits = documents_search(actor=editor, filters=SearchFilters(q="jumelages"), limit=2)
     assert {hit.document.pk for hit in hits} == {older.pk, newer.pk}
 
 
@@ -274,7 +274,7 @@ def test_a_search_runs_a_bounded_number_of_queries(territory, reference, editor,
         _filed(editor, territory["compiegne"], "Une subvention.", title=f"Note {index}")
     # PostgreSQL's include a savepoint and the planner setting around the walk (4).
     with django_assert_max_num_queries(12):
-        assert len(documents_search(editor, SearchFilters(q="subvention"), limit=20)) == 20
+        assert len(documents_search(actor=editor, filters=SearchFilters(q="subvention"), limit=20)) == 20
 
 
 # ---------------------------------------------------------------- rebuilding the index

@@ -18,11 +18,13 @@ from socle.documents.services import (
     document_update_metadata,
     node_create,
 )
+from tests.support.pdf_samples import catalog, pdf_file, stream
 
 
 def test_a_commune_files_under_the_reference_nodes_its_own_and_its_overrides(
         territory, compiegne_plan, editor):
-    nodes = {node.code: node for node in selectors.file_plan_nodes_for(editor, territory["compiegne"])}
+    nodes = {node.code: node for node in selectors.file_plan_nodes_for(
+        actor=editor, organisation=territory["compiegne"])}
     assert "FIN-01" in nodes, "reference nodes apply to the commune without copying"
     assert nodes["PAT-02"].plan == compiegne_plan and nodes["PAT-02"].retention_period == 15
     assert "CPG-JUM" in nodes
@@ -31,7 +33,8 @@ def test_a_commune_files_under_the_reference_nodes_its_own_and_its_overrides(
 
 def test_another_commune_sees_the_reference_node_not_compiegnes_override(
         territory, compiegne_plan, other_editor):
-    nodes = {node.code: node for node in selectors.file_plan_nodes_for(other_editor, territory["venette"])}
+    nodes = {node.code: node for node in selectors.file_plan_nodes_for(
+        actor=other_editor, organisation=territory["venette"])}
     assert nodes["PAT-02"].retention_period == 10
     assert "CPG-JUM" not in nodes
 
@@ -97,6 +100,17 @@ def test_content_that_does_not_match_its_extension_is_refused(territory, referen
     assert refused.value.code == "type_mismatch"
 
 
+def test_a_pdf_carrying_an_executable_in_an_object_stream_is_refused(territory, reference, editor):
+    pdf = pdf_file({**catalog(b"/Names << /EmbeddedFiles << /Names [(a) 4 0 R] >> >>"),
+                    4: b"<< /Type /Filespec /F (a) /EF << /F 5 0 R >> >>",
+                    5: stream(b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00")}, packed={1, 4})
+    with pytest.raises(DocumentRefused) as refused:
+        document_create(actor=editor, organisation=territory["compiegne"], node_code="PAT-02",
+                        stream=io.BytesIO(pdf), file_name="facture.pdf")
+    assert refused.value.code == "active_content"
+    assert "fichier joint" in refused.value.message
+
+
 def test_metadata_are_checked_against_the_document_type(territory, reference, editor):
     with pytest.raises(DocumentRefused) as refused:
         document_create(actor=editor, organisation=territory["compiegne"], node_code="MP-01",
@@ -138,16 +152,16 @@ def test_a_locked_document_takes_no_new_version_nor_metadata(territory, referenc
 def test_a_documents_of_one_commune_is_invisible_to_another(territory, reference, editor, other_editor,
                                                             file_document):
     document = file_document(editor, territory["compiegne"])
-    assert selectors.document_get_for(editor, document.pk) == document
+    assert selectors.document_get_for(actor=editor, document_id=document.pk) == document
     from django.http import Http404
 
     with pytest.raises(Http404):
-        selectors.document_get_for(other_editor, document.pk)
+        selectors.document_get_for(actor=other_editor, document_id=document.pk)
 
 
 def test_restricted_nodes_hide_their_documents_from_plain_readers(territory, reference, reader, make_user):
     archivist = make_user(roles=[(territory["arc"], "documents.archivist")])
     document = document_create(actor=archivist, organisation=territory["compiegne"], node_code="RH-02",
                                stream=io.BytesIO(b"Bulletin"), file_name="paie.txt")
-    assert selectors.documents_for(archivist).filter(pk=document.pk).exists()
-    assert not selectors.documents_for(reader).filter(pk=document.pk).exists()
+    assert selectors.documents_for(actor=archivist).filter(pk=document.pk).exists()
+    assert not selectors.documents_for(actor=reader).filter(pk=document.pk).exists()

@@ -52,7 +52,7 @@ def shared(territory, editor, document):
 
 
 def _visible_ids(actor) -> list[int]:
-    return list(documents_for(actor).values_list("pk", flat=True))
+    return list(documents_for(actor=actor).values_list("pk", flat=True))
 
 
 # ---------------------------------------------------------------- reading, not editing
@@ -60,7 +60,7 @@ def _visible_ids(actor) -> list[int]:
 
 def test_a_share_lets_the_other_communes_reader_see_the_document(shared, venette_reader):
     assert _visible_ids(venette_reader) == [shared.pk]
-    assert document_get_for(venette_reader, shared.pk).pk == shared.pk
+    assert document_get_for(actor=venette_reader, document_id=shared.pk).pk == shared.pk
     client = signed_in(venette_reader)
     page = client.get(f"/documents/{shared.pk}/")
     assert page.status_code == 200
@@ -74,8 +74,8 @@ def test_a_share_lets_the_other_communes_reader_see_the_document(shared, venette
 
 def test_the_recipient_may_never_edit_version_circuit_or_destroy(shared, territory, other_editor,
                                                                   chief):
-    assert document_get_for(other_editor, shared.pk).pk == shared.pk
-    assert not documents_for(other_editor, EDIT).filter(pk=shared.pk).exists()
+    assert document_get_for(actor=other_editor, document_id=shared.pk).pk == shared.pk
+    assert not documents_for(actor=other_editor, permission=EDIT).filter(pk=shared.pk).exists()
     with pytest.raises(DocumentRefused) as refused:
         document_update_metadata(actor=other_editor, document=shared, title="Détourné")
     assert refused.value.code == "forbidden"
@@ -209,7 +209,8 @@ def test_search_finds_shared_documents_for_the_recipient_only(territory, editor,
     document_share(actor=editor, document=lighting, organisation=territory["venette"])
 
     def found(actor) -> set[int]:
-        return {hit.document.pk for hit in documents_search(actor, SearchFilters(q="éclairage"))}
+        return {hit.document.pk
+                for hit in documents_search(actor=actor, filters=SearchFilters(q="éclairage"))}
 
     assert found(venette_reader) == {lighting.pk, own.pk}
     assert found(margny_reader) == set()
@@ -242,7 +243,7 @@ def test_the_list_marks_shared_documents_in_a_constant_number_of_queries(
     granted_paths(venette_reader, "documents.view")
     # The documents, and the actor's grants that restricted nodes are checked against.
     with django_assert_max_num_queries(2):
-        assert len(list(documents_for(venette_reader))) == 10
+        assert len(list(documents_for(actor=venette_reader))) == 10
 
 
 # ---------------------------------------------------------------- pages

@@ -83,7 +83,8 @@ def citizen_signs_in(audit: PageAudit, page: Page, citizen: User) -> None:
     page.goto("/connexion/")
     audit.check(page, title="Se connecter")
     sign_in(page, citizen.email, PASSWORD)
-    audit.check(page, title="Mon compte")
+    # A citizen lands on their requests (issue #12).
+    audit.check(page, title="Mes demandes")
 
 
 def agent_signs_in(audit: PageAudit, page: Page, agent: User) -> None:

@@ -55,7 +55,7 @@ def letter(register, agent, procedure):
 
 def nothing_written(mail: Mail) -> bool:
     mail.refresh_from_db()
-    return (not Case.objects.exists() and mail.portal_case_number == ""
+    return (not Case.objects.exists() and mail.portal_case_id is None
             and not AuditEvent.objects.filter(action__in=["case.file_for_mail",
                                                           "mail.case_create"]).exists())
 
@@ -66,15 +66,14 @@ def nothing_written(mail: Mail) -> bool:
 def test_a_letter_becomes_a_case_linked_both_ways(letter, agent, sender):
     case = case_from_mail(actor=agent, mail=letter, procedure_slug="signalement", data=GOOD)
     letter.refresh_from_db()
-    assert (letter.portal_case_number, letter.portal_case_organisation) == (
-        case.number, case.organisation)
+    assert letter.portal_case_id == case.pk
     assert (case.channel, case.mail_reference) == (CaseChannel.PAPER_MAIL, letter.chrono)
     assert case.citizen is None and case.status == "submitted"
     assert (case.applicant_name, case.email) == (sender.name, sender.email)
     assert case.organisation.slug == "compiegne" and case.data == GOOD
     # The delay of the implicit decision runs from the letter's receipt.
     assert case.decision_due_on == letter.received_on + timedelta(days=30)
-    assert mail_for_case(agent, case.number) == letter
+    assert mail_for_case(actor=agent, case_id=case.pk) == letter
     assert AuditEvent.objects.filter(action="mail.case_create", target_id=str(letter.pk)).exists()
     assert AuditEvent.objects.filter(action="case.file_for_mail", target_id=str(case.pk)).exists()
 
@@ -267,7 +266,7 @@ def test_a_case_registered_as_mail_links_back_from_the_case_page(territory, agen
 
     citizen = make_user("camille@exemple.fr", commune=territory["compiegne"])
     case = case_submit(actor=citizen, data=GOOD,
-                       offered=procedure_offered_get("signalement", territory["compiegne"]))
+                       offered=procedure_offered_get(slug="signalement", commune=territory["compiegne"]))
     mail = mail_from_case(actor=agent, organisation=territory["compiegne"], case=case)
     page = signed_in(agent).get(reverse("portal:agent_case", args=[case.number])).content.decode()
     assert reverse("mail:detail", args=[mail.pk]) in page and "enregistré au courrier" in page

@@ -11,10 +11,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from socle.core.letters import french_date
+from socle.core.models import Consultation
 from socle.mail.models import Mail, MailStatus
 from socle.mail.services import mail_assign
 from tests.mail.conftest import PDF, VALID_SIRET
 from tests.support.clients import signed_in
+from tests.support.downloads import served_name
 
 
 def listed(client, **params) -> list[str]:
@@ -90,6 +92,7 @@ def test_another_communes_mail_is_a_404_on_every_page(other_clerk, register):
     for name in ("detail", "acknowledgement"):
         assert client.get(reverse(f"mail:{name}", args=[mail.pk])).status_code == 404
     assert client.get(reverse("mail:piece", args=[mail.pk, mail.pieces.get().pk])).status_code == 404
+    assert not Consultation.objects.exists()
     for name in ("assign", "instruct", "reply", "close"):
         assert client.post(reverse(f"mail:{name}", args=[mail.pk]),
                            {"text": "x", "kind": "annotation"}).status_code == 404
@@ -128,6 +131,7 @@ def test_the_acknowledgement_is_a_pdf_with_the_chrono(clerk, register):
     mail = register()
     response = signed_in(clerk).get(reverse("mail:acknowledgement", args=[mail.pk]))
     assert response["Content-Type"] == "application/pdf"
+    assert served_name(response) == f"accuse-{mail.chrono}.pdf"
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Accusé de réception" in text and mail.chrono in text
@@ -138,10 +142,14 @@ def test_the_acknowledgement_is_a_pdf_with_the_chrono(clerk, register):
 def test_the_scans_download_for_the_clerk(clerk, register):
     from socle.mail.services import PieceUpload
 
-    mail = register(pieces=[PieceUpload(name="scan.pdf", stream=io.BytesIO(PDF))])
+    mail = register(pieces=[PieceUpload(name="scan.exe", stream=io.BytesIO(PDF))])
     piece = mail.pieces.get()
     response = signed_in(clerk).get(reverse("mail:piece", args=[mail.pk, piece.pk]))
     assert b"".join(response.streaming_content) == PDF
+    assert served_name(response) == "scan.pdf"  # the extension of its content, not of its name
+    [row] = Consultation.objects.all()
+    assert (row.action, row.actor, row.organisation_slug, row.target_id, row.data) == (
+        "mail.piece_consult", clerk, "compiegne", str(piece.pk), {"mail": mail.chrono})
 
 
 def test_the_stats_page_shows_the_figures(clerk, register):
@@ -179,7 +187,7 @@ def case(territory, make_user):
                                       "required": True}])
     procedure_publish(actor=editor, procedure=procedure)
     citizen = make_user("camille@exemple.fr", commune=territory["compiegne"])
-    offered = portal_selectors.procedure_offered_get("signalement", territory["compiegne"])
+    offered = portal_selectors.procedure_offered_get(slug="signalement", commune=territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data={"nom": "Camille"})
 
 
@@ -192,7 +200,7 @@ def test_a_portal_case_is_registered_as_incoming_mail_keeping_the_link(case, mak
                                                        "number": case.number})
     mail = Mail.objects.get()
     assert response["Location"] == reverse("mail:detail", args=[mail.pk])
-    assert (mail.channel, mail.portal_case_number) == ("web_form", case.number)
+    assert (mail.channel, mail.portal_case_id) == ("web_form", case.pk)
     page = client.get(reverse("mail:detail", args=[mail.pk])).content.decode()
     assert reverse("portal:agent_case", args=[case.number]) in page
     client.post(reverse("mail:from_case"), {"organisation": "compiegne", "number": case.number})

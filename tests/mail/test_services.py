@@ -157,7 +157,7 @@ def test_the_reply_is_an_outgoing_mail_linked_to_the_letter(register, clerk):
     incoming.refresh_from_db()
     assert reply.direction == "out" and reply.chrono.split("-")[1] == "DEP"
     assert reply.reply_to == incoming and reply.contact == incoming.contact
-    assert list(selectors.mail_replies(incoming)) == [reply]
+    assert list(selectors.mail_replies(mail=incoming)) == [reply]
     assert incoming.status == MailStatus.ANSWERED and incoming.answered_at is not None
 
 
@@ -174,7 +174,7 @@ def test_overdue_mail_is_flagged_once(register):
     today = timezone.localdate()
     late = register(received_on=today - timedelta(days=31))
     on_time = register(received_on=today - timedelta(days=29))
-    assert selectors.mail_is_overdue(late) and not selectors.mail_is_overdue(on_time)
+    assert selectors.mail_is_overdue(mail=late) and not selectors.mail_is_overdue(mail=on_time)
     assert mail_escalate_overdue() == [late]
     assert mail_escalate_overdue() == []
     late.refresh_from_db()
@@ -203,7 +203,7 @@ def test_answered_mail_is_never_overdue(register, clerk):
     late = register(received_on=timezone.localdate() - timedelta(days=60))
     mail_reply(actor=clerk, mail=late)
     late.refresh_from_db()
-    assert not selectors.mail_is_overdue(late)
+    assert not selectors.mail_is_overdue(mail=late)
     assert mail_escalate_overdue() == []
 
 
@@ -220,7 +220,7 @@ def test_statistics_per_service(register, clerk, territory, compiegne):
             if mail is first else
             timezone.make_aware(timezone.datetime(2026, 1, 20) + timedelta(days=days)),
             status=MailStatus.ANSWERED)
-    figures = {s.service: s for s in selectors.mail_stats(clerk, compiegne, 2026,
+    figures = {s.service: s for s in selectors.mail_stats(actor=clerk, organisation=compiegne, year=2026,
                                                           today=date(2026, 6, 1))}
     assert set(figures) == {"Compiègne", "Non attribué"}
     assigned, unassigned = figures["Compiègne"], figures["Non attribué"]
@@ -237,14 +237,14 @@ def test_statistics_count_overdue_and_mean_delay(register, clerk, compiegne):
             closed_at=timezone.make_aware(timezone.datetime(2026, 1, day) + timedelta(days=delay)),
             status=MailStatus.CLOSED)
     register(received_on=date(2026, 1, 10))  # open, deadline 9 February
-    [figures] = selectors.mail_stats(clerk, compiegne, 2026, today=date(2026, 3, 1))
+    [figures] = selectors.mail_stats(actor=clerk, organisation=compiegne, year=2026, today=date(2026, 3, 1))
     assert (figures.received, figures.processed) == (4, 3)
     assert (figures.median_days, figures.mean_days, figures.overdue) == (6.0, 10.0, 1)
 
 
 def test_a_commune_statistics_are_invisible_to_another(register, other_clerk, compiegne):
     register()
-    assert selectors.mail_stats(other_clerk, compiegne, 2026) == []
+    assert selectors.mail_stats(actor=other_clerk, organisation=compiegne, year=2026) == []
 
 
 def test_scanned_pieces_are_filed_in_the_ged_under_the_register_node(register, territory,
@@ -260,11 +260,11 @@ def test_scanned_pieces_are_filed_in_the_ged_under_the_register_node(register, t
     mail = register(pieces=[PieceUpload(name="scan.pdf", stream=io.BytesIO(PDF))])
     piece = mail.pieces.get()
     reader = make_user(roles=[(territory["compiegne"], "documents.reader")])
-    document = documents_selectors.document_get_for(reader, piece.document_ref)
+    document = documents_selectors.document_get_for(actor=reader, document_id=piece.documents_document_id)
     assert document.title.startswith(mail.chrono)
     assert document.organisation == territory["compiegne"]
 
 
 def test_without_the_register_node_the_piece_stays_in_the_register(register):
     mail = register(pieces=[PieceUpload(name="scan.pdf", stream=io.BytesIO(PDF))])
-    assert mail.pieces.get().document_ref == ""
+    assert mail.pieces.get().documents_document_id is None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import threading
 import zipfile
 from collections.abc import Callable
@@ -13,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from socle.mobility.lock_simulator import simulator_server
-from tests.conftest import REFERENCE
-
-GTFS_REFERENCE = REFERENCE / "gtfs"
+from tests.support.reference import reference_path
 
 BASE: dict[str, list[list[str]]] = {
     "agency.txt": [["agency_id", "agency_name", "agency_url", "agency_timezone"],
@@ -61,12 +58,7 @@ def build_feed(files: dict[str, list[list[str]] | bytes | None] | None = None, *
 
 def reference_feed(name: str) -> Path:
     """A feed of ../shared/reference/gtfs: skipped with the reason when absent, failing in CI."""
-    path = GTFS_REFERENCE / name
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Fichier de référence absent en CI : {path}")
-        pytest.skip(f"needs ../shared/reference/gtfs/{name} (the reference GTFS feeds are not in this clone)")
-    return path
+    return reference_path(f"gtfs/{name}")
 
 
 @pytest.fixture

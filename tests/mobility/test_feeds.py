@@ -17,6 +17,7 @@ from socle.mobility import selectors
 from socle.mobility.models import FeedVersion
 from socle.mobility.services import gtfs_import, gtfs_publish
 from tests.support.clients import signed_in
+from tests.support.downloads import served_name
 
 from .conftest import BASE, build_feed
 
@@ -51,6 +52,7 @@ def test_an_agent_imports_a_feed_sees_its_report_and_publishes_it(territory, tra
     assert AuditEvent.objects.filter(action="mobility.feed_publish").exists()
     served = client.get(reverse("mobility:gtfs_zip"))
     assert served.status_code == 200 and b"".join(served.streaming_content) == data
+    assert served_name(served) == "gtfs.zip"
 
 
 def test_a_feed_with_errors_is_kept_with_its_report_and_never_published(territory, transport):

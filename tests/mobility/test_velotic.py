@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -18,9 +17,9 @@ from socle.core.errors import Conflict, Forbidden, Unavailable
 from socle.core.models import AuditEvent
 from socle.mobility import gbfs, jobs, selectors, velotic
 from socle.mobility.models import Bike, BikeStatus, Rental, RentalStatus
-from tests.conftest import REFERENCE
 from tests.support.clients import signed_in
 from tests.support.concurrency import run_concurrently
+from tests.support.reference import reference_path
 
 
 def _lock(server, lock_id: str, action: str = "", body: dict | None = None) -> dict:
@@ -177,17 +176,13 @@ def test_a_traveller_sees_only_their_own_rentals(fleet, locks, make_user):
 
 
 def _schemas(version: str):
-    folder = REFERENCE / "gbfs" / f"v{version}"
-    if not folder.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Fichier de référence absent en CI : {folder}")
-        pytest.skip(f"needs ../shared/reference/gbfs/v{version} (GBFS JSON Schemas absent from this clone)")
-    return folder
+    return reference_path(f"gbfs/v{version}")
 
 
 @pytest.mark.parametrize(("version", "prefix"), [("3.0", "mobility:gbfs"), ("2.3", "mobility:gbfs_v2")])
 def test_every_gbfs_file_is_valid_against_the_official_schemas_and_cross_file_rules(
         fleet, locks, client, version, prefix):
+    schemas = _schemas(version)
     velotic.rental_start(actor=fleet["rider"], bike=fleet["bikes"][0], station=fleet["gare"])
     discovery = client.get(reverse(prefix, args=["gbfs"])).json()
     feeds = discovery["data"]["feeds"] if version == "3.0" else discovery["data"]["fr"]["feeds"]
@@ -199,7 +194,7 @@ def test_every_gbfs_file_is_valid_against_the_official_schemas_and_cross_file_ru
         files[feed["name"]] = response.json()
     assert set(files) >= {"system_information", "station_information", "station_status", "vehicle_types",
                           "system_pricing_plans", "gbfs_versions"}
-    assert gbfs.gbfs_check(files, version=version, schemas=_schemas(version)) == []
+    assert gbfs.gbfs_check(files, version=version, schemas=schemas) == []
     status = {s["station_id"]: s for s in files["station_status"]["data"]["stations"]}
     available = "num_vehicles_available" if version == "3.0" else "num_bikes_available"
     assert status["gare"][available] == 1 and status["gare"]["num_docks_available"] == 3
@@ -230,3 +225,4 @@ def test_the_lock_simulator_runs_as_its_own_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from socle.core.models import Organisation, User
-from socle.portal.models import Procedure
-from socle.portal.services import procedure_create, procedure_publish
+from socle.portal import selectors
+from socle.portal.models import Case, Procedure
+from socle.portal.payment_config import backends_parse
+from socle.portal.services import case_submit, procedure_create, procedure_publish
+from tests.support.payfip_server import PayfipServer, running_payfip_server
 
 SIMPLE_FIELDS: list[dict[str, Any]] = [
     {"name": "nom", "label": "Nom", "type": "text", "required": True},
@@ -54,3 +59,24 @@ def other_caseworker(territory, make_user) -> User:
 @pytest.fixture
 def citizen(territory, make_user) -> User:
     return make_user("camille@exemple.fr", commune=territory["compiegne"])
+
+
+@pytest.fixture
+def payfip(settings, tmp_path) -> Iterator[PayfipServer]:
+    """A PayFiP web service on 127.0.0.1, configured for the VéloTIC régie of every commune."""
+    with running_payfip_server(tmp_path) as server:
+        settings.PAYMENT_BACKENDS = backends_parse(json.dumps({"*": {
+            "kind": "payfip_ws", "options": {"saisie": "T", "wsdl_url": server.wsdl_url},
+            "regies": {"velotic": {"numcli": "123456"}}}}), production=True)
+        yield server
+
+
+@pytest.fixture
+def payfip_case(territory, publish, citizen, caseworker) -> Case:
+    """A VéloTIC subscription at 12.30 €, collected by PayFiP for the velotic régie."""
+    procedure = publish(territory["compiegne"], "abonnement-velotic", fee_kind="fixed",
+                        fee_amount=Decimal("12.30"), regie="velotic")
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
+    case = case_submit(actor=citizen, offered=offered, data={"nom": "Martin", "motif": "perte"})
+    assert case.status == "awaiting_payment"
+    return case

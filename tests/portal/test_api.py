@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,7 +71,7 @@ def parking(territory, publish):
 def filed(parking, citizen):
     """A case of Compiègne filed by the citizen."""
     return case_submit(actor=citizen,
-                       offered=selectors.procedure_offered_get(parking.slug, None), data=GOOD)
+                       offered=selectors.procedure_offered_get(slug=parking.slug, commune=None), data=GOOD)
 
 
 @pytest.fixture
@@ -465,14 +466,12 @@ def test_errors_in_rows_of_a_group_name_the_row_and_the_field(api_client, full_f
 
 def test_a_file_of_a_refused_type_or_too_large_is_refused_by_its_content(api_client, full_form,
                                                                          citizen):
-    image = blob_put(stream=io.BytesIO(PNG)).blob
-    large = blob_put(stream=io.BytesIO(PDF + b"1" * 1000)).blob
     client = api_client(citizen)
+    image = deposit(client, PNG, "justificatif.pdf")
+    large = deposit(client, PDF + b"1" * 1000, "justificatif.pdf")
 
-    disguised = file_case(client, "inscription-cantine", {
-        **FULL_GOOD, "justificatif": {"sha256": image.sha256, "name": "justificatif.pdf"}})
-    oversized = file_case(client, "inscription-cantine", {
-        **FULL_GOOD, "justificatif": {"sha256": large.sha256, "name": "justificatif.pdf"}})
+    disguised = file_case(client, "inscription-cantine", {**FULL_GOOD, "justificatif": image})
+    oversized = file_case(client, "inscription-cantine", {**FULL_GOOD, "justificatif": large})
 
     assert disguised.json()["errors"] == [{"field": "justificatif",
                                            "message": "Ce type de fichier n'est pas accepté."}]
@@ -483,8 +482,8 @@ def test_a_file_of_a_refused_type_or_too_large_is_refused_by_its_content(api_cli
 
 def test_a_complete_form_with_a_file_is_filed_and_the_file_attached(api_client, full_form,
                                                                      citizen):
-    pdf = blob_put(stream=io.BytesIO(PDF)).blob
     client = api_client(citizen)
+    pdf = deposit(client, PDF, "domicile.pdf")
 
     response = file_case(client, "inscription-cantine", {
         "nom": "Martin", "courriel": "Camille@Exemple.fr", "telephone": "+33 3 44 40 00 00",
@@ -492,7 +491,7 @@ def test_a_complete_form_with_a_file_is_filed_and_the_file_attached(api_client, 
         "jours": ["mardi", "lundi"], "cantine": "oui",
         "adresse": {"street": "1 rue Solférino", "postal_code": "60200", "city": "Compiègne"},
         "commune_travail": "venette", "siret": VALID_SIRET,
-        "justificatif": {"sha256": pdf.sha256, "name": "domicile.pdf"},
+        "justificatif": pdf,
         "enfants": [{"prenom": "Léa", "naissance": "2015-03-01"}],
     })
 
@@ -507,6 +506,49 @@ def test_a_complete_form_with_a_file_is_filed_and_the_file_attached(api_client, 
     assert attachments == [{"id": attachments[0]["id"], "name": "domicile.pdf",
                             "kind": "attachment", "field": "justificatif",
                             "mime_type": "application/pdf", "size": len(PDF)}]
+
+
+def deposit(client, content: bytes, name: str) -> dict[str, str]:
+    """POST /api/v1/blobs, as a client does before naming the file in an answer."""
+    answer = client.post("/api/v1/blobs", {"file": SimpleUploadedFile(name, content)})
+    assert answer.status_code == 201, answer.json()
+    assert "sha256" not in answer.json() and "created" not in answer.json()
+    return {"upload": answer.json()["upload"], "name": name}
+
+
+def test_a_digest_is_not_a_key_to_someone_elses_file(api_client, full_form, citizen, make_user,
+                                                     territory):
+    """Knowing the SHA-256 of a file stored by someone else gives no right to attach it."""
+    other = make_user("voisin@exemple.fr", commune=territory["verberie"])
+    theirs = blob_put(stream=io.BytesIO(PDF + b"secret du voisin")).blob
+    client = api_client(citizen)
+    by_digest = file_case(client, "inscription-cantine", {
+        **FULL_GOOD, "justificatif": {"sha256": theirs.sha256, "name": "vole.pdf"}})
+    assert by_digest.status_code == 400
+    assert by_digest.json()["errors"] == [{"field": "justificatif", "message": "Joignez un fichier."}]
+    # Nor by the handle another person was given for it.
+    their_handle = deposit(api_client(other), PDF + b"autre", "autre.pdf")
+    by_their_handle = file_case(client, "inscription-cantine", {**FULL_GOOD,
+                                                                "justificatif": their_handle})
+    assert by_their_handle.status_code == 400
+    assert not Case.objects.exists()
+
+
+def test_an_upload_handle_serves_once(api_client, full_form, citizen):
+    client = api_client(citizen)
+    pdf = deposit(client, PDF, "domicile.pdf")
+    assert file_case(client, "inscription-cantine", {**FULL_GOOD, "justificatif": pdf}).status_code == 201
+    again = file_case(client, "inscription-cantine", {**FULL_GOOD, "justificatif": pdf})
+    assert again.status_code == 400 and again.json()["errors"][0]["field"] == "justificatif"
+
+
+def test_depositing_a_file_never_tells_whether_the_content_was_already_stored(api_client, citizen,
+                                                                              full_form):
+    blob_put(stream=io.BytesIO(PDF))  # someone stored it before
+    client = api_client(citizen)
+    known = client.post("/api/v1/blobs", {"file": SimpleUploadedFile("a.pdf", PDF)}).json()
+    fresh = client.post("/api/v1/blobs", {"file": SimpleUploadedFile("b.pdf", PDF + b"x")}).json()
+    assert set(known) == set(fresh) == {"upload", "expires_at", "name", "size", "mime_type"}
 
 
 # ------------------------------------------------------------------ one case
@@ -650,7 +692,7 @@ def test_only_the_cases_citizen_completes_it(api_client, filed, caseworker, othe
 
 
 def file_many(procedure, citizen, count: int) -> list[Case]:
-    offered = selectors.procedure_offered_get(procedure.slug, None)
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=None)
     return [case_submit(actor=citizen, offered=offered, data=GOOD) for _ in range(count)]
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from socle.portal import selectors
 from socle.portal.models import Payment, PaymentStatus
+from socle.portal.payment_config import backends_parse
 from socle.portal.payments import dummy_notification_query, payment_refund
 from socle.portal.services import case_submit
+from tests.support.payfip_server import running_payfip_server
 
 GOOD = {"nom": "Martin", "motif": "perte"}
 
@@ -21,7 +26,7 @@ GOOD = {"nom": "Martin", "motif": "perte"}
 def paying_case(territory, publish, citizen):
     procedure = publish(territory["compiegne"], "abonnement-velotic", fee_kind="fixed",
                         fee_amount=Decimal("12.30"))
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
     assert case.status == "awaiting_payment"
     return case
@@ -99,9 +104,40 @@ def test_only_the_citizen_starts_a_payment_and_agents_see_no_bank_address(
 def test_a_payment_of_another_case_is_not_found_through_this_one(api_client, paying_case,
                                                                  citizen, territory):
     other = case_submit(actor=citizen, offered=selectors.procedure_offered_get(
-        paying_case.procedure.slug, territory["compiegne"]), data=GOOD)
+        slug=paying_case.procedure.slug, commune=territory["compiegne"]), data=GOOD)
     client = api_client(citizen)
     body = client.post(f"/api/v1/cases/{other.number}/payments").json()
     response = client.get(f"/api/v1/cases/{paying_case.number}/payments/{body['id']}")
     assert response.status_code == 404
     assert Payment.objects.get(pk=body["id"]).status == PaymentStatus.PENDING
+
+
+def test_the_api_refuses_a_second_payment_while_payfip_has_not_said_what_became_of_the_first(
+        api_client, payfip, payfip_case, citizen):
+    client = api_client(citizen)
+    url = f"/api/v1/cases/{payfip_case.number}/payments"
+    first = client.post(url).json()
+    assert urlsplit(first["bank_url"]).netloc == "www.payfip.gouv.fr"
+    # The bank's page closed long ago, PayFiP still calls the operation unknown (P5).
+    Payment.objects.filter(pk=first["id"]).update(
+        created_at=timezone.now() - timedelta(minutes=30))
+
+    response = client.post(url)
+
+    assert response.status_code == 409 and response.json()["code"] == "payment_in_progress"
+    assert "encore en cours de traitement" in response.json()["message"]
+    assert [p["status"] for p in client.get(url).json()["items"]] == ["pending"]
+
+
+def test_the_api_says_503_when_the_bank_does_not_answer(api_client, payfip_case, citizen,
+                                                        settings, tmp_path):
+    with running_payfip_server(tmp_path) as server:
+        wsdl_url = server.wsdl_url
+    settings.PAYMENT_BACKENDS = backends_parse(json.dumps({"*": {
+        "kind": "payfip_ws", "options": {"numcli": "123456", "wsdl_url": wsdl_url}}}),
+        production=True)
+
+    response = api_client(citizen).post(f"/api/v1/cases/{payfip_case.number}/payments")
+
+    assert response.status_code == 503 and response.json()["code"] == "bank_unavailable"
+    assert not Payment.objects.filter(case=payfip_case).exists()

@@ -17,17 +17,20 @@ from django.utils import timezone
 from socle.core.blobs import blob_put
 from socle.core.models import AuditEvent, IdentityAssurance
 from socle.core.services import citizen_profile_set
+from socle.core.uploads import upload_handle_create
 from socle.portal import selectors
 from socle.portal.models import Case, CaseDocument, CaseEvent, CaseEventKind, DocumentKind
 from socle.portal.services import case_assign, case_submit, case_transition
 from tests.support.clients import signed_in
+from tests.support.downloads import served_name
+from tests.support.pdf_samples import catalog, pdf_file
 
 GOOD = {"nom": "Martin", "motif": "perte"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def file_case(procedure, citizen, commune=None, data=None):
-    offered = selectors.procedure_offered_get(procedure.slug, commune)
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=commune)
     return case_submit(actor=citizen, offered=offered, data=data or GOOD)
 
 
@@ -71,6 +74,12 @@ def case(parking, citizen):
 
 
 # ---------------------------------------------------------------------- who may enter
+
+
+def test_the_case_history_names_the_statuses_moved_from_and_to(case, caseworker):
+    case_transition(actor=caseworker, case=case, to="in_instruction")
+    page = signed_in(caseworker).get(reverse("portal:agent_case", args=[case.number])).content.decode()
+    assert "Statut : Déposé → En instruction" in page
 
 
 def test_the_queue_lists_only_the_cases_of_the_agents_communes(case, venette_case, caseworker,
@@ -303,7 +312,8 @@ def test_the_csv_export_lists_the_filtered_cases_with_semicolons(case, venette_c
                                          {"status": "in_instruction"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response["Content-Disposition"]
+    assert served_name(response).startswith("dossiers-")
+    assert served_name(response).endswith(".csv")
     header, *rows = read_csv(response)
     assert header[:3] == ["Numéro", "Démarche", "Organisation"]
     assert [row[0] for row in rows] == [accepted.number]
@@ -360,10 +370,11 @@ def test_the_case_page_shows_answers_by_label_with_groups_files_and_addresses(
     procedure = publish(territory["compiegne"], "signalement", fields=fields,
                         title="Signaler un problème")
     blob = blob_put(stream=io.BytesIO(PDF)).blob
+    handle, _ = upload_handle_create(actor=citizen, blob=blob, name="photo-trottoir.pdf")
     filed = file_case(procedure, citizen, data={
         "nom": "Martin", "motif": "perte",
         "adresse": {"street": "2 rue Solférino", "postal_code": "60200", "city": "Compiègne"},
-        "photo": [{"sha256": blob.sha256, "name": "photo-trottoir.pdf"}],
+        "photo": [{"upload": handle, "name": "photo-trottoir.pdf"}],
         "enfants": [{"prenom": "Léa"}, {"prenom": "Hugo"}],
     })
     response = signed_in(caseworker).get(reverse("portal:agent_case", args=[filed.number]))
@@ -511,6 +522,19 @@ def test_an_agent_attaches_a_document_the_citizen_can_download(case, caseworker,
     assert b"".join(download.streaming_content) == PDF
 
 
+def test_a_case_file_downloads_under_the_extension_of_its_content(case, caseworker, citizen):
+    upload = io.BytesIO(PDF)
+    upload.name = "facture.exe"
+    signed_in(caseworker).post(reverse("portal:agent_case_document", args=[case.number]),
+                               {"file": upload, "visible_to_citizen": "on"})
+    document = CaseDocument.objects.get(case=case, kind=DocumentKind.AGENT)
+    url = reverse("portal:document_download", args=[case.number, document.pk])
+    for person in (citizen, caseworker):
+        download = signed_in(person).get(url)
+        assert served_name(download) == "facture.pdf"
+        assert download["Content-Type"] == "application/pdf"
+
+
 def test_a_disguised_upload_is_refused_in_french(case, caseworker):
     upload = io.BytesIO(b"<html><script>alert(1)</script></html>")
     upload.name = "courrier.pdf"
@@ -518,6 +542,16 @@ def test_a_disguised_upload_is_refused_in_french(case, caseworker):
         reverse("portal:agent_case_document", args=[case.number]), {"file": upload})
     assert response.status_code == 400
     assert "pas accepté (text/html)" in response.content.decode()
+    assert not CaseDocument.objects.filter(case=case, kind=DocumentKind.AGENT).exists()
+
+
+def test_a_pdf_with_a_script_is_refused_in_french(case, caseworker):
+    upload = io.BytesIO(pdf_file(catalog(b"/OpenAction << /S /J#61vaScript /JS (x) >>")))
+    upload.name = "arrete.pdf"
+    response = signed_in(caseworker).post(
+        reverse("portal:agent_case_document", args=[case.number]), {"file": upload})
+    assert response.status_code == 400
+    assert "Ce PDF contient du JavaScript" in response.content.decode()
     assert not CaseDocument.objects.filter(case=case, kind=DocumentKind.AGENT).exists()
 
 

@@ -1,11 +1,16 @@
 """The citizens' pages: catalogue, filing with every field type, drafts, follow-up, files."""
 
+import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from socle.core.models import ThrottleHit
+from socle.core.throttle import throttle_prune
 from socle.portal.models import Case, CaseDocument
 from socle.portal.services import case_transition
 
@@ -109,7 +114,8 @@ def test_a_visitor_files_without_account_and_confirms_by_email(client, procedure
     from django.core.management import call_command
 
     call_command("worker", batch=True)
-    link = next(re.search(r"http://testserver(/suivi/\S+)", m.body).group(1)
+    # Built from SOCLE_BASE_URL, never from the request's Host header.
+    link = next(re.search(r"http://127\.0\.0\.1:8000(/suivi/\S+)", m.body).group(1)
                 for m in mail.outbox if "Confirmez" in m.subject)
     from django.test import Client
 
@@ -198,6 +204,16 @@ def test_the_citizen_completes_a_case_after_an_information_request(
     assert case.status == "in_instruction" and case.data["precisions"] == "Le 3 mars 2020 à 14 h"
 
 
+def test_the_history_names_each_status_as_the_citizen_reads_it(client, procedure, citizen, caseworker):
+    client.force_login(citizen)
+    client.post("/demarches/copie-acte/", good_post())
+    case = Case.objects.get()
+    case_transition(actor=caseworker, case=case, to="in_instruction")
+    page = html.unescape(client.get(f"/mes-demandes/{case.number}/").content.decode())
+    assert "Statut : Demande déposée" in page
+    assert "Statut : En cours d'instruction" in page
+
+
 def test_the_citizen_downloads_the_acknowledgement_pdf(client, procedure, citizen):
     client.force_login(citizen)
     client.post("/demarches/copie-acte/", good_post())
@@ -207,3 +223,57 @@ def test_the_citizen_downloads_the_acknowledgement_pdf(client, procedure, citize
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("address", ["a@exemple.fr, b@exemple.fr", "a@exemple.fr;b@exemple.fr",
+                                     "a@exemple.fr\nBcc: b@exemple.fr", "<a@exemple.fr>",
+                                     "Alix <a@exemple.fr>", "pas-une-adresse", ""])
+def test_a_visitor_gives_one_plain_address_or_nothing_is_filed(client, procedure, address):
+    response = client.post("/demarches/copie-acte/", good_post(contact_email=address))
+    assert response.status_code == 400
+    assert "Indiquez une seule adresse électronique" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_filing_without_an_account_is_capped_per_address(client, procedure):
+    for _ in range(3):
+        assert client.post("/demarches/copie-acte/",
+                           good_post(contact_email="cible@exemple.fr")).status_code == 302
+    refused = client.post("/demarches/copie-acte/", good_post(contact_email="cible@exemple.fr"))
+    assert refused.status_code == 429
+    assert "Réessayez dans une heure" in refused.content.decode()
+    assert Case.objects.count() == 3
+    assert client.post("/demarches/copie-acte/",
+                       good_post(contact_email="autre@exemple.fr")).status_code == 302
+
+
+def test_filing_without_an_account_is_capped_per_client_whatever_the_addresses(
+        client, procedure, settings):
+    settings.ANONYMOUS_FILINGS_PER_CLIENT = 4
+    for n in range(4):
+        assert client.post("/demarches/copie-acte/", good_post(contact_email=f"v{n}@exemple.fr"),
+                           REMOTE_ADDR="203.0.113.7").status_code == 302
+    refused = client.post("/demarches/copie-acte/", good_post(contact_email="v9@exemple.fr"),
+                          REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 429
+    assert "depuis votre connexion" in refused.content.decode()
+    assert Case.objects.count() == 4
+    # Another client is not held back, and the table keeps no address in clear.
+    assert client.post("/demarches/copie-acte/", good_post(contact_email="w@exemple.fr"),
+                       REMOTE_ADDR="198.51.100.2").status_code == 302
+    assert not ThrottleHit.objects.filter(key__contains="203.0.113").exists()
+    assert ThrottleHit.objects.count() == 5
+
+
+def test_the_per_client_count_forgets_after_an_hour_and_is_pruned(client, procedure, settings):
+    settings.ANONYMOUS_FILINGS_PER_CLIENT = 1
+    assert client.post("/demarches/copie-acte/", good_post(contact_email="a@exemple.fr"),
+                       REMOTE_ADDR="203.0.113.7").status_code == 302
+    assert client.post("/demarches/copie-acte/", good_post(contact_email="b@exemple.fr"),
+                       REMOTE_ADDR="203.0.113.7").status_code == 429
+    ThrottleHit.objects.update(at=timezone.now() - timedelta(minutes=61))
+    assert client.post("/demarches/copie-acte/", good_post(contact_email="b@exemple.fr"),
+                       REMOTE_ADDR="203.0.113.7").status_code == 302
+    ThrottleHit.objects.update(at=timezone.now() - timedelta(days=2))
+    assert throttle_prune() == 2
+    assert not ThrottleHit.objects.exists()

@@ -29,7 +29,7 @@ FILES = sorted(DEMO_PROCEDURES_DIR.glob("*.json"))
 
 
 def catalogue(commune):
-    return {offered.slug: offered for offered in selectors.procedures_offered(commune)}
+    return {offered.slug: offered for offered in selectors.procedures_offered(commune=commune)}
 
 
 def snapshot():
@@ -118,7 +118,7 @@ def test_a_commune_extra_field_is_added_only_where_it_was_adopted(territory):
 
 def test_a_report_without_account_goes_to_the_commune_of_its_address(territory):
     demo_procedures_load()
-    offered = selectors.procedure_offered_get("signalement-espace-public", None)
+    offered = selectors.procedure_offered_get(slug="signalement-espace-public", commune=None)
     case = case_submit(actor=None, offered=offered, email="passant@exemple.fr", data={
         "categorie": "eclairage",
         "adresse": {"street": "12 rue de la République", "postal_code": "60280",

@@ -14,6 +14,8 @@ from socle.core.models import AuditEvent
 from socle.portal import selectors
 from socle.portal.models import Adoption, Procedure, ProcedureStatus
 from socle.portal.services import CaseInvalid, case_submit, procedure_draft
+from tests.support.clients import sign_in
+from tests.support.downloads import served_name
 
 SETTINGS = {
     "fee_kind": "none", "implicit_decision_days": "30", "silence_means": "acceptance",
@@ -35,7 +37,7 @@ def venette_editor(territory, make_user):
 
 def logged(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -111,7 +113,7 @@ def test_publishing_freezes_the_revision_and_editing_opens_a_new_draft(
     assert procedure.status == ProcedureStatus.PUBLISHED
     v1 = procedure.published_revision
     case = case_submit(actor=citizen, offered=selectors.procedure_offered_get(
-        "carte-resident", None), data={"nom": "Martin", "motif": "premiere", "envoi": "non"})
+        slug="carte-resident", commune=None), data={"nom": "Martin", "motif": "premiere", "envoi": "non"})
 
     edited = client.post(url("editor_field", slug="carte-resident", path="nom"), {
         "type": "text", "name": "nom", "label": "Nom du titulaire", "required": "on"})
@@ -192,7 +194,7 @@ def test_the_authors_messages_are_what_the_citizen_reads(compiegne_editor, citiz
     add_field(client, "contact", type="number", name="quantite", label="Quantité", min="1",
               max="3", integer="on")
     client.post(url("editor_publish", slug="contact"))
-    offered = selectors.procedure_offered_get("contact", None)
+    offered = selectors.procedure_offered_get(slug="contact", commune=None)
     for data, expected in [
         ({}, "Votre adresse électronique nous permet de vous répondre."),
         ({"courriel": "pas-une-adresse"}, "Cette adresse ne ressemble pas à nom@domaine.fr."),
@@ -255,7 +257,7 @@ def test_export_then_import_gives_the_same_procedure(editor, compiegne_editor):
     client = logged(editor)
     exported = client.get(url("editor_export", slug="carte-resident"))
     assert exported.status_code == 200
-    assert exported["Content-Disposition"] == 'attachment; filename="carte-resident.json"'
+    assert served_name(exported) == "carte-resident.json"
     document = json.loads(exported.content)
     assert document["format"] == "socle-procedure/1"
     upload = SimpleUploadedFile("carte.json", exported.content, content_type="application/json")
@@ -354,7 +356,7 @@ def test_a_commune_adopts_a_template_storing_only_what_it_overrides(
     logged(editor).post(url("editor_procedure", slug="acte-naissance"), {
         **SETTINGS, "title": "Acte de naissance", "is_template": "on",
         "service_name": "État civil"})
-    offered = selectors.procedure_offered_get("acte-naissance", territory["venette"])
+    offered = selectors.procedure_offered_get(slug="acte-naissance", commune=territory["venette"])
     assert offered.title == "Acte de naissance"
     assert offered.service_name == "Service état civil, mairie de Venette"
 
@@ -363,10 +365,10 @@ def test_a_template_the_commune_does_not_offer_leaves_its_catalogue(
         civil_template, venette_editor, territory):
     client = logged(venette_editor)
     client.post(url("editor_adopt", slug="acte-naissance", commune="venette"), {"offered": "oui"})
-    assert "acte-naissance" in {p.slug for p in selectors.procedures_offered(territory["venette"])}
+    assert "acte-naissance" in {p.slug for p in selectors.procedures_offered(commune=territory["venette"])}
     client.post(url("editor_adopt", slug="acte-naissance", commune="venette"), {"offered": "non"})
     assert "acte-naissance" not in {
-        p.slug for p in selectors.procedures_offered(territory["venette"])}
+        p.slug for p in selectors.procedures_offered(commune=territory["venette"])}
 
 
 def test_a_commune_adds_its_own_fields_to_a_template(civil_template, venette_editor,
@@ -377,7 +379,7 @@ def test_a_commune_adds_its_own_fields_to_a_template(civil_template, venette_edi
     response = add_field(client, "acte-naissance", commune="venette", type="yesno",
                          name="retrait_mairie", label="Retrait en mairie ?")
     assert response.status_code == 302 and response["Location"] == adopt_url
-    offered = selectors.procedure_offered_get("acte-naissance", territory["venette"])
+    offered = selectors.procedure_offered_get(slug="acte-naissance", commune=territory["venette"])
     assert [f.name for f in offered.fields()][-1] == "retrait_mairie"
     assert offered.title == "Acte de naissance (Venette)"
     # Saving the adoption again keeps the commune's fields.

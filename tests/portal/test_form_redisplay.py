@@ -94,6 +94,21 @@ def test_a_forged_reference_to_a_file_is_ignored(client, url, make_user):
     assert not Case.objects.exists()
 
 
+def test_even_a_genuinely_signed_digest_of_someone_elses_file_is_refused(client, url, make_user):
+    """Defence in depth: the signature says the page sent it, the answers must also hold it."""
+    other = Client()
+    other.force_login(make_user(citizen=True))
+    other.post(url, answers(**{"f-justificatif": upload(), "add_row": "vehicules"}))
+    blob = Blob.objects.get()
+    signed = signing.dumps([{"sha256": blob.sha256, "name": "justificatif.pdf"}], salt=KEPT_SALT,
+                           compress=True)
+
+    response = client.post(url, answers(**{"f-justificatif-kept": signed}))
+
+    assert response.status_code == 400
+    assert not Case.objects.exists()
+
+
 def test_a_yes_no_answer_stays_checked_when_the_form_is_shown_again(client, url):
     response = client.post(url, answers(**{"f-nom": "", "f-proprietaire": "non"}))
     html = response.content.decode()

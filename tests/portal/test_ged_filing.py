@@ -9,6 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from socle.core.blobs import blob_put
 from socle.core.models import AuditEvent
+from socle.core.uploads import upload_handle_create
 from socle.documents.models import Document
 from socle.documents.services import node_create, plan_create
 from socle.portal import selectors
@@ -42,10 +43,11 @@ def run_filing_tasks() -> int:
 
 def submit(procedure, citizen, territory, capture):
     blob = blob_put(stream=io.BytesIO(PDF)).blob
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    handle, _ = upload_handle_create(actor=citizen, blob=blob, name="domicile.pdf")
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     with capture(execute=True):
         case = case_submit(actor=citizen, offered=offered, data={
-            "nom": "Martin", "justificatif": [{"sha256": blob.sha256, "name": "domicile.pdf"}]})
+            "nom": "Martin", "justificatif": [{"upload": handle, "name": "domicile.pdf"}]})
     return case
 
 
@@ -56,12 +58,12 @@ def test_attachments_and_decisions_are_filed_under_the_procedures_node(
     case = submit(procedure, citizen, territory, django_capture_on_commit_callbacks)
     assert run_filing_tasks() == 1
     attachment = CaseDocument.objects.get(case=case, kind=DocumentKind.ATTACHMENT)
-    document = Document.objects.get(pk=attachment.document_id)
+    document = Document.objects.get(pk=attachment.documents_document_id)
     assert document.organisation == territory["compiegne"] and document.node.code == "ADM-DEM"
     assert document.metadata == {"numero_dossier": case.number}
     assert case.number in document.tags and case.number in document.title
     assert document.current_version.blob_id == attachment.blob_id
-    assert CaseDocument.objects.get(case=case, kind=DocumentKind.RECEIPT).document_id is None, \
+    assert CaseDocument.objects.get(case=case, kind=DocumentKind.RECEIPT).documents_document_id is None, \
         "acknowledgements are not filed"
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -69,7 +71,7 @@ def test_attachments_and_decisions_are_filed_under_the_procedures_node(
         case_transition(actor=caseworker, case=case, to="accepted")
     run_filing_tasks()
     decision = CaseDocument.objects.get(case=case, kind=DocumentKind.DECISION)
-    assert Document.objects.get(pk=decision.document_id).node.code == "ADM-DEM"
+    assert Document.objects.get(pk=decision.documents_document_id).node.code == "ADM-DEM"
     assert Document.objects.filter(organisation=territory["compiegne"]).count() == 2, \
         "a file filed once is not filed again by the next run"
 
@@ -80,7 +82,7 @@ def test_nothing_is_filed_when_the_procedure_names_no_node(
     case = submit(procedure, citizen, territory, django_capture_on_commit_callbacks)
     assert run_filing_tasks() == 0
     assert not Document.objects.exists()
-    assert CaseDocument.objects.get(case=case, kind=DocumentKind.ATTACHMENT).document_id is None
+    assert CaseDocument.objects.get(case=case, kind=DocumentKind.ATTACHMENT).documents_document_id is None
 
 
 def test_a_ged_refusal_does_not_break_the_submission(
@@ -91,11 +93,11 @@ def test_a_ged_refusal_does_not_break_the_submission(
     assert case.status == "submitted"
     run_filing_tasks()
     assert not Document.objects.exists()
-    assert CaseDocument.objects.get(case=case, kind=DocumentKind.ATTACHMENT).document_id is None
+    assert CaseDocument.objects.get(case=case, kind=DocumentKind.ATTACHMENT).documents_document_id is None
     refusal = AuditEvent.objects.get(action="case.ged_filing_refused")
     assert refusal.data["code"] == "unknown_node" and refusal.data["number"] == case.number
 
 
 def test_the_node_travels_with_the_procedures_export(territory, publish):
     procedure = publish(territory["compiegne"], "demande-export", file_plan_node="ADM-DEM")
-    assert selectors.procedure_for_export(procedure)["file_plan_node"] == "ADM-DEM"
+    assert selectors.procedure_for_export(procedure=procedure)["file_plan_node"] == "ADM-DEM"

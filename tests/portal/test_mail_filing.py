@@ -17,6 +17,7 @@ from socle.core.services import ServiceError
 from socle.portal import selectors
 from socle.portal.models import Case, CaseChannel, DocumentKind
 from socle.portal.services import CaseInvalid, case_file_for_mail
+from tests.support.clients import sign_in
 from tests.support.smtp_server import smtp_server  # noqa: F401
 
 GOOD = {"nom": "Martin", "motif": "perte"}
@@ -59,7 +60,7 @@ def test_a_letter_is_filed_without_an_account_and_acknowledged_on_paper(territor
 def test_the_back_office_says_the_case_came_by_mail(territory, procedure, caseworker):
     case = file(caseworker, territory)
     client = Client()
-    client.force_login(caseworker)
+    sign_in(client, caseworker)
     page = client.get(reverse("portal:agent_case", args=[case.number])).content.decode()
     assert "Déposé par courrier" in page and "2026-ARR-000007" in page
     assert "déposé par courrier" in page
@@ -86,8 +87,8 @@ def test_a_case_landing_where_the_agent_may_not_process_it_is_refused(territory,
                                                                       caseworker):
     # The intercommunality's own procedure is offered in Compiègne, but its cases go to the ARC.
     publish(territory["arc"], "bac-ordures", title="Bac à ordures", routing="owner")
-    assert "bac-ordures" not in [o.slug for o in
-                                 selectors.procedures_fileable(caseworker, territory["compiegne"])]
+    fileable = selectors.procedures_fileable(actor=caseworker, organisation=territory["compiegne"])
+    assert "bac-ordures" not in [o.slug for o in fileable]
     with pytest.raises(ServiceError) as refused:
         file(caseworker, territory, slug="bac-ordures")
     assert refused.value.code == "forbidden"

@@ -27,11 +27,11 @@ def filed(territory, parking, citizen):
 def test_switching_the_portal_off_hides_the_catalogue_and_the_procedure_pages(
         territory, parking, citizen, client):
     module_disable(actor=None, module="portal", organisation=territory["compiegne"])
-    assert selectors.procedures_offered(territory["compiegne"]) == []
+    assert selectors.procedures_offered(commune=territory["compiegne"]) == []
     page = signed_in(citizen).get(reverse("portal:procedure", args=[parking.slug]))
     assert page.status_code == 404
     module_enable(actor=None, module="portal", organisation=territory["compiegne"])
-    assert [p.slug for p in selectors.procedures_offered(territory["compiegne"])] == [parking.slug]
+    assert [p.slug for p in selectors.procedures_offered(commune=territory["compiegne"])] == [parking.slug]
 
 
 def test_an_agent_of_a_commune_without_the_module_loses_the_queue_navigation_and_api(
@@ -50,15 +50,15 @@ def test_an_agent_of_a_commune_without_the_module_loses_the_queue_navigation_and
 def test_disabling_hides_and_enabling_again_shows_everything_nothing_deleted(
         territory, filed, make_user):
     arc_agent = make_user("arc@exemple.fr", roles=[(territory["arc"], "portal.caseworker")])
-    assert selectors.cases_for_agent(arc_agent).filter(pk=filed.pk).exists()
+    assert selectors.cases_for_agent(actor=arc_agent).filter(pk=filed.pk).exists()
     module_disable(actor=None, module="portal", organisation=territory["compiegne"])
     arc_agent = type(arc_agent).objects.get(pk=arc_agent.pk)  # a new request
     # An agent of the whole agglomeration no longer sees the commune's cases either ...
-    assert not selectors.cases_for_agent(arc_agent).filter(pk=filed.pk).exists()
+    assert not selectors.cases_for_agent(actor=arc_agent).filter(pk=filed.pk).exists()
     assert Case.objects.filter(pk=filed.pk).exists()  # ... which are still there.
     module_enable(actor=None, module="portal", organisation=territory["compiegne"])
     arc_agent = type(arc_agent).objects.get(pk=arc_agent.pk)
-    assert selectors.cases_for_agent(arc_agent).filter(pk=filed.pk).exists()
+    assert selectors.cases_for_agent(actor=arc_agent).filter(pk=filed.pk).exists()
 
 
 def test_other_communes_keep_the_module(territory, other_caseworker):

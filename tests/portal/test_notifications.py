@@ -39,7 +39,7 @@ def procedure(territory, publish):
 
 
 def file_case(procedure, citizen, territory):
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
 
 
@@ -125,7 +125,7 @@ def test_a_status_hidden_from_the_citizen_sends_no_email(
                                  "public", fields=[{"name": "nom", "label": "Nom", "type": "text",
                                                     "required": True}], workflow=workflow)
     procedure_publish(actor=editor, procedure=procedure)
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data={"nom": "Martin"})
     case = case_transition(actor=caseworker, case=case, to="in_instruction")
     deliver()
@@ -150,7 +150,7 @@ def text_of(reader: PdfReader) -> str:
 
 
 def test_the_acknowledgements_state_what_the_law_requires(territory, procedure, citizen):
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
     filed_on = french_date(case.submitted_at)
     due_on = french_date(case.decision_due_on)
@@ -173,7 +173,7 @@ def test_the_acknowledgements_state_what_the_law_requires(territory, procedure, 
 def test_the_receipt_says_when_silence_means_acceptance(territory, publish, citizen):
     procedure = publish(territory["compiegne"], "inscription-atelier-numerique",
                         silence_means="acceptance", implicit_decision_days=30)
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
     text = text_of(pdf_of(case, DocumentKind.RECEIPT))
     assert f"au {french_date(case.decision_due_on)}, votre demande sera réputée acceptée" in text
@@ -182,7 +182,7 @@ def test_the_receipt_says_when_silence_means_acceptance(territory, publish, citi
 
 
 def test_the_decision_letter_carries_the_motivation(territory, procedure, citizen, caseworker):
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
     case_transition(actor=caseworker, case=case, to="in_instruction")
     case_transition(actor=caseworker, case=case, to="refused", comment=MOTIVATION)

@@ -32,7 +32,7 @@ GOOD = {"nom": "Martin", "motif": "perte"}
 
 def file_case(territory, publish, citizen, slug="abonnement-velotic", **values):
     procedure = publish(territory["compiegne"], slug, title="Abonnement VéloTIC", **values)
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
 
 
@@ -242,7 +242,7 @@ def test_only_an_agent_of_the_commune_refunds(fixed_fee_case, citizen, other_cas
 def test_a_payment_of_another_case_is_not_refunded_through_this_one(
         fixed_fee_case, citizen, caseworker, territory, publish):
     payment = paid(fixed_fee_case, citizen)
-    offered = selectors.procedure_offered_get("abonnement-velotic", territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug="abonnement-velotic", commune=territory["compiegne"])
     other = case_submit(actor=citizen, offered=offered, data=GOOD)
     url = reverse("portal:agent_payment_refund", args=[other.number, payment.pk])
     assert signed_in(caseworker).post(url).status_code == 404

@@ -26,6 +26,7 @@ from socle.portal.payments import (
     case_amount_outstanding,
     dummy_notification_query,
     payment_case_number,
+    payment_notify,
     payment_reconcile_task,
     payment_reference,
     payment_refund,
@@ -34,6 +35,7 @@ from socle.portal.payments import (
 from socle.portal.services import Conflict, case_set_amount, case_submit, case_transition
 from socle.portal.workflow import TransitionRefused
 from tests.conftest import ROOT
+from tests.support.clients import sign_in
 from tests.support.concurrency import run_concurrently
 from tests.support.payfip_server import running_payfip_server
 
@@ -43,13 +45,13 @@ NOTIFY_URL = "/paiement/notification/dummy/"
 
 def file_case(territory, publish, citizen, **values):
     procedure = publish(territory["compiegne"], "abonnement-velotic", **values)
-    offered = selectors.procedure_offered_get(procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
 
 
 def file_again(territory, citizen, case):
     """Another case of the same procedure, by the same citizen."""
-    offered = selectors.procedure_offered_get(case.procedure.slug, territory["compiegne"])
+    offered = selectors.procedure_offered_get(slug=case.procedure.slug, commune=territory["compiegne"])
     return case_submit(actor=citizen, offered=offered, data=GOOD)
 
 
@@ -63,7 +65,7 @@ def paying_case(territory, publish, citizen, caseworker):
 
 def logged_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -439,24 +441,6 @@ def test_the_platform_refuses_to_start_with_payfip_but_no_client_number(tmp_path
 # ------------------------------------------------------------- PayFiP (DGFiP)
 
 
-@pytest.fixture
-def payfip(settings, tmp_path):
-    """A PayFiP web service on 127.0.0.1, configured for the VéloTIC régie of every commune."""
-    with running_payfip_server(tmp_path) as server:
-        settings.PAYMENT_BACKENDS = backends_parse(json.dumps({"*": {
-            "kind": "payfip_ws", "options": {"saisie": "T", "wsdl_url": server.wsdl_url},
-            "regies": {"velotic": {"numcli": "123456"}}}}), production=True)
-        yield server
-
-
-@pytest.fixture
-def payfip_case(territory, publish, citizen, caseworker):
-    case = file_case(territory, publish, citizen, fee_kind="fixed", fee_amount=Decimal("12.30"),
-                     regie="velotic")
-    assert case.status == "awaiting_payment"
-    return case
-
-
 def payfip_notifies(idop: str):
     # PayFiP posts the operation id, and nothing else, to the notification address.
     return Client(enforce_csrf_checks=True).post(
@@ -585,13 +569,33 @@ def test_concurrent_starts_on_postgresql_make_one_payment(paying_case, citizen):
     assert started == [payment.transaction_id] * 4
 
 
-def test_a_stale_payfip_payment_is_asked_about_before_another_starts(payfip, payfip_case,
-                                                                     citizen):
-    client = logged_in(citizen)
-    old, _ = start(client, payfip_case)
-    Payment.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+def age(payment: Payment, *, minutes: int) -> None:
+    """Make a payment look as if it started that long ago."""
+    Payment.objects.filter(pk=payment.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes))
 
-    # PayFiP still calls it unknown (P5) past the idop's life: it will never be paid.
+
+def test_a_stale_payfip_payment_blocks_another_until_payfip_says_what_became_of_it(
+        payfip, payfip_case, citizen):
+    client = logged_in(citizen)
+    pay_url = reverse("portal:case_pay", args=[payfip_case.number])
+    old, _ = start(client, payfip_case)
+    # Its page closed, but PayFiP may still report it paid: eopayment calls an unknown
+    # operation (P5) waiting for two hours. Starting another one is how a fee got paid twice.
+    age(old, minutes=30)
+
+    refused = client.post(pay_url, follow=True)
+
+    assert "encore en cours de traitement par la banque" in refused.content.decode()
+    with pytest.raises(Conflict) as conflict:
+        payment_start(actor=citizen, case=payfip_case, base_url="http://testserver")
+    assert conflict.value.code == "payment_in_progress" and conflict.value.status == 409
+    assert Payment.objects.filter(case=payfip_case).count() == 1
+    old.refresh_from_db()
+    assert old.status == PaymentStatus.PENDING
+
+    # Still unknown past two hours: it will never be paid, and another one starts.
+    age(old, minutes=125)
     new, location = start(client, payfip_case)
 
     old.refresh_from_db()
@@ -600,13 +604,99 @@ def test_a_stale_payfip_payment_is_asked_about_before_another_starts(payfip, pay
     assert location.endswith(f"idop={new.transaction_id}")
     # Paid on PayFiP meanwhile: nothing is due any more, no other payment starts.
     payfip.settle(new.transaction_id, "P")
-    Payment.objects.filter(pk=new.pk).update(created_at=timezone.now() - timedelta(minutes=30))
-    response = client.post(reverse("portal:case_pay", args=[payfip_case.number]))
+    age(new, minutes=30)
+    response = client.post(pay_url)
     assert response["Location"] == reverse("portal:case_detail", args=[payfip_case.number])
     new.refresh_from_db()
     payfip_case.refresh_from_db()
     assert new.status == PaymentStatus.PAID and payfip_case.status == "in_instruction"
     assert Payment.objects.filter(case=payfip_case).count() == 2
+
+
+def expired_then_paid_again(client, case) -> tuple[Payment, Payment]:
+    """A payment the bank never told about (expired by reconciliation), then one paid."""
+    abandoned, _ = start(client, case)
+    call_command("portal", "reconcile-payments", "--older-than", "0")
+    abandoned.refresh_from_db()
+    assert abandoned.status == PaymentStatus.FAILED
+    paid, _ = start(client, case)
+    assert bank_notifies(dummy_notification_query(paid, accepted=True)).status_code == 200
+    return abandoned, paid
+
+
+def test_money_taken_after_the_fee_was_paid_is_flagged_for_refund_not_counted_twice(
+        paying_case, citizen, caseworker, api_client):
+    client = logged_in(citizen)
+    abandoned, paid = expired_then_paid_again(client, paying_case)
+    paying_case.refresh_from_db()
+    assert paying_case.status == "in_instruction"
+
+    # The bank finally reports the abandoned one paid: it took the money a second time.
+    late = bank_notifies(dummy_notification_query(abandoned, accepted=True))
+
+    assert late.status_code == 200  # believed: refusing it would not give the money back
+    abandoned.refresh_from_db()
+    paid.refresh_from_db()
+    assert abandoned.status == PaymentStatus.PAID and abandoned.excess == Decimal("12.30")
+    assert paid.excess == Decimal("0.00")
+    assert case_amount_outstanding(paying_case) == Decimal("0.00")
+    [excess] = journal("payment.excess")
+    assert excess.data["excess"] == "12.30" and excess.data["owed"] == "0.00"
+    assert [e.data["excess"] for e in journal("payment.paid")] == ["0.00", "12.30"]
+    assert len([e for e in journal("case.transition")
+                if e.data["from"] == "awaiting_payment"]) == 1
+    assert CaseEvent.objects.filter(case=paying_case, visible_to_citizen=True,
+                                    text__contains="il vous sera remboursé").count() == 1
+    back_office = logged_in(caseworker).get(reverse("portal:agent_case",
+                                                    args=[paying_case.number])).content.decode()
+    assert "à rembourser" in back_office
+    followed = api_client(citizen).get(f"/api/v1/cases/{paying_case.number}/payments").json()
+    assert {p["id"]: p["excess"] for p in followed["items"]} == {abandoned.pk: "12.30",
+                                                                 paid.pk: "0.00"}
+    returned = client.get(reverse("portal:payment_return"),
+                          {"transaction_id": abandoned.transaction_id}).content.decode()
+    assert "vous les remboursera" in returned
+    # The régie refunds it; what was paid for the case is still the fee, once.
+    payment_refund(actor=caseworker, payment=abandoned, reason="Payé deux fois.")
+    assert case_amount_outstanding(paying_case) == Decimal("0.00")
+
+
+def test_a_partial_excess_is_flagged_and_the_case_moves_on(paying_case, citizen, caseworker):
+    client = logged_in(citizen)
+    payment, _ = start(client, paying_case)
+    # The agent lowers the amount while the citizen is at the bank.
+    case_set_amount(actor=caseworker, case=paying_case, amount=Decimal("10.00"))
+
+    bank_notifies(dummy_notification_query(payment, accepted=True))
+
+    payment.refresh_from_db()
+    paying_case.refresh_from_db()
+    assert payment.excess == Decimal("2.30") and paying_case.status == "in_instruction"
+    assert journal("payment.excess")[-1].data["excess"] == "2.30"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_of_one_case_settled_at_once_on_postgresql_count_once(paying_case,
+                                                                           citizen):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (row locks)")
+    client = logged_in(citizen)
+    abandoned, _ = start(client, paying_case)
+    call_command("portal", "reconcile-payments", "--older-than", "0")
+    other, _ = start(client, paying_case)
+    queries = [dummy_notification_query(p, accepted=True)
+               for p in Payment.objects.filter(case=paying_case).order_by("pk")]
+    assert abandoned.pk != other.pk
+
+    def notify(n: int) -> None:
+        payment_notify(backend="dummy", query=queries[n])
+
+    assert run_concurrently(2, notify) == []
+    excesses = sorted(p.excess for p in Payment.objects.filter(case=paying_case))
+    assert excesses == [Decimal("0.00"), Decimal("12.30")]
+    assert Payment.objects.filter(case=paying_case, status=PaymentStatus.PAID).count() == 2
+    assert len(journal("payment.excess")) == 1
+    assert Case.objects.get(pk=paying_case.pk).status == "in_instruction"
 
 
 def test_nothing_is_due_after_a_refund_on_a_case_in_instruction(paying_case, citizen,
@@ -630,15 +720,45 @@ def test_nothing_is_due_after_a_refund_on_a_case_in_instruction(paying_case, cit
     assert refused.value.code == "nothing_due"
 
 
-def test_payfip_receives_the_case_number_as_the_debt_reference(payfip, payfip_case, citizen):
-    payment, _ = start(logged_in(citizen), payfip_case)
+def test_payfip_receives_the_case_number_as_the_debt_reference(payfip, payfip_case, citizen,
+                                                               territory):
+    client = logged_in(citizen)
+    other_case = file_again(territory, citizen, payfip_case)
+    payment, _ = start(client, payfip_case)
+    other, _ = start(client, other_case)
 
     request = payfip.operations[payment.transaction_id].request
-    # "2026-000001" is refused by PayFiP (letters and digits only): the hyphen goes.
+    # eopayment passes refdet as given, or replaces anything outside [A-Za-z0-9]{1,30}
+    # (payfip_ws.REFDET_RE) by a timestamp: "2026-000001" must lose its hyphen.
     assert request["refdet"] == payfip_case.number.replace("-", "")
+    assert len(request["refdet"]) <= 30 and request["refdet"].isalnum()
+    assert payfip.operations[other.transaction_id].request["refdet"] == \
+        other_case.number.replace("-", "")
     assert payment.reference == request["refdet"]
     assert payment_case_number(request["refdet"]) == payfip_case.number
-    assert journal("payment.start")[-1].data["reference"] == request["refdet"]
+    assert journal("payment.start")[0].data["reference"] == request["refdet"]
+
+    # Each notification names its operation; PayFiP's answer carries the debt reference,
+    # which maps back to the same payment and case.
+    payfip.settle(other.transaction_id, "P")
+    assert payfip_notifies(other.transaction_id).status_code == 200
+    [paid] = journal("payment.paid")
+    assert paid.target_id == str(other.pk) and paid.data["number"] == other_case.number
+    payment.refresh_from_db()
+    other.refresh_from_db()
+    assert (payment.status, other.status) == (PaymentStatus.PENDING, PaymentStatus.PAID)
+    assert payment_case_number(other.reference) == other_case.number
+
+
+def test_a_payfip_answer_about_another_debt_is_refused(payfip, payfip_case, citizen):
+    payment, _ = start(logged_in(citizen), payfip_case)
+    # PayFiP says the operation paid another debt (another case's reference).
+    payfip.settle(payment.transaction_id, "P", refdet="2026999999")
+
+    assert payfip_notifies(payment.transaction_id).status_code == 400
+
+    assert_still_pending(payment, payfip_case)
+    assert rejected_reason() == "reference_mismatch"
 
 
 @pytest.mark.parametrize("number", ["2026-000001", "2026-1234567", "1999-000042"])
@@ -667,6 +787,9 @@ def test_the_deploy_check_refuses_the_simulated_bank_in_production(tmp_path):
     run = production(tmp_path, '{"*": {"kind": "payfip_ws", "options": {"numcli": "123456"}}}',
                      "check", "--deploy")
     assert "socle.portal.E001" not in run.stderr + run.stdout
+    # The operator finds what the error means and how to fix it.
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "`socle.portal.E001`" in operations
 
 
 def test_the_simulated_bank_has_no_page_in_production(tmp_path):

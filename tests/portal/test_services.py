@@ -28,7 +28,7 @@ GOOD = {"nom": "Martin", "motif": "perte"}
 
 
 def offered_in(procedure, commune=None):
-    return selectors.procedure_offered_get(procedure.slug, commune)
+    return selectors.procedure_offered_get(slug=procedure.slug, commune=commune)
 
 
 def test_a_citizen_files_a_case_routed_to_the_commune_that_owns_the_procedure(
@@ -60,11 +60,11 @@ def test_agents_see_only_their_communes_cases(territory, publish, citizen, casew
                                               other_caseworker):
     procedure = publish(territory["compiegne"], "carte-stationnement")
     case = case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
-    assert selectors.case_get_for(caseworker, case.number) == case
-    assert list(selectors.cases_for_agent(caseworker)) == [case]
-    assert list(selectors.cases_for_agent(other_caseworker)) == []
+    assert selectors.case_get_for(actor=caseworker, number=case.number) == case
+    assert list(selectors.cases_for_agent(actor=caseworker)) == [case]
+    assert list(selectors.cases_for_agent(actor=other_caseworker)) == []
     with pytest.raises(Http404):
-        selectors.case_get_for(other_caseworker, case.number)
+        selectors.case_get_for(actor=other_caseworker, number=case.number)
 
 
 def test_a_mutualised_role_on_the_arc_sees_every_communes_cases(territory, publish, citizen,
@@ -72,7 +72,7 @@ def test_a_mutualised_role_on_the_arc_sees_every_communes_cases(territory, publi
     procedure = publish(territory["compiegne"], "carte-stationnement")
     case = case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
     arc_agent = make_user(roles=[(territory["arc"], "portal.caseworker")])
-    assert selectors.case_get_for(arc_agent, case.number) == case
+    assert selectors.case_get_for(actor=arc_agent, number=case.number) == case
 
 
 def test_default_workflow_with_information_request(territory, publish, citizen, caseworker,
@@ -109,8 +109,8 @@ def test_a_citizen_sees_messages_but_not_private_comments(territory, publish, ci
     procedure = publish(territory["compiegne"], "carte-stationnement")
     case = case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
     case_comment(actor=caseworker, case=case, text="Dossier suspect, vérifier.")
-    texts_citizen = [e.text for e in selectors.case_events_visible(citizen, case)]
-    texts_agent = [e.text for e in selectors.case_events_visible(caseworker, case)]
+    texts_citizen = [e.text for e in selectors.case_events_visible(actor=citizen, case=case)]
+    texts_agent = [e.text for e in selectors.case_events_visible(actor=caseworker, case=case)]
     assert "Dossier suspect, vérifier." in texts_agent
     assert "Dossier suspect, vérifier." not in texts_citizen
 
@@ -164,21 +164,21 @@ def test_an_arc_template_is_offered_only_where_adopted_with_overrides(territory,
                                                                      citizen, make_user):
     template = publish(territory["arc"], "inscription-scolaire", is_template=True,
                        fee_kind="fixed", fee_amount=Decimal("10.00"))
-    assert template.slug not in [e.slug for e in selectors.procedures_offered(territory["compiegne"])]
+    assert template.slug not in [e.slug for e in selectors.procedures_offered(commune=territory["compiegne"])]
     adoption_set(actor=editor, template=template, organisation=territory["compiegne"],
                  overrides={"fee_amount": "12.50", "extra_fields": [
                      {"name": "ecole", "label": "École", "type": "text", "required": True}]})
     adoption_set(actor=editor, template=template, organisation=territory["venette"])
-    in_compiegne = selectors.procedure_offered_get(template.slug, territory["compiegne"])
-    in_venette = selectors.procedure_offered_get(template.slug, territory["venette"])
+    in_compiegne = selectors.procedure_offered_get(slug=template.slug, commune=territory["compiegne"])
+    in_venette = selectors.procedure_offered_get(slug=template.slug, commune=territory["venette"])
     assert in_compiegne.fee_amount == Decimal("12.50")
     assert in_venette.fee_amount == Decimal("10.00")
     assert [f.name for f in in_compiegne.fields()][-1] == "ecole"
     with pytest.raises(Http404):
-        selectors.procedure_offered_get(template.slug, territory["jaux"])
+        selectors.procedure_offered_get(slug=template.slug, commune=territory["jaux"])
     # A change to the template reaches communes that did not override that part.
     procedure_update(actor=editor, procedure=template, title="Inscription à l'école")
-    assert selectors.procedure_offered_get(template.slug, territory["venette"]).title == \
+    assert selectors.procedure_offered_get(slug=template.slug, commune=territory["venette"]).title == \
         "Inscription à l'école"
     case = case_submit(actor=citizen, offered=in_compiegne, data={**GOOD, "ecole": "Jules Ferry"})
     assert case.organisation.slug == "compiegne"
@@ -191,7 +191,7 @@ def test_a_commune_editor_cannot_edit_another_communes_procedure(territory, publ
     with pytest.raises(ServiceError, match="droit"):
         procedure_update(actor=venette_editor, procedure=procedure, title="Piraté")
     with pytest.raises(Http404):
-        selectors.procedure_editable_get(venette_editor, procedure.slug)
+        selectors.procedure_editable_get(actor=venette_editor, slug=procedure.slug)
 
 
 def test_requires_account_and_franceconnect(territory, publish, citizen):

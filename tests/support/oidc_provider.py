@@ -34,6 +34,10 @@ class Misbehaviour:
     EXPIRED = "expired"  # id_token expired an hour ago
     NO_ACR = "no_acr"  # id_token without acr
     PLAIN_USERINFO = "plain_userinfo"  # userinfo as application/json, not a signed JWT
+    WEAK_ACR = "weak_acr"  # id_token with acr eidas0, below what was asked
+    ODD_ACR = "odd_acr"  # id_token with an acr no level names
+    WRONG_ISS_PARAM = "wrong_iss_param"  # the redirect's iss names another issuer (RFC 9207)
+    NO_ISS_PARAM = "no_iss_param"  # the redirect has no iss at all
 
 
 @dataclass
@@ -171,6 +175,10 @@ class OidcProvider:
         }
         if Misbehaviour.NO_ACR in self.misbehave:
             del claims["acr"]
+        if Misbehaviour.WEAK_ACR in self.misbehave:
+            claims["acr"] = "eidas0"
+        if Misbehaviour.ODD_ACR in self.misbehave:
+            claims["acr"] = "n'importe-quoi"
         token = self._sign(claims, rogue=Misbehaviour.BAD_SIGNATURE in self.misbehave)
         self.issued_id_tokens.append(token)
         return token
@@ -282,7 +290,12 @@ class _Handler(BaseHTTPRequestHandler):
             owner._codes[code] = _Grant(client_id=owner.client_id, redirect_uri=redirect_uri,
                                         nonce=query.get("nonce", ""),
                                         scope=query.get("scope", ""))
-        self._redirect(redirect_uri, {"code": code, "state": state})
+        iss = "https://ailleurs.example" if Misbehaviour.WRONG_ISS_PARAM in owner.misbehave \
+            else owner.base_url
+        answer = {"code": code, "state": state, "iss": iss}
+        if Misbehaviour.NO_ISS_PARAM in owner.misbehave:
+            del answer["iss"]
+        self._redirect(redirect_uri, answer)
 
     def _token(self, form: dict[str, str]) -> None:
         owner = self.owner

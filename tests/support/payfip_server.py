@@ -37,6 +37,7 @@ class Operation:
     request: dict[str, str]
     resultrans: str = ""  # "" until the citizen pays: PayFiP answers with the P5 fault
     montant: str = ""
+    refdet: str = ""
 
 
 @dataclass
@@ -45,11 +46,14 @@ class PayfipServer:
     operations: dict[str, Operation] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
-    def settle(self, idop: str, resultrans: str = "P", montant: str | None = None) -> None:
-        """Say what became of an operation: P paid, R refused, A cancelled."""
+    def settle(self, idop: str, resultrans: str = "P", montant: str | None = None,
+               refdet: str | None = None) -> None:
+        """Say what became of an operation: P paid, R refused, A cancelled (and, to test a
+        confused answer, for which amount and debt reference)."""
         operation = self.operations[idop]
         operation.resultrans = resultrans
         operation.montant = montant if montant is not None else operation.request["montant"]
+        operation.refdet = refdet if refdet is not None else operation.request["refdet"]
 
 
 def _local(tag: str) -> str:
@@ -107,7 +111,7 @@ def _handler(state: PayfipServer) -> type[BaseHTTPRequestHandler]:
                         "montant": operation.montant,
                         "numauto": "112233" if operation.resultrans == "P" else "",
                         "numcli": request["numcli"], "objet": request.get("objet", ""),
-                        "refdet": request["refdet"], "resultrans": operation.resultrans,
+                        "refdet": operation.refdet, "resultrans": operation.resultrans,
                         "saisie": request["saisie"]})
             else:
                 status, answer = 500, _fault("P0", "Opération inconnue.")

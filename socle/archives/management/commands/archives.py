@@ -18,6 +18,10 @@ def _organisation(slug: str) -> Organisation:
 
 class Command(BaseCommand):
     help = "Archivage électronique : verser, vérifier l'intégrité, exporter."
+    # Django runs every system check before a command by default: here that is an AST scan of
+    # the whole source (socle.E001) and the import of every URL and API, seconds of start-up
+    # for a nightly audit. `socle check` (at each deployment and in `make lint`) runs them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -30,7 +34,8 @@ class Command(BaseCommand):
         verify.add_argument("--sample", type=float, default=None)
         verify.add_argument("--no-repair", action="store_true",
                             help="Signaler sans réparer les copies en défaut.")
-        export = sub.add_parser("export", help="Exporter toutes les archives d'une organisation.")
+        export = sub.add_parser("export", help="Exporter toutes les archives d'une organisation "
+                                "(dossier vide ; code de sortie non nul si un objet est perdu).")
         export.add_argument("directory", type=Path)
         export.add_argument("--org", required=True)
 
@@ -53,7 +58,7 @@ class Command(BaseCommand):
                                    package=package)
         steps = list(transfer.steps.all())
         for step in steps:
-            self.stderr.write(f"{'OK' if step.ok else 'KO'}  {step.label}"
+            self.stderr.write(f"{step.outcome}  {step.label}"
                               + (f" — {step.reason}" if step.reason else ""))
         if transfer.status != "accepted":
             failed = next((step for step in steps if not step.ok), None)
@@ -76,13 +81,35 @@ class Command(BaseCommand):
         except FixityError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        for loss in report.losses:
+            self.stderr.write(f"PERTE  {loss['package']} : « {loss['object']} » — aucune copie "
+                              f"saine sur aucune offre (depuis le {loss['since'][:10]})")
+        for item in report.interrupted:
+            self.stderr.write(f"KO  versement interrompu {item['package'] or item['spool']} : "
+                              f"journalisé, {item['copies_removed']} copie(s) supprimée(s)")
+        for stray in report.strays or []:
+            self.stderr.write(f"ORPHELIN  {stray['location']} : {stray['reason']}")
         if not report.ok:
-            raise CommandError(f"{len(report.failures)} copie(s) en défaut "
-                               f"({report.repaired} réparée(s)).")
+            parts = [f"{len(report.failures)} copie(s) ou empreinte(s) en défaut "
+                     f"({report.repaired} réparée(s))"]
+            if report.losses:
+                parts.append(f"{len(report.losses)} perte(s) : aucune copie saine")
+            if report.interrupted:
+                parts.append(f"{len(report.interrupted)} versement(s) interrompu(s)")
+            if report.strays:
+                parts.append(f"{len(report.strays)} objet(s) orphelin(s) sur les offres")
+            raise CommandError(" ; ".join(parts) + ".")
 
     def _export(self, options: dict[str, Any]) -> None:
-        from socle.archives.export import archives_export
+        from socle.archives.export import ExportError, archives_export
 
-        report = archives_export(actor=None, organisation=_organisation(options["org"]),
-                                 directory=options["directory"])
+        try:
+            report = archives_export(actor=None, organisation=_organisation(options["org"]),
+                                     directory=options["directory"])
+        except ExportError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(report, ensure_ascii=False))
+        if report["losses"]:
+            # Everything else is written: the exit code says the export is not complete.
+            raise CommandError(f"Export incomplet : {len(report['losses'])} objet(s) perdu(s) "
+                               "(aucune copie intègre), listé(s) dans export.json (losses).")

@@ -80,6 +80,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         demo_environment = _demo_settings()
+        # Links in the demo's mails lead to the port it serves (unless set explicitly).
+        if not os.environ.get("SOCLE_BASE_URL"):
+            settings.BASE_URL = f"http://{options['host']}:{options['port']}"
+            demo_environment["SOCLE_BASE_URL"] = settings.BASE_URL
         call_command("migrate", interactive=False, verbosity=0)
         accounts = demo_load()
         loaded = apps_demo_load()

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             module_get(options["module"])
         except ModuleError as exc:
             raise CommandError(str(exc)) from None
-        organisation = organisation_get_public(options["org"])
+        organisation = organisation_get_public(slug=options["org"])
         if organisation is None:
             raise CommandError(f"Organisation inconnue : « {options['org']} ».")
         service = module_enable if options["action"] == "enable" else module_disable

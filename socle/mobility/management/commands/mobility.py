@@ -58,7 +58,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         else:
-            for notice in report["notices"]:  # type: ignore[attr-defined]
+            for notice in report["notices"]:
                 self.stdout.write(f"{notice['severity']:8} {notice['code']} ({notice['count']}) : "
                                   f"{notice['message']}")
             self.stdout.write(f"{report['error_count']} erreur(s), {report['warning_count']} "
@@ -81,7 +81,7 @@ class Command(BaseCommand):
     def _import(self, path: Path, options: dict[str, Any]) -> None:
         from socle.mobility.services import gtfs_import, gtfs_publish
 
-        organisation = organisation_get_public(options["org"])
+        organisation = organisation_get_public(slug=options["org"])
         if organisation is None:
             raise CommandError(f"Organisation inconnue : « {options['org']} ».")
         try:
