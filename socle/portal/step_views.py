@@ -25,7 +25,7 @@ from .effective import EffectiveProcedure
 from .form_render import error_items, form_context, parse_post, summary
 from .form_steps import RECAP, Step, step_after, step_before, step_of_error, steps_shown, steps_split
 from .models import Case, FeeKind
-from .visitor_access import grant_visitor_access
+from .page_filing import case_file_from_page, case_filed
 
 STATE_PREFIX = "socle_steps"
 
@@ -147,11 +147,9 @@ def _recap(request: HttpRequest, *, offered: EffectiveProcedure, commune: Organi
                 messages.success(request, f"Brouillon n° {draft.number} enregistré. Vous "
                                           "pourrez le reprendre depuis « Mes demandes ».")
                 return redirect("portal:my_cases")
-            case = services.case_submit(
-                actor=user, offered=offered, data=data, draft=draft,
-                email=request.POST.get("contact_email", ""),
-                expected_revision=state.get("revision"),
-                idempotency_key=str(state.get("key", ""))[:100])
+            case = case_file_from_page(
+                request, user=user, offered=offered, data=data, draft=draft,
+                expected_revision=state.get("revision"), idempotency_key=str(state.get("key", "")))
         except services.CaseInvalid as exc:
             wrong = step_of_error(shown, exc.errors)
             if wrong is not None:
@@ -164,10 +162,7 @@ def _recap(request: HttpRequest, *, offered: EffectiveProcedure, commune: Organi
             status = 409 if exc.code in {"revision_changed", "already_submitted"} else exc.status
         else:
             request.session.pop(_key(offered, commune), None)
-            if user is None:
-                grant_visitor_access(request, case)
-            messages.success(request, f"Votre demande n° {case.number} est enregistrée.")
-            return redirect("portal:case_detail", number=case.number)
+            return case_filed(request, user=user, case=case)
     sections = [{"step": step, "rows": summary(list(step.fields), cleaned),
                  "url": _url(request, step.number)} for step in shown]
     return render(request, "portal/procedure_recap.html", {

@@ -28,8 +28,9 @@ from .effective import EffectiveProcedure
 from .form_render import error_items, form_context, parse_post, summary
 from .form_steps import has_steps
 from .models import Case, FeeKind
+from .page_filing import case_file_from_page, case_filed
 from .step_views import procedure_in_steps
-from .visitor_access import ACCESS_SESSION_KEY, grant_case_access, grant_visitor_access
+from .visitor_access import ACCESS_SESSION_KEY, grant_case_access
 from .workflow import TransitionRefused, workflow_of
 
 
@@ -123,22 +124,17 @@ def procedure(request: HttpRequest, slug: str) -> HttpResponse:
                     messages.success(request, f"Brouillon n° {draft.number} enregistré. Vous "
                                               "pourrez le reprendre depuis « Mes demandes ».")
                     return redirect("portal:my_cases")
-                case = services.case_submit(
-                    actor=user, offered=offered, data=data, draft=draft,
-                    email=request.POST.get("contact_email", ""),
+                case = case_file_from_page(
+                    request, user=user, offered=offered, data=data, draft=draft,
                     expected_revision=_int(request.POST.get("revision")),
-                    idempotency_key=request.POST.get("submission_key", "")[:100],
-                    client=client_ip(request))
+                    idempotency_key=request.POST.get("submission_key", ""))
             except services.CaseInvalid as exc:
                 errors = exc.errors
             except ServiceError as exc:
                 errors = {"": exc.message}
                 status = 409 if exc.code in {"revision_changed", "already_submitted"} else exc.status
             else:
-                if user is None:
-                    grant_visitor_access(request, case)
-                messages.success(request, f"Votre demande n° {case.number} est enregistrée.")
-                return redirect("portal:case_detail", number=case.number)
+                return case_filed(request, user=user, case=case)
         if errors and status == 200:
             status = 400
     return render(request, "portal/procedure.html", {

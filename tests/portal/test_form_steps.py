@@ -141,3 +141,28 @@ def test_a_visitor_files_in_steps_and_gets_the_link(client, territory, publish):
     case = Case.objects.get(email="visiteur@exemple.fr")
     assert case.data == {"lieu": "Rue de Paris", "texte": "Un trou"}
     assert client.get(sent["Location"]).status_code == 200
+
+
+def test_filing_in_steps_without_an_account_is_capped_per_client_too(
+        client, territory, publish, settings):
+    settings.ANONYMOUS_FILINGS_PER_CLIENT = 1
+    publish(territory["arc"], "signalement-etapes", requires_account=False, fields=[
+        {"name": "lieu", "label": "Lieu", "type": "text", "required": True},
+        {"name": "etape_2", "label": "Précisions", "type": "step"},
+        {"name": "texte", "label": "Description", "type": "textarea"}])
+    url = reverse("portal:procedure", args=["signalement-etapes"])
+
+    def file(email):
+        client.post(f"{url}?etape=1", {"f-lieu": "Rue de Paris", "action": "next"},
+                    REMOTE_ADDR="203.0.113.7")
+        client.post(f"{url}?etape=2", {"f-texte": "Un trou", "action": "next"},
+                    REMOTE_ADDR="203.0.113.7")
+        return client.post(f"{url}?etape=recapitulatif",
+                           {"action": "submit", "contact_email": email},
+                           REMOTE_ADDR="203.0.113.7")
+
+    assert file("premier@exemple.fr").status_code == 302
+    refused = file("second@exemple.fr")
+    assert refused.status_code == 429
+    assert "depuis votre connexion" in refused.content.decode()
+    assert list(Case.objects.values_list("email", flat=True)) == ["premier@exemple.fr"]
