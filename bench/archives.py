@@ -114,18 +114,12 @@ def _rate(total: int, seconds: float) -> float:
     return round(total / 1e6 / seconds, 1)
 
 
-def worker(config: dict[str, Any]) -> dict[str, Any]:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socle.settings"
-    import django
-
-    django.setup()
-    import bagit
-    from django.conf import settings
+def archives_world() -> Any:
+    """In a worker with Django set up: migrate, load the ARC, give it the rules the
+    generated packages name; return the ARC's organisation."""
     from django.core.management import call_command
 
-    from socle.archives.fixity import archives_verify
-    from socle.archives.ingest import transfer_ingest
-    from socle.archives.models import ArchiveObject, FinalAction, Rule, RuleKind
+    from socle.archives.models import FinalAction, Rule, RuleKind
     from socle.core.models import Organisation
     from socle.core.territory import territory_load
 
@@ -136,6 +130,40 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
                         duration_years=10, final_action=FinalAction.DESTROY)
     Rule.objects.create(organisation=arc, rule_id="ACC-25Y", kind=RuleKind.ACCESS,
                         duration_years=25)
+    return arc
+
+
+def bag_of_first_offer(work: Path) -> tuple[str, list[Path], Path, Any]:
+    """Hard-link the object files of the first offer (not their digest sidecars) into a
+    BagIt bag made by bagit-python: (offer name, object files, bag folder, bag)."""
+    import bagit
+    from django.conf import settings
+
+    offer_name, offer_root = settings.ARCHIVES_OFFERS[0]
+    object_files = sorted(p for p in Path(offer_root).rglob("*")
+                          if p.is_file() and "/objects/" in p.as_posix()
+                          and not p.name.endswith(".sha256"))
+    bag_dir = work / "bag"
+    bag_dir.mkdir()
+    for index, path in enumerate(object_files):
+        os.link(path, bag_dir / f"{index:06d}-{path.name}")
+    bag = bagit.make_bag(str(bag_dir), checksums=["sha256"])
+    return offer_name, object_files, bag_dir, bag
+
+
+def worker(config: dict[str, Any]) -> dict[str, Any]:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "socle.settings"
+    import django
+
+    django.setup()
+    import bagit
+    from django.conf import settings
+
+    from socle.archives.fixity import archives_verify
+    from socle.archives.ingest import transfer_ingest
+    from socle.archives.models import ArchiveObject
+
+    arc = archives_world()
     work = Path(config["work"])
     rng = random.Random(5)
     plan = _plan(config["bytes"], rng)
@@ -164,14 +192,7 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
     if rejected:
         result["errors"] = [f"{rejected} paquets refusés au versement"]
 
-    offer_name, offer_root = settings.ARCHIVES_OFFERS[0]
-    object_files = sorted(p for p in Path(offer_root).rglob("*")
-                          if p.is_file() and "/objects/" in str(p) and not p.name.endswith(".sha256"))
-    bag_dir = work / "bag"
-    bag_dir.mkdir()
-    for index, path in enumerate(object_files):
-        os.link(path, bag_dir / f"{index:06d}-{path.name}")
-    bag = bagit.make_bag(str(bag_dir), checksums=["sha256"])
+    offer_name, object_files, bag_dir, bag = bag_of_first_offer(work)
     object_bytes = sum(p.stat().st_size for p in object_files)
 
     runs: dict[str, list[dict[str, Any]]] = {"verify": [], "plain_sha256": [], "bagit": []}

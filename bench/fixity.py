@@ -37,23 +37,11 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
     import django
 
     django.setup()
-    import bagit
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from bench.archives import _package, _plan
+    from bench.archives import _package, _plan, archives_world, bag_of_first_offer
     from socle.archives.ingest import transfer_ingest
-    from socle.archives.models import ArchiveObject, FinalAction, Rule, RuleKind
-    from socle.core.models import Organisation
-    from socle.core.territory import territory_load
+    from socle.archives.models import ArchiveObject
 
-    call_command("migrate", verbosity=0, interactive=False)
-    territory_load(actor=None, path=REPO / "socle" / "core" / "data" / "territory" / "arc.json")
-    arc = Organisation.objects.get(slug="arc")
-    Rule.objects.create(organisation=arc, rule_id="APP-10Y", kind=RuleKind.APPRAISAL,
-                        duration_years=10, final_action=FinalAction.DESTROY)
-    Rule.objects.create(organisation=arc, rule_id="ACC-25Y", kind=RuleKind.ACCESS,
-                        duration_years=25)
+    arc = archives_world()
     work = Path(config["work"])
     rng = random.Random(11)
     plan = _plan(config["bytes"], rng)
@@ -63,14 +51,7 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
         _package(path, number, sizes, rng)
         rejected += transfer_ingest(actor=None, organisation=arc, package=path).status != "accepted"
         path.unlink()
-    offer_name, offer_root = settings.ARCHIVES_OFFERS[0]
-    object_files = sorted(p for p in Path(offer_root).rglob("*")
-                          if p.is_file() and "/objects/" in p.as_posix())
-    bag_dir = work / "bag"
-    bag_dir.mkdir()
-    for index, path in enumerate(object_files):
-        os.link(path, bag_dir / f"{index:06d}-{path.name}")
-    bagit.make_bag(str(bag_dir), checksums=["sha256"])
+    offer_name, object_files, bag_dir, _bag = bag_of_first_offer(work)
     return {"packages": len(plan), "rejected": rejected, "objects": ArchiveObject.objects.count(),
             "offer": offer_name, "object_files": len(object_files),
             "object_bytes": sum(p.stat().st_size for p in object_files), "bag": str(bag_dir)}
