@@ -7,21 +7,10 @@
 if command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; then
   exit 0
 fi
-if command -v apt-get >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ]; then
-    SUDO=""
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO="sudo"
-  else
-    SUDO="none"
-  fi
-  if [ "$SUDO" != "none" ]; then
-    echo "Installation de l'antivirus ClamAV (paquet Debian « clamav-daemon »)…"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-      clamav-daemon >/dev/null
-    exit $?
-  fi
-fi
+sh "$(dirname "$0")/apt-install.sh" "l'antivirus ClamAV (paquet Debian « clamav-daemon »)" \
+  clamav-daemon
+status=$?
+[ "$status" = "3" ] || exit "$status"
 echo "clamd (ClamAV) est absent : le test de l'antivirus réel sera ignoré."
 echo "Pour l'installer : sudo apt-get install clamav-daemon"
 exit 0
