@@ -262,10 +262,10 @@ class ThrottleHit(models.Model):
         return f"{self.scope} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class AuditEvent(models.Model):
-    """An append-only, hash-chained entry of the journal."""
+class _JournalEntry(models.Model):
+    """What a journal event and a consultation waiting to be folded into it both say:
+    when, who (kept as a label too, the account may go), for which organisation, on what."""
 
-    seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -277,11 +277,20 @@ class AuditEvent(models.Model):
         db_constraint=False,
     )
     organisation_slug = models.CharField(max_length=80, blank=True, default="")
-    action = models.CharField(max_length=80, db_index=True)
     target_type = models.CharField(max_length=80, blank=True, default="")
     target_id = models.CharField(max_length=80, blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(_JournalEntry):
+    """An append-only, hash-chained entry of the journal."""
+
+    seq = models.BigIntegerField(unique=True)
+    action = models.CharField(max_length=80, db_index=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -302,7 +311,7 @@ class AuditEvent(models.Model):
         raise PermissionError("Le journal est en ajout seul.")
 
 
-class Consultation(models.Model):
+class Consultation(_JournalEntry):
     """An agent's reading of personal data or archives, logged without the journal's lock.
 
     Written by ``consultation_record`` on the request's path, one plain insert that waits
@@ -310,22 +319,7 @@ class Consultation(models.Model):
     (decision 0019), which deletes the rows it folded. A row is never rewritten.
     """
 
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,
-    )
-    actor_label = models.CharField(max_length=254, blank=True, default="")
-    organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,
-    )
-    organisation_slug = models.CharField(max_length=80, blank=True, default="")
     action = models.CharField(max_length=80)
-    target_type = models.CharField(max_length=80, blank=True, default="")
-    target_id = models.CharField(max_length=80, blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["pk"]
