@@ -77,6 +77,8 @@ def _known_names() -> set[str]:
     known |= {job.name for job in jobs()} | {indicator.name for indicator in indicators()}
     known |= {panel.target for module in modules() for panel in module.panels} | OBJECT_KINDS
     known |= {source.name for module in modules() for source in module.work_sources}
+    known |= {kind for module in modules() for kind in module.notices}
+    known |= {kind for module in modules() for kind in module.object_kinds}
     return known
 
 

@@ -49,3 +49,13 @@ def throttle_prune() -> str:
     from .throttle import throttle_prune as prune
 
     return f"{prune()} compte(s) d'usage effacé(s)."
+
+
+def notices_digest() -> str:
+    """Mail the daily digest of notices to the agents who chose it."""
+    from .notices import digests_send
+
+    sent = digests_send()
+    if not sent:
+        return "Aucun récapitulatif à envoyer."
+    return f"{len(sent)} récapitulatif(s) envoyé(s), {sum(d.count for d in sent)} avis."

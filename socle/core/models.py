@@ -476,3 +476,52 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"dépôt {self.name or self.blob_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class NoticeDelivery(models.TextChoices):
+    IMMEDIATE = "immediate", "Un courriel à chaque avis"
+    DIGEST = "digest", "Un courriel récapitulatif par jour"
+    NONE = "none", "Aucun courriel : seulement dans « Mes tâches »"
+
+
+class NoticePreference(models.Model):
+    """How an agent wants to hear of the work that reaches them (see notices.py)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notice_preference")
+    delivery = models.CharField(max_length=12, choices=NoticeDelivery.choices,
+                                default=NoticeDelivery.IMMEDIATE)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user.email}: {self.delivery}"
+
+
+class AgentNotice(models.Model):
+    """Something that reached an agent: a new case, a message, a visa to give, a letter.
+
+    Shown unread in "Mes tâches" and beside the object until the agent opens it, and
+    mailed at once or in the daily digest, as the agent chose.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)  # a kind declared by a module: "portal.case_new"
+    ref = models.CharField(max_length=80, blank=True, default="")  # "portal.case:42"
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When it was mailed (at once or in a digest); None while a digest still owes it.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "ref"]),
+            models.Index(fields=["emailed_at", "recipient"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient.email}: {self.title}"

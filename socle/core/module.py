@@ -16,6 +16,8 @@ MODULE = Module(
         role("core.auditor", "Auditeur du journal", "core.view_organisation", "core.view_audit"),
     ),
     navigation=(
+        NavItem("Mes tâches", "core:my_work", audience="agent", permission="core.view_organisation",
+                description="Ce qui vous attend dans chaque service, et les avis reçus."),
         NavItem("Modules des organisations", "core:modules", audience="agent",
                 permission="core.manage_modules",
                 description="Choisir les services numériques offerts à chaque commune."),
@@ -36,6 +38,8 @@ MODULE = Module(
             "Effacer les sessions expirées"),
         Job("core.prune_tasks", "socle.core.jobs:prune_tasks", "daily 04:00",
             "Effacer les résultats des tâches de fond réussies anciennes"),
+        Job("core.notices_digest", "socle.core.jobs:notices_digest", "daily 07:00",
+            "Envoyer le récapitulatif quotidien des avis aux agents qui l'ont choisi"),
         Job("core.throttle_prune", "socle.core.jobs:throttle_prune", "daily 04:15",
             "Effacer les comptes d'usage des formulaires ouverts à tous"),
     ),

@@ -147,6 +147,11 @@ class Module:
     indicators: tuple[Indicator, ...] = ()
     panels: tuple[Panel, ...] = ()
     work_sources: tuple[WorkSource, ...] = ()
+    # Kinds of notices the module sends to agents (kind -> French label), see notices.py.
+    notices: dict[str, str] = field(default_factory=dict)
+    # Kinds of the module's objects that other modules or core refer to ("documents.step"),
+    # as in object_ref(): references, panels' targets and notices' refs.
+    object_kinds: tuple[str, ...] = ()
     processing_activities: tuple[ProcessingActivity, ...] = ()
     requires: tuple[str, ...] = ()  # modules whose demo data this one's builds on
     # For `socle demo` only: settings (Django names, str/bool/int values) set in the demo's
@@ -288,6 +293,11 @@ def work_sources() -> list[WorkSource]:
     return [source for module in modules() for source in module.work_sources]
 
 
+def notice_kinds() -> dict[str, str]:
+    """Return every declared kind of notice to agents with its French label."""
+    return {kind: label for module in modules() for kind, label in module.notices.items()}
+
+
 def panels_on(*, actor: Any, target: str, ref: str) -> list[PanelContent]:
     """Return what every module shows on one object for that actor (panels with nothing left out)."""
     shown = []
@@ -356,5 +366,6 @@ def describe(module: Module) -> dict[str, Any]:
                         "permission": i.permission} for i in module.indicators],
         "panels": [{"target": p.target, "label": p.label} for p in module.panels],
         "work_sources": [{"name": w.name, "label": w.label} for w in module.work_sources],
+        "notices": dict(module.notices),
         "processing_activities": [a.name for a in module.processing_activities],
     }

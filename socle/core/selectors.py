@@ -81,6 +81,7 @@ def navigation_for(*, actor: Actor) -> list[NavItem]:
     items += [item for item in _app_entries() if item.audience == "citizen"]
     items.append(NavItem("Mon compte", "core:account"))
     if memberships_of(actor=actor).exists():
+        items.append(NavItem("Mes tâches", "core:my_work"))
         items.append(NavItem("Espace agent", "core:agent_home"))
     return items
 

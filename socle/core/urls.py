@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import account_views, franceconnect_views, job_views, legal_views, module_views, token_views, views
+from . import (
+    account_views,
+    franceconnect_views,
+    job_views,
+    legal_views,
+    module_views,
+    token_views,
+    views,
+    work_views,
+)
 
 app_name = "core"
 
@@ -35,7 +44,11 @@ urlpatterns = [
     path("compte/jetons/<str:prefix>/revoquer/", token_views.token_revoke_view, name="token_revoke"),
     path("agent/", views.agent_home, name="agent_home"),
     path("agent/modules/", module_views.modules_page, name="modules"),
-    path("agent/taches/", job_views.jobs_page, name="jobs"),
-    path("agent/taches/executer/", job_views.job_run, name="job_run"),
-    path("agent/taches/relancer/", job_views.task_replay_view, name="task_replay"),
+    path("agent/taches/", work_views.my_work, name="my_work"),
+    path("agent/avis/<int:notice_id>/", work_views.notice_follow, name="notice_follow"),
+    path("agent/avis/tout-lu/", work_views.notices_read_all, name="notices_read_all"),
+    path("compte/avis/", work_views.notice_preference, name="notice_preference"),
+    path("agent/taches-de-fond/", job_views.jobs_page, name="jobs"),
+    path("agent/taches-de-fond/executer/", job_views.job_run, name="job_run"),
+    path("agent/taches-de-fond/relancer/", job_views.task_replay_view, name="task_replay"),
 ]

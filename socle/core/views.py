@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -76,19 +76,10 @@ def _finish_login(request: HttpRequest, user: User, method: str) -> HttpResponse
     return HttpResponseRedirect(landing_url(user))
 
 
-AGENT_TASKS_PATH = "/agent/taches/"
-
-
 def landing_url(user: User) -> str:
     """Where a person lands after signing in: an agent on their tasks, a citizen on their requests."""
     if signin.needs_second_factor(user):
-        try:
-            # "Mes tâches" gathers every module's work; until it exists, the agent home.
-            if resolve(AGENT_TASKS_PATH).view_name != "core:jobs":
-                return AGENT_TASKS_PATH
-        except Resolver404:
-            pass
-        return reverse("core:agent_home")
+        return reverse("core:my_work")
     # The first page the modules declare for citizens ("Mes demandes"), else the account.
     for item in selectors.navigation_for(actor=user):
         if item.audience == "citizen":

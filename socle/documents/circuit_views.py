@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from socle.core.access import get_or_404
+from socle.core.modules import object_ref
+from socle.core.notices import notices_mark_read
 from socle.core.request_actor import request_actor
 from socle.core.roles import all_roles
 
@@ -155,6 +157,7 @@ def visas(request: HttpRequest) -> HttpResponse:
 def step_decide(request: HttpRequest, step_id: int) -> HttpResponse:
     actor = request_actor(request)
     step = circuits.step_get_for(actor, step_id)
+    notices_mark_read(actor=actor, ref=object_ref("documents.step", step.pk))
     refusal = ""
     decision = request.POST.get("decision", "")
     comment = request.POST.get("comment", "")

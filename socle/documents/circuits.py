@@ -35,6 +35,8 @@ from socle.core.access import Actor, can, granted_paths, scope
 from socle.core.journal import audit_record
 from socle.core.letters import french_date
 from socle.core.models import Membership, Organisation, User
+from socle.core.modules import WorkItem, object_ref
+from socle.core.notices import notice_send, unread_refs
 from socle.core.notifications import email_notify
 from socle.core.roles import all_roles
 from socle.core.services import ServiceError
@@ -224,6 +226,7 @@ def circuit_start(*, actor: User | None, document: Document, steps: Sequence[Ste
                                     "assignee": s.assignee.pk if s.assignee else None,
                                     "deadline": s.deadline.isoformat() if s.deadline else None}
                                    for s in specs]})
+        _announce_current(circuit, actor=actor)
     document.status, document.locked = locked.status, locked.locked
     return circuit
 
@@ -274,8 +277,11 @@ def step_decide(*, actor: User, step: CircuitStep, decision: str, comment: str =
         document = Document.objects.select_for_update().get(pk=circuit.document_id)
         if decision == StepDecision.REJECTED:
             _close(circuit, CircuitStatus.REJECTED, document)
+            _announce_rejection(circuit, current, actor=actor)
         elif current_order(circuit) is None:
             _close(circuit, CircuitStatus.APPROVED, document)
+        elif current_order(circuit) != current.order:
+            _announce_current(circuit, actor=actor)
         audit_record(actor=actor, action="documents.step_decide", organisation=circuit.organisation,
                      target=current, data={
                          "circuit": circuit.pk, "document": document.pk, "order": current.order,
@@ -361,6 +367,54 @@ def _deciders(step: CircuitStep) -> list[User]:
         memberships__role=step.role, memberships__revoked_at__isnull=True,
         memberships__organisation__path__in=_ancestor_paths(organisation.path)).distinct()
         .order_by("email"))
+
+
+def _announce_current(circuit: Circuit, *, actor: User | None) -> None:
+    """Tell those who decide the circuit's current steps that a visa or signature awaits them."""
+    order = current_order(circuit)
+    if order is None:
+        return
+    steps = (CircuitStep.objects.filter(circuit=circuit, order=order, decision=StepDecision.PENDING)
+             .select_related("circuit__document", "circuit__organisation", "assignee",
+                             "role_organisation"))
+    for step in steps:
+        what = "Signature" if step.kind == StepKind.SIGNATURE else "Visa"
+        deadline = f", avant le {step.deadline:%d/%m/%Y}" if step.deadline else ""
+        notice_send(kind="documents.step_awaiting", recipients=_deciders(step), actor=actor,
+                    title=f"{what} demandé : « {step.circuit.document.title[:150]} »{deadline}",
+                    url=f"/documents/visas/{step.pk}", ref=object_ref("documents.step", step.pk),
+                    organisation=step.circuit.organisation)
+
+
+def _announce_rejection(circuit: Circuit, step: CircuitStep, *, actor: User) -> None:
+    """Tell whoever sent the document through the circuit that it was refused, and why."""
+    if circuit.started_by is None:
+        return
+    notice_send(kind="documents.circuit_rejected", recipients=[circuit.started_by], actor=actor,
+                title=f"Document refusé : « {circuit.document.title[:150]} »",
+                url=f"/documents/{circuit.document_id}/", ref=object_ref("documents.document",
+                                                                         circuit.document_id),
+                organisation=circuit.organisation, body=f"Motif : {step.comment}")
+
+
+def work_steps(*, actor: Actor, limit: int) -> list[WorkItem]:
+    """ "Mes tâches": the visas and signatures awaiting the agent (or one they stand in for)."""
+    today = timezone.localdate()
+    steps = steps_awaiting(actor, today)[:limit]
+    unread = (unread_refs(actor=actor, refs=[object_ref("documents.step", s.pk) for s in steps])
+              if isinstance(actor, User) else set())
+    items = []
+    for step in steps:
+        what = "Signature" if step.kind == StepKind.SIGNATURE else "Visa"
+        detail = step.circuit.organisation.name
+        if step.deadline:
+            detail += f" · à donner avant le {step.deadline:%d/%m/%Y}" + (
+                " (en retard)" if step.deadline < today else "")
+        items.append(WorkItem(title=f"{what} : « {step.circuit.document.title} »",
+                              url=f"/documents/visas/{step.pk}", since=step.circuit.started_at,
+                              detail=detail,
+                              unread=object_ref("documents.step", step.pk) in unread))
+    return items
 
 
 def _reminder_people(step: CircuitStep, today: date) -> dict[str, tuple[str, bool]]:

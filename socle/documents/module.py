@@ -1,6 +1,6 @@
 """What the GED declares to the platform."""
 
-from socle.core.modules import Indicator, Job, Module, ProcessingActivity
+from socle.core.modules import Indicator, Job, Module, ProcessingActivity, WorkSource
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -33,6 +33,15 @@ MODULE = Module(
     urls="socle.documents.urls",
     api="socle.documents.api:router",
     demo="socle.documents.demo:demo_load",
+    object_kinds=("documents.step",),
+    work_sources=(
+        WorkSource("documents.steps_awaiting", "Visas et signatures à donner",
+                   "socle.documents.circuits:work_steps"),
+    ),
+    notices={
+        "documents.step_awaiting": "Visa ou signature à donner",
+        "documents.circuit_rejected": "Document refusé dans un circuit de validation",
+    },
     jobs=(
         Job("documents.remind_overdue", "socle.documents.jobs:remind_overdue", "daily 07:00",
             "Relancer les étapes de circuit de validation en retard"),

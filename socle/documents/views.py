@@ -19,6 +19,8 @@ from socle.core.blobs import blob_open
 from socle.core.client_address import client_ip
 from socle.core.consultations import consultation_record
 from socle.core.downloads import file_download
+from socle.core.modules import object_ref
+from socle.core.notices import notices_mark_read
 from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import accepts_uploads
 
@@ -134,6 +136,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     actor = request_actor(request)
     document = selectors.document_get_for(actor=actor, document_id=document_id)
+    notices_mark_read(actor=actor, ref=object_ref("documents.document", document.pk))
     return detail_render(request, document)
 
 

@@ -1,6 +1,6 @@
 """What the mail register declares to the platform."""
 
-from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity, WorkSource
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -47,6 +47,10 @@ MODULE = Module(
         Indicator("mail.overdue", "Courriers en retard", "courriers",
                   "socle.mail.selectors:indicator_mail_overdue", "mail.view"),
     ),
+    work_sources=(
+        WorkSource("mail.letters_assigned", "Courriers à traiter", "socle.mail.selectors:work_letters"),
+    ),
+    notices={"mail.letter_assigned": "Courrier attribué à un agent"},
     panels=(
         Panel("portal.case", "Courrier lié au dossier", "socle.mail.panels:letter_on_case"),
     ),

@@ -246,3 +246,27 @@ def indicator_mail_overdue(*, actor: Actor, start: date, end: date,
     return indicator_queryset(Mail.objects.filter(status__in=OPEN_STATUSES, deadline__lt=today),
                               actor=actor, permission=VIEW, date_field="deadline", start=start,
                               end=end, organisation=organisation, dates_are_days=True).count()
+
+
+def work_letters(*, actor: Actor, limit: int) -> list[Any]:
+    """ "Mes tâches": the open letters assigned to the agent, the most pressing first."""
+    from socle.core.modules import WorkItem, object_ref
+    from socle.core.notices import unread_refs
+
+    if not isinstance(actor, User):
+        return []
+    mails = list(mails_visible(actor=actor).filter(assignee=actor, status__in=OPEN_STATUSES)
+                 .select_related("contact", "organisation")
+                 .order_by("deadline", "received_on", "pk")[:limit])
+    unread = unread_refs(actor=actor, refs=[object_ref("mail.letter", m.pk) for m in mails])
+    today = timezone.localdate()
+    items = []
+    for mail in mails:
+        detail = f"De {mail.contact.name} · {mail.organisation.name}"
+        if mail.deadline:
+            detail += f" · à traiter avant le {mail.deadline:%d/%m/%Y}" + (
+                " (en retard)" if mail.deadline < today else "")
+        items.append(WorkItem(title=f"Courrier {mail.chrono} : {mail.subject}",
+                              url=f"/courrier/{mail.pk}/", since=mail.received_on, detail=detail,
+                              unread=object_ref("mail.letter", mail.pk) in unread))
+    return items

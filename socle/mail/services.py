@@ -22,6 +22,8 @@ from socle.core.counters import counter_next
 from socle.core.journal import audit_record
 from socle.core.letters import french_date
 from socle.core.models import Blob, Organisation, OrganisationKind, User
+from socle.core.modules import object_ref
+from socle.core.notices import notice_send
 from socle.core.notifications import email_notify
 from socle.core.services import ServiceError
 from socle.core.siret import siret_is_valid
@@ -306,9 +308,11 @@ def mail_assign(*, actor: User | None, mail: Mail, service: Organisation | None,
                      target=mail, data={"chrono": mail.chrono, "service": service.slug,
                                         "assignee": assignee.email if assignee else None,
                                         "copies": sorted(p.email for p in copies)})
-        if assignee is not None and assignee != actor:
-            email_notify(to=[assignee.email], subject=f"Courrier {mail.chrono} à traiter",
-                         body=_assignment_body(mail))
+        if assignee is not None:
+            notice_send(kind="mail.letter_assigned", recipients=[assignee], actor=actor,
+                        title=f"Courrier {mail.chrono} à traiter : « {mail.subject[:150]} »",
+                        url=f"/courrier/{mail.pk}/", ref=object_ref("mail.letter", mail.pk),
+                        organisation=mail.organisation, body=_assignment_body(mail))
     return mail
 
 

@@ -24,6 +24,8 @@ from socle.core.client_address import client_ip
 from socle.core.consultations import consultation_record
 from socle.core.downloads import attachment_disposition, file_download
 from socle.core.models import User
+from socle.core.modules import object_ref
+from socle.core.notices import notices_mark_read
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
@@ -199,7 +201,10 @@ def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) ->
 @require_GET
 @clerk_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, selectors.mail_get_for(actor=request_actor(request), pk=pk))
+    actor = request_actor(request)
+    mail = selectors.mail_get_for(actor=actor, pk=pk)
+    notices_mark_read(actor=actor, ref=object_ref("mail.letter", mail.pk))
+    return _detail(request, mail)
 
 
 @require_POST

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -33,6 +33,8 @@ from socle.core.client_address import client_ip
 from socle.core.downloads import attachment_disposition
 from socle.core.middleware import human_size, too_large_response
 from socle.core.models import IdentityAssurance, User
+from socle.core.modules import object_ref
+from socle.core.notices import notices_mark_read, unread_refs
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
@@ -205,10 +207,11 @@ class QueueRow:
     due: str
     overdue: bool
     assigned: str
+    unread: bool = False
 
 
 def _queue_row(row: Mapping[str, Any], labels: Mapping[int, Mapping[str, str]], today: Any,
-               link: str) -> QueueRow:
+               link: str, unread: Collection[str] = ()) -> QueueRow:
     due_on = row["decision_due_on"]
     return QueueRow(
         number=row["number"], url=link.replace("0000-000000", row["number"]),
@@ -220,6 +223,7 @@ def _queue_row(row: Mapping[str, Any], labels: Mapping[int, Mapping[str, str]], 
         overdue=bool(due_on and row["closed_at"] is None and due_on < today),
         assigned=_display_name(row["assigned_to__first_name"], row["assigned_to__last_name"],
                                row["assigned_to__email"]) or "Non attribué",
+        unread=object_ref("portal.case", row["pk"]) in unread,
     )
 
 
@@ -240,7 +244,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     # One reverse() for the page: {% url %} on each row cost as much as the rest of the row.
     link = reverse("portal:agent_case", args=["0000-000000"])
-    rows = [_queue_row(row, labels, today, link) for row in page.cases]
+    # One query for the page's unread markers (a new case, a citizen's message).
+    unread = unread_refs(actor=user, refs=[object_ref("portal.case", row["pk"])
+                                           for row in page.cases])
+    rows = [_queue_row(row, labels, today, link, unread) for row in page.cases]
     procedures = selectors.procedures_of_queue(actor=user)
     query = _filter_query(filters)
     return render(request, "portal/backoffice/queue.html", {
@@ -568,8 +575,9 @@ def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
 @require_GET
 def agent_case(request: HttpRequest, number: str) -> HttpResponse:
     case = _case_for_agent(request, number)
-    services.case_consultation_record(actor=request_actor(request), case=case,
-                                      ip_address=client_ip(request))
+    actor = request_actor(request)
+    services.case_consultation_record(actor=actor, case=case, ip_address=client_ip(request))
+    notices_mark_read(actor=actor, ref=object_ref("portal.case", case.pk))
     return _render_case(request, case)
 
 

@@ -1,6 +1,6 @@
 """What the portal (GRU) declares to the platform."""
 
-from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity, WorkSource
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -79,6 +79,15 @@ MODULE = Module(
         Indicator("portal.cases_closed", "Dossiers traités", "dossiers",
                   "socle.portal.selectors:indicator_cases_closed", "portal.view_case"),
     ),
+    work_sources=(
+        WorkSource("portal.cases_to_process", "Dossiers à instruire",
+                   "socle.portal.selectors:work_cases"),
+    ),
+    notices={
+        "portal.case_new": "Nouveau dossier dans la file",
+        "portal.case_message": "Message d'un usager sur un dossier",
+        "portal.case_assigned": "Dossier attribué à un agent",
+    },
     panels=(
         Panel("core.commune", "Démarches proposées aux habitants",
               "socle.portal.catalogue:commune_procedures_panel"),

@@ -624,3 +624,39 @@ def cases_for_export(*, actor: Actor, filters: QueueFilters, with_answers: bool)
     """Return the cases of the agent's queue for a spreadsheet; the answers only if asked."""
     cases = cases_for_agent(actor=actor, filters=filters)
     return cases if with_answers else cases.defer("data", "extra_fields")
+
+
+def work_cases(*, actor: Actor, limit: int) -> list[Any]:
+    """ "Mes tâches": the open cases assigned to the agent, then the unassigned ones of their
+    teams and of the organisations where they hold the caseworker's role themselves."""
+    from socle.core.models import Membership
+    from socle.core.modules import WorkItem, object_ref
+    from socle.core.notices import unread_refs
+    from socle.core.roles import roles_granting
+
+    if not isinstance(actor, User):
+        return []
+    own_orgs = Membership.objects.filter(user=actor, revoked_at__isnull=True,
+                                         role__in=roles_granting(PROCESS_CASE)).values("organisation_id")
+    cases = (scope(Case.objects.all(), actor, PROCESS_CASE)
+             .filter(closed_at__isnull=True).exclude(status="draft")
+             .filter(Q(assigned_to=actor)
+                     | Q(assigned_to__isnull=True, group__members=actor)
+                     | Q(assigned_to__isnull=True, group__isnull=True, organisation_id__in=own_orgs))
+             .select_related("procedure", "organisation").distinct()
+             .order_by("decision_due_on", "submitted_at", "pk")[:limit])
+    rows = list(cases)
+    unread = unread_refs(actor=actor, refs=[object_ref("portal.case", c.pk) for c in rows])
+    today = timezone.localdate()
+    items = []
+    for case in rows:
+        due = case.decision_due_on
+        detail = f"{case.procedure.title} · {case.organisation.name} · " + (
+            "attribué à vous" if case.assigned_to_id == actor.pk else "non attribué")
+        if due:
+            detail += (f" · décision due le {due:%d/%m/%Y}"
+                       + (" (en retard)" if due < today else ""))
+        items.append(WorkItem(title=f"Dossier n° {case.number} : {case.applicant_name or case.email}",
+                              url=f"/agent/dossiers/{case.number}/", since=case.submitted_at,
+                              detail=detail, unread=object_ref("portal.case", case.pk) in unread))
+    return items

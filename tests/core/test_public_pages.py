@@ -112,7 +112,7 @@ def test_home_page_cards_are_links_to_pages_that_exist(client, territory):
     assert "médiation" not in cards.lower() and "données publiques" not in cards.lower()
 
 
-def test_after_sign_in_a_citizen_lands_on_their_requests_and_an_agent_on_the_agent_home(
+def test_after_sign_in_a_citizen_lands_on_their_requests_and_an_agent_on_their_tasks(
         client, territory, make_user):
     from socle.core.models import User
     from socle.core.views import landing_url
@@ -125,5 +125,4 @@ def test_after_sign_in_a_citizen_lands_on_their_requests_and_an_agent_on_the_age
     # Signed in already, the sign-in page leads there too.
     assert client.get(reverse("core:login"))["Location"] == reverse("portal:my_cases")
     agent = make_user("agent@exemple.fr", roles=[(territory["compiegne"], "portal.caseworker")])
-    # /agent/taches/ is still the background jobs page here: agents land on their home.
-    assert landing_url(User.objects.get(pk=agent.pk)) == reverse("core:agent_home")
+    assert landing_url(User.objects.get(pk=agent.pk)) == reverse("core:my_work") == "/agent/taches/"

@@ -12,7 +12,7 @@ from socle.core.services import membership_grant
 from tests.conftest import PASSWORD
 from tests.support.clients import signed_in
 
-QUEUE = "/agent/taches/"  # core.manage_jobs, held by core.admin at the root
+QUEUE = "/agent/taches-de-fond/"  # core.manage_jobs, held by core.admin at the root
 
 
 def _sign_in(client, email, *, totp_secret=None):
@@ -33,7 +33,7 @@ def test_a_citizen_session_granted_a_role_later_gets_no_agent_page(client, terri
     refused = client.get(QUEUE)
     assert refused.status_code == 403
     assert "ouverte sans second facteur" in refused.text
-    assert client.post("/agent/taches/executer/", {"job": "core.prune_tasks"}).status_code == 403
+    assert client.post("/agent/taches-de-fond/executer/", {"job": "core.prune_tasks"}).status_code == 403
 
 
 def test_signing_in_again_with_the_second_factor_opens_the_agent_pages(client, territory, make_user):

@@ -117,9 +117,10 @@ def test_an_agent_enrols_totp_at_first_sign_in_then_must_use_it(client, territor
     wrong = client.post("/connexion/second-facteur/", {"code": "000000"})
     assert wrong.status_code == 400
     ok = client.post("/connexion/second-facteur/", {"code": pyotp.TOTP(secret).now()})
-    assert ok.status_code == 302 and ok["Location"] == "/agent/"
+    assert ok.status_code == 302 and ok["Location"] == "/agent/taches/"
     agent_page = client.get("/agent/").content.decode()
-    assert "Compiègne" in agent_page and "portal.caseworker" in agent_page
+    assert "Compiègne" in agent_page and "Instructeur des démarches" in agent_page
+    assert "portal.caseworker" not in agent_page, "role codes are never shown to people"
     assert User.objects.get(email="agent@exemple.fr").totp_confirmed_at is not None
 
     client.post("/deconnexion/")

@@ -245,3 +245,35 @@ def test_a_step_cannot_be_decided_twice(editor, chief, mayor, document):
     with pytest.raises(CircuitRefused) as refused:
         step_decide(actor=chief, step=step, decision="approved")
     assert refused.value.code == "already_decided"
+
+
+def test_each_step_is_announced_to_its_deciders_when_its_turn_comes(editor, chief, mayor, document):
+    from socle.core.models import AgentNotice
+    from socle.documents.circuits import work_steps
+    from tests.support.clients import signed_in
+
+    circuit = circuit_start(actor=editor, document=document, steps=two_steps(chief, mayor))
+    first, second = circuit.steps.order_by("order")
+    [notice] = AgentNotice.objects.filter(kind="documents.step_awaiting")
+    assert notice.recipient == chief and notice.url == f"/documents/visas/{first.pk}"
+    assert notice.title.startswith("Visa demandé")
+    assert [item.unread for item in work_steps(actor=chief, limit=10)] == [True]
+    assert work_steps(actor=mayor, limit=10) == [], "the signature's turn has not come"
+    # Opening the step reads its notice.
+    assert signed_in(chief).get(notice.url).status_code == 200
+    assert [item.unread for item in work_steps(actor=chief, limit=10)] == [False]
+    step_decide(actor=chief, step=first, decision="approved")
+    [signature] = AgentNotice.objects.filter(kind="documents.step_awaiting", recipient=mayor)
+    assert signature.title.startswith("Signature demandée") or signature.title.startswith("Signature")
+    assert "Signature" in signed_in(mayor).get("/agent/taches/").text
+
+
+def test_a_refusal_is_announced_to_whoever_started_the_circuit(editor, chief, mayor, document):
+    from socle.core.models import AgentNotice
+
+    circuit = circuit_start(actor=editor, document=document, steps=two_steps(chief, mayor))
+    first = circuit.steps.order_by("order").first()
+    step_decide(actor=chief, step=first, decision="rejected", comment="Montant erroné.")
+    [notice] = AgentNotice.objects.filter(kind="documents.circuit_rejected")
+    assert notice.recipient == editor and notice.url == f"/documents/{document.pk}/"
+    assert not AgentNotice.objects.filter(recipient=mayor).exists()

@@ -117,6 +117,26 @@ def test_assignment_sets_service_agent_copies_and_supervisor(register, clerk, ma
     assert AuditEvent.objects.filter(action="mail.assign", target_id=str(mail.pk)).exists()
 
 
+def test_the_assignee_is_told_and_finds_the_letter_in_their_tasks(register, clerk, make_user,
+                                                                  territory, other_clerk):
+    from socle.core.models import AgentNotice
+    from tests.support.clients import signed_in
+
+    agent = make_user("agent@exemple.fr", roles=[(territory["compiegne"], "mail.clerk")])
+    mail = mail_assign(actor=clerk, mail=register(), service=territory["compiegne"], assignee=agent)
+    [notice] = AgentNotice.objects.filter(kind="mail.letter_assigned")
+    assert notice.recipient == agent and notice.url == f"/courrier/{mail.pk}/"
+    tasks = signed_in(agent).get("/agent/taches/").text
+    assert "Courriers à traiter" in tasks and mail.chrono in tasks and "Nouveau" in tasks
+    assert signed_in(agent).get(notice.url).status_code == 200
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert mail.chrono not in signed_in(other_clerk).get("/agent/taches/").text
+    # A clerk who takes a letter for herself is not told of her own act.
+    mail_assign(actor=clerk, mail=register(), service=territory["compiegne"], assignee=clerk)
+    assert not AgentNotice.objects.filter(recipient=clerk).exists()
+
+
 def test_an_agent_who_cannot_see_the_mail_cannot_be_assigned(register, clerk, other_clerk):
     with pytest.raises(ServiceError) as refused:
         mail_assign(actor=clerk, mail=register(), service=None, assignee=other_clerk)

@@ -18,6 +18,7 @@ from socle.core.uploads import handles_in, uploads_consume
 
 from .. import acknowledgements
 from ..amounts import amount_label
+from ..case_notices import notify_case_assigned, notify_citizen_message
 from ..effective import EffectiveProcedure, effective
 from ..ged_filing import case_documents_file_later
 from ..models import (
@@ -156,6 +157,8 @@ def case_assign(*, actor: User, case: Case, agent: User | None) -> Case:
         audit_record(actor=actor, action="case.assign", organisation=case.organisation,
                      target=case, data={"number": case.number,
                                         "agent": agent.email if agent else None})
+        if agent is not None:
+            notify_case_assigned(case, agent=agent, actor=actor)
     return case
 
 
@@ -188,6 +191,8 @@ def case_message(*, actor: User, case: Case, text: str) -> CaseEvent:
                      target=case, data={"number": case.number, "from_citizen": role == CITIZEN})
         if role == CASEWORKER:
             acknowledgements.notify_message(case)
+        else:
+            notify_citizen_message(case, actor=actor)
     return event
 
 

@@ -21,6 +21,7 @@ from socle.core.throttle import throttle_hit
 from socle.core.uploads import handles_in, uploads_consume
 
 from .. import acknowledgements, selectors
+from ..case_notices import notify_case_new
 from ..effective import EffectiveProcedure
 from ..form_render import Parsed, parse_post
 from ..ged_filing import case_documents_file_later
@@ -196,6 +197,7 @@ def case_submit(
                                             "revision": revision.number},
                          actor_label=case.email)
             acknowledgements.acknowledge_submission(case, offered, pdfs)
+            notify_case_new(case, actor=actor)
             case_documents_file_later(case)
             if fee > 0:
                 case = _await_payment(case)
@@ -334,6 +336,7 @@ def case_file_for_mail(
                            "revision": revision.number, "mail": mail_reference})
         uploads_consume(actor=actor, handles=handles_in(data))
         acknowledgements.acknowledge_mail_filing(case, offered, received_on)
+        notify_case_new(case, actor=actor)
         case_documents_file_later(case)
     return case
 
