@@ -378,10 +378,10 @@ def _announce_current(circuit: Circuit, *, actor: User | None) -> None:
              .select_related("circuit__document", "circuit__organisation", "assignee",
                              "role_organisation"))
     for step in steps:
-        what = "Signature" if step.kind == StepKind.SIGNATURE else "Visa"
+        what = "Signature demandée" if step.kind == StepKind.SIGNATURE else "Visa demandé"
         deadline = f", avant le {step.deadline:%d/%m/%Y}" if step.deadline else ""
         notice_send(kind="documents.step_awaiting", recipients=_deciders(step), actor=actor,
-                    title=f"{what} demandé : « {step.circuit.document.title[:150]} »{deadline}",
+                    title=f"{what} : « {step.circuit.document.title[:150]} »{deadline}",
                     url=f"/documents/visas/{step.pk}", ref=object_ref("documents.step", step.pk),
                     organisation=step.circuit.organisation)
 
