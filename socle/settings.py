@@ -374,6 +374,9 @@ EMAIL_FILE_PATH = DATA_DIR / "mails"
 # The platform's identity: which organisation runs it.
 PLATFORM_NAME = env("PLATFORM_NAME", "socle")
 PLATFORM_ROOT_SLUG = env("PLATFORM_ROOT_SLUG", "arc")
+# Named in every decision's channels of appeal (the court of the territory: Oise, Amiens).
+ADMINISTRATIVE_COURT = env("ADMINISTRATIVE_COURT",
+                           "le tribunal administratif d'Amiens, 14 rue Lemerchier, 80011 Amiens Cedex 1")
 # Legal notices (mentions légales, données personnelles): what the territory file does
 # not hold. Empty values are shown as "non renseigné", never made up.
 PUBLICATION_DIRECTOR = env("PUBLICATION_DIRECTOR")

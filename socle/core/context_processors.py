@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .identity import site_identity
 from .selectors import navigation_for, organisation_get_public
 
 
@@ -24,6 +25,9 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     return {
         "platform_name": settings.PLATFORM_NAME,
         "platform_owner": _owner_name(),
+        # The site's identity; a page about one commune puts that commune's in its context.
+        "identity": site_identity(),
+        "platform_root_slug": settings.PLATFORM_ROOT_SLUG,
         "franceconnect_enabled": settings.FRANCECONNECT_ENABLED,
         "navigation": navigation_for(actor=getattr(request, "user", None)),
     }

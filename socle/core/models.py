@@ -39,6 +39,11 @@ class Organisation(models.Model):
     address = models.CharField(max_length=300, blank=True, default="")
     # The mairie's or service's opening hours as published, one line a period.
     opening_hours = models.TextField(blank=True, default="", max_length=1000)
+    # Its identity on the pages and letters: a logo it uploads (PNG or JPEG) and a colour
+    # dark enough for white text (contrast of at least 4.5:1, RGAA 3.2).
+    logo = models.ForeignKey("Blob", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    brand_color = models.CharField(max_length=7, blank=True, default="")
 
     class Meta:
         ordering: ClassVar = ["path"]
@@ -80,6 +85,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     first_name = models.CharField(max_length=150, blank=True, default="")
     last_name = models.CharField(max_length=150, blank=True, default="")
+    # An agent's function as it appears under their signature ("Responsable de l'état civil"):
+    # a decision names its author's first name, name and function (CRPA, L212-1).
+    job_title = models.CharField(max_length=150, blank=True, default="")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

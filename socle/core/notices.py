@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .errors import ServiceError
+from .journal import audit_record
 from .models import AgentNotice, NoticeDelivery, NoticePreference, Organisation, User
 from .modules import notice_kinds
 from .notifications import absolute_url, email_notify
@@ -127,6 +128,19 @@ def preference_set(*, actor: User, delivery: str) -> NoticePreference:
             AgentNotice.objects.filter(recipient=actor, emailed_at__isnull=True) \
                 .update(emailed_at=timezone.now())
     return preference
+
+
+def job_title_set(*, actor: User, job_title: str) -> User:
+    """An agent's function, printed under their name on the decisions they sign."""
+    title = " ".join(job_title.replace("\x00", "").split())
+    if len(title) > 150:
+        raise ServiceError("La fonction tient en 150 caractères au plus.", code="invalid",
+                           errors={"job_title": "Trop long."})
+    with transaction.atomic():
+        actor.job_title = title
+        actor.save(update_fields=["job_title"])
+        audit_record(actor=actor, action="user.job_title", target=actor, data={"job_title": title})
+    return actor
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     account_views,
     franceconnect_views,
+    identity_views,
     job_views,
     legal_views,
     module_views,
@@ -44,6 +45,10 @@ urlpatterns = [
     path("compte/jetons/<str:prefix>/revoquer/", token_views.token_revoke_view, name="token_revoke"),
     path("agent/", views.agent_home, name="agent_home"),
     path("agent/modules/", module_views.modules_page, name="modules"),
+    path("agent/identite/", identity_views.identity_list, name="identity_list"),
+    path("agent/identite/<slug:slug>/", identity_views.identity_edit, name="identity_edit"),
+    path("organisations/<slug:slug>/logo", identity_views.logo, name="logo"),
+    path("organisations/<slug:slug>/couleurs.css", identity_views.colors_css, name="colors_css"),
     path("agent/taches/", work_views.my_work, name="my_work"),
     path("agent/avis/<int:notice_id>/", work_views.notice_follow, name="notice_follow"),
     path("agent/avis/tout-lu/", work_views.notices_read_all, name="notices_read_all"),

@@ -19,6 +19,7 @@ from . import selectors, signin
 from .assurance import session_authenticated
 from .client_address import client_ip
 from .forms import SignInForm, TotpForm
+from .identity import identity_of
 from .models import User
 from .request_actor import request_actor, request_actor_or_none
 from .roles import role_label
@@ -49,7 +50,8 @@ def commune_detail(request: HttpRequest, slug: str) -> HttpResponse:
     org = selectors.organisation_get_public(slug=slug)
     if org is None or not org.is_commune:
         raise Http404("Commune introuvable.")
-    return render(request, "core/commune_detail.html", {"commune": org})
+    return render(request, "core/commune_detail.html", {"commune": org,
+                                                        "identity": identity_of(org)})
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:

@@ -16,7 +16,14 @@ from .assurance import without_second_factor
 from .errors import ServiceError
 from .models import NoticeDelivery
 from .modules import WorkItem, resolve, work_sources
-from .notices import delivery_of, notice_open, notices_mark_all_read, notices_of, preference_set
+from .notices import (
+    delivery_of,
+    job_title_set,
+    notice_open,
+    notices_mark_all_read,
+    notices_of,
+    preference_set,
+)
 from .page_guards import SECOND_FACTOR_NEEDED, error_page
 from .request_actor import request_actor
 
@@ -89,12 +96,16 @@ def notice_preference(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            preference_set(actor=actor, delivery=request.POST.get("delivery", ""))
+            if "job_title" in request.POST:
+                job_title_set(actor=actor, job_title=request.POST["job_title"])
+            else:
+                preference_set(actor=actor, delivery=request.POST.get("delivery", ""))
         except ServiceError as exc:
             error = exc.message
         else:
             messages.success(request, "Votre choix est enregistré.")
             return redirect("core:notice_preference")
     return render(request, "core/notice_preference.html", {
-        "choices": NoticeDelivery.choices, "current": delivery_of(actor), "error": error},
+        "choices": NoticeDelivery.choices, "current": delivery_of(actor), "error": error,
+        "job_title": actor.job_title},
         status=400 if error else 200)

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.blobs import blob_put
+from socle.core.identity import logo_bytes
+from socle.core.models import Organisation, User
 from socle.core.notifications import email_notify
 
 from .access_links import access_token_make
@@ -166,29 +168,109 @@ def acknowledge_mail_filing(case: Case, offered: EffectiveProcedure, received_on
     )
 
 
-def after_transition(case: Case, transition: Transition, comment: str) -> None:
+def _signatory(case: Case, actor: User | None) -> tuple[str, str]:
+    """The decision's author and function, in readable characters (CRPA L212-1)."""
+    if actor is None:
+        return case.organisation.name, "Décision prise par la plateforme au nom du service"
+    function = actor.job_title
+    if not function:
+        from socle.core.models import Membership
+        from socle.core.roles import role_label, roles_granting
+
+        held = (Membership.objects.filter(user=actor, revoked_at__isnull=True,
+                                          role__in=roles_granting("portal.process_case"))
+                .values_list("role", flat=True).first())
+        function = role_label(held) if held else "Agent instructeur"
+    return actor.display_name, function
+
+
+def _issuer_logo(organisation: Organisation) -> bytes | None:
+    # A service's letters carry its commune's logo when it has none of its own.
+    node: Organisation | None = organisation
+    while node is not None:
+        if node.logo_id is not None:
+            return logo_bytes(node)
+        node = node.parent
+    return None
+
+
+def _addressee(case: Case) -> tuple[str, ...]:
+    lines = [case.applicant_name or case.email]
+    profile = getattr(case.citizen, "citizen", None) if case.citizen_id else None
+    address = getattr(profile, "address", "") if profile is not None else ""
+    if address:
+        lines += [part.strip() for part in address.replace("\r", "").split("\n") if part.strip()]
+    elif case.email and case.email != lines[0]:
+        lines.append(case.email)
+    return tuple(lines)
+
+
+def _contact_lines(organisation: Organisation) -> tuple[str, ...]:
+    phone = f"Téléphone : {organisation.phone}" if organisation.phone else ""
+    return tuple(line for line in (organisation.address, phone, organisation.email) if line)
+
+
+def _place(organisation: Organisation) -> str:
+    node: Organisation | None = organisation
+    while node is not None and not node.is_commune:
+        node = node.parent
+    return (node or organisation).name
+
+
+def appeal_sentence(organisation: Organisation) -> str:
+    """The channels and delays of appeal a decision must state (CJA R421-5)."""
+    contact = f" ({organisation.address})" if organisation.address else ""
+    return ("Cette décision peut faire l'objet, dans un délai de deux mois à compter de sa "
+            f"notification, d'un recours gracieux adressé à {organisation.name}{contact}, ou d'un "
+            f"recours contentieux devant {settings.ADMINISTRATIVE_COURT}. Le tribunal peut être "
+            "saisi par l'application « Télérecours citoyens » accessible sur le site "
+            "www.telerecours.fr. Un recours gracieux prolonge le délai du recours contentieux, "
+            "qui court à nouveau à compter de la réponse (deux mois de silence valant rejet).")
+
+
+def _authority(organisation: Organisation) -> tuple[str, str]:
+    """The letter's heading and the delegation formula above the signatory's name."""
+    if organisation.is_commune:
+        return f"Mairie de {organisation.name}", "Pour le maire et par délégation,"
+    if organisation.kind == "epci":
+        return organisation.name, "Pour le président et par délégation,"
+    return organisation.name, f"Pour {organisation.name},"
+
+
+def decision_letter(case: Case, *, accepted: bool, comment: str, actor: User | None) -> Letter:
+    """The decision as an administrative letter: who decides, for whom, why, how to appeal."""
+    organisation = case.organisation
+    paragraphs = [
+        f"Vous avez déposé le {french_date(case.submitted_at or timezone.now())} une demande "
+        f"« {case.procedure.title} » (dossier n° {case.number}). Après instruction, votre demande "
+        + ("est acceptée." if accepted else "est refusée.")
+    ]
+    if comment:
+        paragraphs.append(("Observations : " if accepted else "Motifs de la décision : ") + comment)
+    name, function = _signatory(case, actor)
+    heading, delegation = _authority(organisation)
+    return Letter(
+        issuer=heading, title="Décision", reference=case.number,
+        subject=f"{case.procedure.title} : demande " + ("acceptée" if accepted else "refusée"),
+        facts=[("Démarche", case.procedure.title), ("Dossier", case.number),
+               ("Date de la décision", french_date(timezone.now()))],
+        paragraphs=paragraphs, signature=delegation,
+        issuer_lines=_contact_lines(organisation),
+        logo=_issuer_logo(organisation), addressee=_addressee(case),
+        place_date=f"{_place(organisation)}, le {french_date(timezone.now())}",
+        signatory=name, signatory_function=function, appeal=appeal_sentence(organisation))
+
+
+def after_transition(case: Case, transition: Transition, comment: str,
+                     actor: User | None = None) -> None:
     """Carry out a transition's actions: documents, then the citizen's email."""
     workflow = workflow_of(case.revision.workflow)
     status = workflow.status(transition.target)
     if "decision_pdf" in transition.actions:
         accepted = transition.target == "accepted"
-        paragraphs = [
-            f"Après instruction, votre demande « {case.procedure.title} » est "
-            + ("acceptée." if accepted else "refusée.")
-        ]
-        if comment:
-            paragraphs.append(("Observations : " if accepted else "Motifs : ") + comment)
-        if not accepted:
-            paragraphs.append("Vous pouvez contester cette décision par un recours gracieux "
-                              "auprès de l'administration ou un recours contentieux devant le "
-                              "tribunal administratif dans un délai de deux mois à compter de "
-                              "sa notification.")
-        _issue(case, DocumentKind.DECISION, Letter(
-            issuer=case.organisation.name, title="Décision", reference=case.number,
-            facts=[("Démarche", case.procedure.title), ("Dossier", case.number),
-                   ("Date de la décision", french_date(timezone.now()))],
-            paragraphs=paragraphs, signature=f"Pour {case.organisation.name}"),
-            f"decision-{case.number}.pdf")
+        _issue(case, DocumentKind.DECISION,
+               decision_letter(case, accepted=accepted, comment=comment, actor=actor),
+               f"decision-{case.number}.pdf")
     if "attestation_pdf" in transition.actions:
         _issue(case, DocumentKind.ATTESTATION, Letter(
             issuer=case.organisation.name, title="Attestation", reference=case.number,

@@ -142,3 +142,11 @@ def test_the_preference_page_saves_the_choice_and_refuses_nonsense(territory, ca
     assert caseworker.notice_preference.delivery == "digest"
     answer = client.post("/compte/avis/", {"delivery": "fax"})
     assert answer.status_code == 400 and "Choisissez" in answer.text
+
+
+def test_an_agent_sets_the_function_printed_under_their_signature(territory, caseworker):
+    client = signed_in(caseworker)
+    assert client.post("/compte/avis/", {"job_title": "  Responsable   de l'état civil "}).status_code == 302
+    caseworker.refresh_from_db()
+    assert caseworker.job_title == "Responsable de l'état civil"
+    assert client.post("/compte/avis/", {"job_title": "x" * 151}).status_code == 400

@@ -105,7 +105,7 @@ def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "
                                         "comment": comment.strip()},
                      actor_label=f"plateforme:{system_role}" if actor is None and system_role
                      else "")
-        acknowledgements.after_transition(case, transition, comment.strip())
+        acknowledgements.after_transition(case, transition, comment.strip(), actor=actor)
         case_documents_file_later(case)
     return case
 
