@@ -25,7 +25,7 @@ from socle.core.notifications import email_notify
 from .access_links import access_token_make
 from .amounts import amount_label
 from .effective import EffectiveProcedure
-from .models import Case, CaseDocument, DocumentKind, SilenceMeans
+from .models import Case, CaseDocument, DocumentKind, Payment, SilenceMeans
 from .pdf_documents import Letter, french_date, letter_render
 from .workflow import Transition, workflow_of
 
@@ -297,3 +297,34 @@ def notify_message(case: Case) -> None:
         email_notify(to=[case.email], subject=f"Nouveau message sur votre demande n° {case.number}",
                      body=f"Bonjour,\n\nLe service vous a écrit au sujet de votre demande "
                           f"n° {case.number}.\nLire le message : {case_url(case)}\n")
+
+
+BACKEND_LABELS = {"payfip_ws": "Paiement en ligne par carte bancaire ou prélèvement (PayFiP)",
+                  "dummy": "Paiement en ligne (banque simulée de démonstration)"}
+
+
+def payment_receipt(case: Case, payment: Payment) -> CaseDocument:
+    """Issue the receipt of a settled payment, kept with the case and shown to the citizen."""
+    organisation = case.organisation
+    heading, _ = _authority(organisation)
+    when = timezone.localtime(payment.settled_at or timezone.now())
+    facts = [
+        ("Démarche", case.procedure.title),
+        ("Dossier", case.number),
+        ("Montant payé", amount_label(payment.amount)),
+        ("Payé le", f"{french_date(when)} à {when:%H:%M}"),
+        ("Moyen de paiement", BACKEND_LABELS.get(payment.backend, "Paiement en ligne")),
+        ("Référence du paiement", payment.reference or payment.transaction_id),
+        ("Payeur", case.applicant_name or case.email),
+    ]
+    paragraphs = [f"{heading} atteste avoir reçu le paiement ci-dessus pour le dossier "
+                  f"n° {case.number}. Ce reçu ne vaut pas décision sur la demande."]
+    if payment.excess > 0:
+        paragraphs.append(f"Sur ce montant, {amount_label(payment.excess)} excède ce qui était dû : "
+                          "cette somme vous sera remboursée par la régie.")
+    letter = Letter(issuer=heading, title="Reçu de paiement", reference=case.number, facts=facts,
+                    paragraphs=paragraphs, issuer_lines=_contact_lines(organisation),
+                    logo=_issuer_logo(organisation), addressee=_addressee(case),
+                    place_date=f"{_place(organisation)}, le {french_date(when)}")
+    return _issue(case, DocumentKind.PAYMENT_RECEIPT, letter,
+                  f"recu-paiement-{case.number}-{payment.pk}.pdf")

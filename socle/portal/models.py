@@ -258,6 +258,7 @@ class DocumentKind(models.TextChoices):
     RECEIPT = "receipt", "Accusé de réception"
     DECISION = "decision", "Décision"
     ATTESTATION = "attestation", "Attestation"
+    PAYMENT_RECEIPT = "payment", "Reçu de paiement"
 
 
 class CaseDocument(models.Model):

@@ -38,6 +38,7 @@ from socle.core.journal import audit_record
 from socle.core.models import User
 from socle.core.services import ServiceError
 
+from .acknowledgements import payment_receipt
 from .amounts import CENT, amount_label
 from .models import Case, CaseEvent, CaseEventKind, Payment, PaymentStatus
 from .payment_config import KINDS, BackendConfig, PaymentConfigError, backend_resolve
@@ -469,6 +470,9 @@ def _record_paid(case: Case, payment: Payment, bank_status: str, data: dict[str,
     payment.save(update_fields=["status", "settled_at", "bank_status", "excess"])
     audit_record(actor=None, action="payment.paid", organisation=case.organisation,
                  target=payment, data={**data, "excess": str(payment.excess)}, actor_label=label)
+    # The receipt is drawn in the settlement's transaction: a payment is never recorded
+    # without its receipt, nor a receipt without its payment.
+    payment_receipt(case, payment)
     if payment.excess == 0:
         _event(case, f"Paiement de {amount_label(payment.amount)} reçu.")
     else:

@@ -114,6 +114,18 @@ def test_a_paid_notification_settles_the_payment_and_moves_the_case_on(paying_ca
     assert (moved.data["from"], moved.data["to"]) == ("awaiting_payment", "in_instruction")
     page = client.get(reverse("portal:payment_return") + f"?transaction_id={payment.transaction_id}")
     assert "a bien été reçu" in page.content.decode()
+    # A receipt is issued with the payment, shown on the case page and downloadable.
+    [receipt] = paying_case.documents.filter(kind="payment")
+    case_page = client.get(reverse("portal:case_detail", args=[paying_case.number])).content.decode()
+    assert receipt.name in case_page and "Reçu de paiement" in case_page
+    from pypdf import PdfReader
+
+    from socle.core.blobs import blob_open
+
+    with blob_open(receipt.blob) as handle:
+        text = " ".join(PdfReader(handle).pages[0].extract_text().split())
+    assert "Reçu de paiement" in text and "12,30 €" in text and paying_case.number in text
+    assert payment.reference in text and "ne vaut pas décision" in text
 
 
 def test_the_notification_also_arrives_as_a_get(paying_case, citizen):
