@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+import snowballstemmer
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -27,6 +30,23 @@ def transfer_get(*, actor: Actor, reply_identifier: str) -> Transfer:
                       reply_identifier=reply_identifier)
 
 
+_ADJECTIVE_ENDINGS = ("ales", "aux", "ale", "al", "elles", "elle", "els", "el")
+
+
+@lru_cache(maxsize=4096)
+def _root(word: str) -> str:
+    for ending in _ADJECTIVE_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 5:
+            word = word[:-len(ending)]
+            break
+    return str(snowballstemmer.stemmer("french").stemWord(word))
+
+
+def search_roots(query: str) -> list[tuple[str, str]]:
+    """The words of a search with their French roots (Snowball stem, adjective endings dropped)."""
+    return [(word, _root(word)) for word in re.findall(r"\w+", query.lower()) if len(word) <= 40][:12]
+
+
 @dataclass(frozen=True)
 class PackageSearch:
     q: str = ""
@@ -43,9 +63,13 @@ def packages_for(*, actor: Actor, search: PackageSearch | None = None) -> QueryS
     if search is None:
         return packages
     if search.q:
-        packages = packages.filter(Q(title__icontains=search.q)
-                                   | Q(description__icontains=search.q)
-                                   | Q(identifier__iexact=search.q))
+        # Each word by its French root, so that "cadastre" finds "cadastrale" and back.
+        # The word itself too: the stemmer drops some accents ("délibér" becomes "déliber").
+        words = Q()
+        for word, root in search_roots(search.q):
+            words &= (Q(title__icontains=root) | Q(description__icontains=root)
+                      | Q(title__icontains=word) | Q(description__icontains=word))
+        packages = packages.filter(words | Q(identifier__iexact=search.q.strip()))
     if search.agency:
         packages = packages.filter(Q(originating_agency__iexact=search.agency)
                                    | Q(transferring_agency__iexact=search.agency)

@@ -156,6 +156,21 @@ def test_search_by_metadata(package: ArchivalPackage, archivist: User, api_clien
     assert body["communicable"] is False and body["access_end_date"] == "2037-12-31"
 
 
+def test_search_finds_a_word_by_its_french_root(package: ArchivalPackage, archivist: User,
+                                                api_client: Any) -> None:
+    client = api_client(archivist)
+    package.title = "Plans cadastraux de la commune"
+    package.save(update_fields=["title"])
+
+    def found(q: str) -> list[str]:
+        return [p["identifier"] for p in client.get("/api/v1/archives/packages", {"q": q}).json()[
+            "items"]]
+
+    for query in ("cadastre", "cadastrale", "CADASTRAL", "plan cadastre", "communal"):
+        assert found(query) == [package.identifier], query
+    assert found("cadastre voirie") == [], "every word must be found"
+
+
 def test_the_dip_downloads_as_a_valid_bag(package: ArchivalPackage, archivist: User,
                                           api_client: Any, tmp_path: Path) -> None:
     response = api_client(archivist).get(f"/api/v1/archives/packages/{package.identifier}/dip")
