@@ -22,11 +22,13 @@ def _owner_name() -> str:
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
+    site = site_identity()
     return {
         "platform_name": settings.PLATFORM_NAME,
         "platform_owner": _owner_name(),
         # The site's identity; a page about one commune puts that commune's in its context.
-        "identity": site_identity(),
+        "identity": site,
+        "site_identity": site,
         "platform_root_slug": settings.PLATFORM_ROOT_SLUG,
         "franceconnect_enabled": settings.FRANCECONNECT_ENABLED,
         "navigation": navigation_for(actor=getattr(request, "user", None)),

@@ -57,6 +57,16 @@ class Identity:
         return self.color != DEFAULT_COLOR
 
     @property
+    def with_article(self) -> str:
+        """The name as it follows « avec » : « l'Agglomération … », « Compiègne »."""
+        name = self.name
+        if name.startswith(("Le ", "La ", "Les ")):
+            return name[0].lower() + name[1:]
+        if name[:1].lower() in "aeiouyhéèêàâîôû" and not name.startswith("L'"):
+            return f"l'{name}"
+        return name
+
+    @property
     def services_title(self) -> str:
         """ "Services en ligne de Compiègne", "… de l'Agglomération …", "… du Meux"."""
         name = self.name

@@ -71,6 +71,7 @@ def test_the_communication_officer_sets_the_identity_of_their_commune_only(terri
     # The commune's page shows its name, logo and colour; the logo is served as an image.
     commune = html.unescape(client.get(reverse("core:commune_detail", args=["compiegne"])).text)
     assert "Services en ligne de Compiègne" in commune
+    assert "Avec l'Agglomération de la Région de Compiègne" in commune
     assert reverse("core:logo", args=["compiegne"]) in commune
     assert reverse("core:colors_css", args=["compiegne"]) in commune
     logo = client.get(reverse("core:logo", args=["compiegne"]))

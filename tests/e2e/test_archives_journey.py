@@ -68,7 +68,8 @@ def test_archivist_validates_a_ged_transfer_searches_and_downloads_a_dip(
     secret = page.locator("code.secret").inner_text().strip()
     page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Valider").click()
-    audit.check(page, title="Espace agent", h1="Espace agent")
+    # An agent lands on their tasks (issue #12).
+    audit.check(page, title="Mes tâches", h1="Mes tâches")
 
     page.goto("/archives/ged/")
     audit.check(page, title="Versements depuis la GED", h1="Versements depuis la GED")

@@ -5,6 +5,7 @@ Agents sign in with their password and a TOTP code; every page is checked by axe
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -50,7 +51,8 @@ def signed_in_agent(audit: PageAudit, user: User, totp: pyotp.TOTP) -> Page:
     audit.check(page, title="Second facteur", h1="Vérification en deux étapes")
     page.get_by_label("Code à 6 chiffres").fill(totp.at(time.time()))
     page.get_by_role("button", name="Valider").click()
-    audit.check(page, title="Espace agent", h1="Espace agent")
+    # An agent lands on their tasks (issue #12).
+    audit.check(page, title="Mes tâches", h1="Mes tâches")
     return page
 
 
@@ -131,6 +133,11 @@ def test_file_search_circuit_then_register_instruct_and_answer_a_letter(
 
     for signer, totp in ((chief, chief_totp), (mayor, mayor_totp)):
         other = signed_in_agent(audit, signer, totp)
+        # The step waits in « Mes tâches », and among the visas to give.
+        expect(other.get_by_role("region", name=re.compile("Visas et signatures à donner"))
+               ).to_contain_text("Convention gymnase Robida")
+        other.goto("/agent/")
+        audit.check(other, title="Espace agent")
         other.get_by_role("link", name="Mes visas à donner").click()
         audit.check(other, title="Mes visas à donner", h1="Mes visas à donner")
         other.get_by_role("link", name="Décider : Convention gymnase Robida").click()

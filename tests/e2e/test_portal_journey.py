@@ -96,7 +96,8 @@ def agent_signs_in(audit: PageAudit, page: Page, agent: User) -> None:
     secret = page.locator("code.secret").inner_text().strip()
     page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Valider").click()
-    audit.check(page, title="Espace agent", h1="Espace agent")
+    # An agent lands on their tasks (issue #12).
+    audit.check(page, title="Mes tâches", h1="Mes tâches")
 
 
 def fill_identity(page: Page) -> None:
@@ -181,7 +182,10 @@ def test_a_request_is_filed_completed_accepted_and_its_decision_downloaded(
     # The agent of Compiègne finds it in the queue, takes it and asks for more.
     desk = audit.open()
     agent_signs_in(audit, desk, agent)
-    desk.get_by_role("main").get_by_role("link", name="Dossiers à instruire").click()
+    # « Mes tâches » shows the new case first (issue #12), then the queue marks it too.
+    waiting = desk.get_by_role("region", name=re.compile("Dossiers à instruire"))
+    expect(waiting.get_by_role("listitem").filter(has_text=number)).to_contain_text("Nouveau")
+    desk.goto("/agent/dossiers/")
     audit.check(desk, title="Dossiers à instruire", h1="Dossiers à instruire")
     queue = desk.get_by_role("table", name=re.compile("1 dossier"))
     expect(queue.get_by_role("row", name=re.compile(number))).to_contain_text(citizen.email)
