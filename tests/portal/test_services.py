@@ -104,6 +104,37 @@ def test_default_workflow_with_information_request(territory, publish, citizen, 
                         "accepted"]
 
 
+def test_an_information_request_suspends_the_delay_which_runs_again_in_full(
+        territory, publish, citizen, caseworker, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.support.clients import signed_in
+
+    procedure = publish(territory["compiegne"], "carte-stationnement", implicit_decision_days=60)
+    case = case_submit(actor=citizen, offered=offered_in(procedure), data=GOOD)
+    today = timezone.localdate()
+    assert case.decision_due_on == today + timedelta(days=60)
+    case_transition(actor=caseworker, case=case, to="in_instruction")
+    case = case_transition(actor=caseworker, case=case, to="info_requested",
+                           comment="Merci de joindre un justificatif.")
+    assert case.decision_due_on is None
+    from django.urls import reverse
+
+    page = signed_in(citizen, method="password").get(reverse("portal:case_detail", args=[case.number])).text
+    assert "Suspendu : il court de nouveau" in page
+    assert "Suspendue dans l" in signed_in(caseworker).get(f"/agent/dossiers/{case.number}/").text
+    # Completed ten days later: the full delay runs from that day.
+    from unittest import mock
+
+    later = timezone.now() + timedelta(days=10)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        case = case_resubmit(actor=citizen, case=Case.objects.get(pk=case.pk), data=GOOD)
+    case.refresh_from_db()
+    assert case.decision_due_on == timezone.localtime(later).date() + timedelta(days=60)
+
+
 def test_a_citizen_sees_messages_but_not_private_comments(territory, publish, citizen,
                                                            caseworker):
     procedure = publish(territory["compiegne"], "carte-stationnement")

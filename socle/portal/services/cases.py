@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -96,6 +97,11 @@ def case_transition(*, actor: User | None, case: Case, to: str, comment: str = "
         if "close" in transition.actions or workflow.status(to).final:
             case.closed_at = timezone.now()
             update.append("closed_at")
+        if "request_info" in transition.actions and case.decision_due_on is not None:
+            # An incomplete request suspends the delay (CRPA L114-5): it runs again, in
+            # full, from the receipt of what was asked, as the acknowledgement says.
+            case.decision_due_on = None
+            update.append("decision_due_on")
         case.save(update_fields=update)
         _event(case, actor=actor, kind=CaseEventKind.STATUS, from_status=source, to_status=to,
                text=comment.strip(), visible=workflow.status(to).visible,
@@ -123,7 +129,9 @@ def case_resubmit(*, actor: User, case: Case, data: Any) -> Case:
     with transaction.atomic():
         uploads_consume(actor=actor, handles=handles_in(data))
         case.data = result.data
-        case.save(update_fields=["data", "updated_at"])
+        # The delay of decision runs again from the receipt of the completed request.
+        case.decision_due_on = timezone.localdate() + timedelta(days=offered.implicit_decision_days)
+        case.save(update_fields=["data", "decision_due_on", "updated_at"])
         _attach_files(case, offered.fields(case.revision), result.data)
         audit_record(actor=actor, action="case.complete", organisation=case.organisation,
                      target=case, data={"number": case.number})
