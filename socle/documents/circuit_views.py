@@ -26,28 +26,34 @@ from socle.core.roles import all_roles
 
 from . import circuits, selectors
 from .detail_views import agent_required
-from .models import Document, StepKind
+from .models import StepKind
 
 MIN_ROWS = 3
 MAX_ROWS = circuits.MAX_STEPS
 # One answer for an unknown address and for an account that may not take the step, so that
 # the form never tells whether an account exists.
-UNKNOWN_ASSIGNEE = ("Aucun agent pouvant consulter les documents de cette organisation "
-                    "n'a cette adresse électronique.")
+UNKNOWN_ASSIGNEE = "Choisissez un agent de la liste : il doit pouvoir consulter ce document."
 UNKNOWN_DELEGATE = "Aucun agent de vos organisations n'a cette adresse électronique."
 
 
 class StepForm(forms.Form):
     kind = forms.ChoiceField(label="Type d'étape", choices=StepKind.choices, required=False,
                              initial=StepKind.VISA)
-    assignee = forms.EmailField(label="Agent (adresse électronique)", required=False)
+    assignee = forms.ChoiceField(label="Agent", required=False)
     role = forms.ChoiceField(label="Ou rôle", required=False)
     order = forms.IntegerField(label="Ordre", min_value=1, max_value=MAX_ROWS, required=False,
                                help_text="Les étapes de même ordre se font en parallèle.")
     deadline = forms.DateField(label="Échéance (AAAA-MM-JJ)", required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        agents = self.fields["assignee"]
+        assert isinstance(agents, forms.ChoiceField)
+        # By name, never by email; the address only tells namesakes apart.
+        names = [person.display_name for person in people or []]
+        agents.choices = [("", "— choisir un agent —"), *[
+            (str(person.pk), person.display_name if names.count(person.display_name) == 1
+             else f"{person.display_name} ({person.email})") for person in people or []]]
         field = self.fields["role"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "—"), *[(name, role.label) for name, role in all_roles().items()]]
@@ -69,12 +75,13 @@ def circuit_send(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_get_for(actor=actor, document_id=document_id,
                                           permission=selectors.EDIT)
     refusal = ""
+    people = selectors.circuit_assignee_candidates(actor=actor, document=document)
     if request.method == "POST":
         rows = _rows(request) + (1 if "add" in request.POST else 0)
         rows = min(rows, MAX_ROWS)
-        step_forms = [StepForm(request.POST, prefix=f"step-{i}") for i in range(rows)]
+        step_forms = [StepForm(request.POST, prefix=f"step-{i}", people=people) for i in range(rows)]
         if "add" not in request.POST:
-            specs, refusal = _specs(actor, document, step_forms)
+            specs, refusal = _specs(people, step_forms)
             if specs is not None:
                 try:
                     circuits.circuit_start(actor=actor, document=document,
@@ -86,14 +93,15 @@ def circuit_send(request: HttpRequest, document_id: int) -> HttpResponse:
                     return redirect("documents:detail", document_id=document.pk)
     else:
         rows = MIN_ROWS
-        step_forms = [StepForm(prefix=f"step-{i}", initial={"order": i + 1}) for i in range(rows)]
+        step_forms = [StepForm(prefix=f"step-{i}", initial={"order": i + 1}, people=people)
+                      for i in range(rows)]
     failed = bool(refusal) or any(form.is_bound and form.errors for form in step_forms)
     return render(request, "documents/circuit_send.html", {
         "document": document, "step_forms": step_forms, "rows": rows, "refusal": refusal},
         status=400 if failed else 200)
 
 
-def _specs(actor: Any, document: Document,
+def _specs(people: list[Any],
            step_forms: list[StepForm]) -> tuple[list[circuits.StepSpec] | None, str]:
     specs: list[circuits.StepSpec] = []
     valid = True
@@ -110,8 +118,7 @@ def _specs(actor: Any, document: Document,
             continue
         assignee = None
         if data["assignee"]:
-            assignee = selectors.circuit_assignee_find(actor=actor, document=document,
-                                                       email=data["assignee"])
+            assignee = next((p for p in people if str(p.pk) == data["assignee"]), None)
             if assignee is None:
                 form.add_error("assignee", UNKNOWN_ASSIGNEE)
                 valid = False

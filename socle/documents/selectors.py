@@ -112,15 +112,17 @@ def document_get_for(*, actor: Actor, document_id: Any, permission: str = VIEW) 
     return get_or_404(documents_for(actor=actor, permission=permission), pk=document_id)
 
 
-def circuit_assignee_find(*, actor: Actor, document: Document, email: str) -> User | None:
-    """Return the active agent with that email who may read the document, else None."""
-    # Unknown and not allowed answer the same None, so the form never confirms an account.
+def circuit_assignee_candidates(*, actor: Actor, document: Document) -> list[User]:
+    """The agents a step may go to, by name: those who may read the document."""
     if not can(actor, EDIT, document.organisation):
-        return None
-    candidate = User.objects.filter(email__iexact=email, is_active=True).first()
-    if candidate is None or not can(candidate, VIEW, document.organisation):
-        return None
-    return candidate
+        return []
+    from socle.core.roles import roles_granting
+
+    holders = Membership.objects.filter(
+        role__in=roles_granting(VIEW), revoked_at__isnull=True,
+        organisation__path__in=_ancestor_paths(document.organisation.path)).values("user_id")
+    return list(User.objects.filter(pk__in=holders, is_active=True)
+                .order_by("last_name", "first_name", "email"))
 
 
 def delegate_find(*, actor: Actor, email: str) -> User | None:
