@@ -21,15 +21,21 @@ from socle.core.roles import roles_granting
 from .models import OPEN_STATUSES, Contact, Mail, MailInstruction, MailPiece, MailType
 
 VIEW = "mail.view"
+AGENT = "core.view_organisation"  # held by every agent's role
 EDIT = "mail.edit"
 
 
 def mails_visible(*, actor: Actor) -> QuerySet[Mail]:
-    """Return the mail of the organisations, or services, where the actor may read mail."""
-    if not granted_paths(actor, VIEW):
-        return Mail.objects.none()
-    visible = organisations_for(actor, VIEW).values("pk")
-    return Mail.objects.filter(Q(organisation__in=visible) | Q(service__in=visible))
+    """Return the mail of the organisations, or services, where the actor may read mail,
+    and the letters a dispatcher gave them or copied them on (an assignment is a grant)."""
+    condition = Q(pk__in=[])
+    if granted_paths(actor, VIEW):
+        visible = organisations_for(actor, VIEW).values("pk")
+        condition = Q(organisation__in=visible) | Q(service__in=visible)
+    if isinstance(actor, User) and granted_paths(actor, AGENT):
+        condition |= Q(assignee=actor) | Q(pk__in=Mail.copies.through.objects.filter(
+            user_id=actor.pk).values("mail_id"))
+    return Mail.objects.filter(condition)
 
 
 @dataclass(frozen=True)
@@ -166,12 +172,13 @@ def contacts_for(*, actor: Actor, organisation: Organisation) -> QuerySet[Contac
 
 
 def agents_for(*, organisation: Organisation) -> QuerySet[User]:
-    """Return the agents who may read an organisation's mail (assignment and copies)."""
+    """Return the agents a letter of an organisation may be given to or copied to: whoever
+    holds a role on it, on a node above it or on one of its services, mail role or not."""
     ancestors = [p for p in organisation.path.strip("/").split("/") if p]
     paths = ["/" + "/".join(ancestors[: i + 1]) + "/" for i in range(len(ancestors))]
     below = Q(organisation__path__startswith=organisation.path)
     user_ids = Membership.objects.filter(
-        Q(organisation__path__in=paths) | below, role__in=roles_granting(VIEW),
+        Q(organisation__path__in=paths) | below, role__in=roles_granting(AGENT),
         revoked_at__isnull=True).values("user_id")
     return User.objects.filter(pk__in=user_ids, is_active=True).order_by("last_name", "email")
 

@@ -62,8 +62,13 @@ def _require(actor: User | None, permission: str, organisation: Organisation) ->
 
 
 def _may_see(actor: User | None, mail: Mail) -> bool:
-    return actor is not None and (can(actor, VIEW, mail.organisation) or (
-        mail.service is not None and can(actor, VIEW, mail.service)))
+    if actor is None:
+        return False
+    if can(actor, VIEW, mail.organisation) or (
+            mail.service is not None and can(actor, VIEW, mail.service)):
+        return True
+    # The agent the letter was given to, or copied to, by its dispatcher.
+    return mail.assignee_id == actor.pk or mail.copies.filter(pk=actor.pk).exists()
 
 
 def _clean_text(value: str, label: str, max_length: int, *, required: bool = False) -> str:
@@ -289,9 +294,12 @@ def mail_assign(*, actor: User | None, mail: Mail, service: Organisation | None,
     if service.pk not in {o.pk for o in mail_service_choices(mail.organisation)}:
         raise ServiceError("Ce service n'appartient pas à l'organisation du courrier.",
                            code="invalid_service")
+    # Any agent of the organisation or of one of its services (a letter goes to whoever
+    # handles the matter, mail role or not); never someone of another commune.
+    allowed = set(selectors.agents_for(organisation=mail.organisation).values_list("pk", flat=True))
     for person in [p for p in [assignee, *copies] if p is not None]:
-        if not (can(person, VIEW, mail.organisation) or can(person, VIEW, service)):
-            raise ServiceError(f"{person.display_name} n'a pas accès au courrier de cette "
+        if person.pk not in allowed:
+            raise ServiceError(f"{person.display_name} n'est pas un agent de cette "
                                "organisation.", code="invalid_agent")
     with transaction.atomic():
         mail = Mail.objects.select_for_update().get(pk=mail.pk)

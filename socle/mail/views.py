@@ -43,6 +43,11 @@ PAGE_SIZE = 50
 clerk_required = role_required(
     selectors.VIEW, title="Espace réservé au courrier",
     message="Seuls les agents chargés du courrier accèdent au registre.")
+# Any agent: a letter's page is also open to the agent it was given or copied to (the
+# selector decides which letters; any other is a 404).
+agent_required = role_required(
+    selectors.AGENT, title="Espace réservé aux agents",
+    message="Seuls les agents accèdent au courrier qui leur est attribué.")
 
 
 def _text(params: Any, name: str, length: int) -> str:
@@ -87,13 +92,22 @@ def register(request: HttpRequest) -> HttpResponse:
 
 def _register_form(request: HttpRequest, user: User) -> MailRegisterForm:
     organisations = list(selectors.organisations_registering(actor=user))
-    types, contacts = [], []
+    contacts: list[Any] = []
+    # A type is shared with the services below its organisation: listed once, under the
+    # organisation that defines it, not once for each service that may use it.
+    owners: dict[str, list[tuple[str, str]]] = {}
+    seen: set[int] = set()
     for organisation in organisations:
         prefix = f"{organisation.name} — " if len(organisations) > 1 else ""
-        types += [(str(t.pk), f"{prefix}{t.name} ({t.processing_days} jours)")
-                  for t in selectors.mail_types_for(organisation=organisation)]
+        for t in selectors.mail_types_for(organisation=organisation).select_related("organisation"):
+            if t.pk not in seen:
+                seen.add(t.pk)
+                owners.setdefault(t.organisation.name, []).append(
+                    (str(t.pk), f"{t.name} ({t.processing_days} jours)"))
         contacts += [(str(c.pk), f"{prefix}{c.name}")
                      for c in selectors.contacts_for(actor=user, organisation=organisation)[:500]]
+    types: list[Any] = (list(next(iter(owners.values()))) if len(owners) == 1
+                        else [(f"Types de {name}", choices) for name, choices in owners.items()])
     return MailRegisterForm(request.POST or None, organisations=[(o.slug, o.name)
                                                                   for o in organisations],
                             types=types, contacts=contacts)
@@ -199,7 +213,7 @@ def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) ->
 
 
 @require_GET
-@clerk_required
+@agent_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request_actor(request)
     mail = selectors.mail_get_for(actor=actor, pk=pk)
@@ -229,7 +243,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@clerk_required
+@agent_required
 def instruct(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_actor(request)
     mail = selectors.mail_get_for(actor=user, pk=pk)
@@ -280,7 +294,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@clerk_required
+@agent_required
 def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
     mail = selectors.mail_get_for(actor=request_actor(request), pk=pk)
     if mail.direction != Direction.INCOMING:
@@ -292,7 +306,7 @@ def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@clerk_required
+@agent_required
 def piece(request: HttpRequest, pk: int, piece_pk: int) -> FileResponse:
     actor = request_actor(request)
     found = selectors.mail_piece_get(actor=actor, mail_pk=pk, piece_pk=piece_pk)

@@ -223,3 +223,21 @@ def test_the_demo_loads_compiegne_register_once(territory, make_user):
     assert Mail.objects.get(direction="out").reply_to.status == MailStatus.ANSWERED
     demo_load()
     assert Mail.objects.count() == 5
+
+
+def test_each_mail_type_is_offered_once_under_the_organisation_that_defines_it(
+        clerk, compiegne, reclamation, territory, make_user):
+    from socle.core.models import Organisation
+    from socle.mail.services import mail_type_create
+    from tests.support.clients import signed_in
+
+    for slug, name in (("compiegne-urbanisme", "Urbanisme"), ("compiegne-etat-civil", "État civil")):
+        Organisation.objects.create(slug=slug, name=name, kind="service", parent=compiegne,
+                                    path=f"{compiegne.path}{slug}/")
+    arc_clerk = make_user("courrier.arc@exemple.fr", roles=[(territory["arc"], "mail.clerk")])
+    mail_type_create(actor=arc_clerk, organisation=territory["arc"], name="Courrier d'élu",
+                     processing_days=8)
+    page = signed_in(clerk).get("/courrier/enregistrer").content.decode()
+    assert page.count("Réclamation (30 jours)") == 1
+    assert page.count("Courrier d&#x27;élu (8 jours)") == 1
+    assert '<optgroup label="Types de Compiègne">' in page

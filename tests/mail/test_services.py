@@ -288,3 +288,30 @@ def test_scanned_pieces_are_filed_in_the_ged_under_the_register_node(register, t
 def test_without_the_register_node_the_piece_stays_in_the_register(register):
     mail = register(pieces=[PieceUpload(name="scan.pdf", stream=io.BytesIO(PDF))])
     assert mail.pieces.get().documents_document_id is None
+
+
+def test_a_letter_goes_to_any_agent_of_the_commune_who_then_sees_that_letter_only(
+        register, clerk, make_user, territory, other_clerk):
+    from django.urls import reverse
+
+    from tests.support.clients import signed_in
+
+    planner = make_user("urbanisme@exemple.fr", roles=[(territory["compiegne"], "portal.caseworker")])
+    stranger = make_user("venette@exemple.fr", roles=[(territory["venette"], "portal.caseworker")])
+    given, other = register(), register(subject="Autre courrier")
+    assert planner in selectors.agents_for(organisation=given.organisation)
+    with pytest.raises(ServiceError) as refused:
+        mail_assign(actor=clerk, mail=given, service=None, assignee=stranger)
+    assert refused.value.code == "invalid_agent"
+    given = mail_assign(actor=clerk, mail=given, service=None, assignee=planner)
+    client = signed_in(planner)
+    assert client.get(reverse("mail:detail", args=[given.pk])).status_code == 200
+    assert client.get(reverse("mail:detail", args=[other.pk])).status_code == 404
+    assert given.chrono in client.get("/agent/taches/").text
+    assert signed_in(stranger).get(reverse("mail:detail", args=[given.pk])).status_code == 404
+    # The assignee may annotate the letter given to them, not re-dispatch it.
+    mail_instruct(actor=planner, mail=given, text="Vu, je m'en occupe.")
+    with pytest.raises(ServiceError):
+        mail_assign(actor=planner, mail=given, service=None, assignee=planner)
+    # Without a mail role, the register itself stays closed.
+    assert client.get(reverse("mail:register")).status_code == 403
