@@ -134,11 +134,11 @@ class CreateForm(SettingsForm):
         label="Organisation qui publie la démarche", queryset=None,
         to_field_name="slug", empty_label=None)
     slug = forms.RegexField(
-        label="Identifiant dans l'adresse de la page", max_length=100,
+        label="Identifiant dans l'adresse de la page", max_length=100, required=False,
         regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-        help_text="Exemple : carte-stationnement-resident",
-        error_messages={"invalid": _SLUG_MESSAGE, "required": "Choisissez un identifiant."})
-    field_order = ["organisation", "slug", "title"]
+        help_text="Laissez vide : il est tiré du titre. Exemple : carte-stationnement-resident",
+        error_messages={"invalid": _SLUG_MESSAGE})
+    field_order = ["organisation", "title", "slug"]
 
     def __init__(self, *args: Any, organisations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -148,7 +148,10 @@ class CreateForm(SettingsForm):
         self.order_fields(self.field_order)
 
     def clean_slug(self) -> str:
-        slug = str(self.cleaned_data["slug"])
+        slug = str(self.cleaned_data.get("slug") or "") or slugify(
+            str(self.cleaned_data.get("title") or ""))[:100].strip("-")
+        if not slug:
+            raise forms.ValidationError("Choisissez un identifiant.")
         if slug in RESERVED_SLUGS:
             raise forms.ValidationError("Cet identifiant est réservé : choisissez-en un autre.")
         return slug
@@ -218,6 +221,14 @@ def _bound(text: str, kind: str) -> int | float | str:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
+def technical_name(label: str) -> str:
+    """A field's technical name from its label: « Date de naissance » → date_de_naissance."""
+    name = slugify(label).replace("-", "_")[:60].strip("_")
+    if name and not name[0].isalpha():
+        name = f"champ_{name}"[:60]
+    return name
+
+
 class FieldForm(forms.Form):
     """One field of a procedure's form, as its author describes it."""
 
@@ -225,9 +236,10 @@ class FieldForm(forms.Form):
     label = forms.CharField(label="Libellé (la question posée)", max_length=300,
                             error_messages={"required": "Indiquez le libellé du champ."})
     name = forms.RegexField(
-        label="Nom technique", max_length=60, regex=r"^[a-z][a-z0-9_]*$",
-        help_text="Minuscules sans accent, chiffres et « _ », en commençant par une lettre. "
-                  "Exemple : date_naissance. Il désigne la réponse dans les exports.",
+        label="Nom technique", max_length=60, regex=r"^[a-z][a-z0-9_]*$", required=False,
+        help_text="Laissez vide : il est tiré du libellé. Sinon, minuscules sans accent, "
+                  "chiffres et « _ », en commençant par une lettre (exemple : date_naissance). "
+                  "Il désigne la réponse dans les exports.",
         error_messages={"invalid": "Le nom technique commence par une lettre minuscule et ne "
                                    "contient que des minuscules sans accent, des chiffres et « _ ».",
                         "required": "Indiquez le nom technique du champ."})
@@ -262,14 +274,24 @@ class FieldForm(forms.Form):
                                       choices=[])
     show_if_value = forms.CharField(
         label="… a pour réponse", required=False, max_length=200,
-        help_text="Pour un oui / non, écrivez « oui » ou « non » ; pour un choix, la valeur "
-                  "de la réponse.")
+        help_text="Pour un oui / non, écrivez « oui » ou « non » ; pour un choix, la réponse "
+                  "telle que l'usager la lit (ou sa valeur).")
     message_required = forms.CharField(
         label="Message si la réponse manque", required=False, max_length=300,
         help_text="Laissez vide pour le message habituel : « Ce champ est obligatoire. »")
     message_invalid = forms.CharField(
         label="Message si la réponse n'est pas valable", required=False, max_length=300,
         help_text="Laissez vide pour le message habituel du type de champ.")
+
+    def clean_name(self) -> str:
+        """The technical name as written, or derived from the label when left empty."""
+        name = str(self.cleaned_data.get("name") or "")
+        if name:
+            return name
+        derived = technical_name(str(self.cleaned_data.get("label") or ""))
+        if not derived:
+            raise forms.ValidationError("Indiquez le nom technique du champ.")
+        return derived
 
     def __init__(self, *args: Any, before: list[dict[str, Any]] | None = None,
                  **kwargs: Any) -> None:
@@ -326,6 +348,10 @@ class FieldForm(forms.Form):
         if kind in {"choice", "multichoice"}:
             values = [str(c.get("value")) if isinstance(c, dict) else str(c)
                       for c in target.get("choices") or []]
+            # The answer as the citizen reads it is accepted too, and stored as its value.
+            by_label = {str(c.get("label", "")).strip().lower(): str(c.get("value"))
+                        for c in target.get("choices") or [] if isinstance(c, dict)}
+            text = by_label.get(text.lower(), text)
             if text not in values:
                 raise forms.ValidationError({"show_if_value": "Indiquez la valeur d'une des "
                                              f"réponses : {', '.join(values)}."})

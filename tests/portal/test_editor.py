@@ -103,6 +103,28 @@ def test_an_editor_writes_a_procedure_field_by_field(compiegne_editor):
     assert "Publier la version 1" in page.content.decode()
 
 
+def test_identifiers_are_derived_from_labels_and_conditions_read_as_the_citizen_reads(
+        compiegne_editor):
+    client = logged(compiegne_editor)
+    assert create(client, "compiegne", "", "Inscription à l'école élémentaire").status_code == 302
+    slug = "inscription-a-lecole-elementaire"
+    assert Procedure.objects.filter(slug=slug).exists()
+    assert add_field(client, slug, label="Date de naissance de l'enfant", type="date").status_code == 302
+    assert add_field(client, slug, type="choice", label="Statut du responsable",
+                     choices="parent|Parent\nsci|Société civile immobilière (SCI)").status_code == 302
+    # The condition names the answer as the citizen reads it; its value is stored.
+    assert add_field(client, slug, label="Nom de la société", show_if_field="statut_du_responsable",
+                     show_if_value="société civile immobilière (sci)").status_code == 302
+    assert add_field(client, slug, label="2e prénom").status_code == 302
+    fields = draft_fields(slug)
+    assert names(fields) == ["date_de_naissance_de_lenfant", "statut_du_responsable",
+                             "nom_de_la_societe", "champ_2e_prenom"]
+    assert fields[2]["show_if"] == {"field": "statut_du_responsable", "equals": "sci"}
+    # A written name still wins over the derived one.
+    assert add_field(client, slug, name="telephone", label="Numéro de téléphone").status_code == 302
+    assert names(draft_fields(slug))[-1] == "telephone"
+
+
 def test_publishing_freezes_the_revision_and_editing_opens_a_new_draft(
         compiegne_editor, citizen):
     client = logged(compiegne_editor)
