@@ -5,6 +5,7 @@ Server-rendered, no JavaScript. Lists never load the extracted text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -26,6 +27,7 @@ from socle.core.upload_handlers import accepts_uploads
 
 from . import search, selectors
 from .detail_views import agent_required, detail_render
+from .naming import ascii_fold
 from .services import DocumentRefused, document_create
 
 PAGE_SIZE = 50
@@ -81,8 +83,9 @@ def document_list(request: HttpRequest) -> HttpResponse:
 
 class UploadForm(forms.Form):
     organisation = forms.ChoiceField(label="Organisation")
-    node = forms.CharField(label="Code du nœud du plan de classement", max_length=40,
-                           help_text="Par exemple FIN-01. La liste des nœuds figure sous le formulaire.")
+    node = forms.ChoiceField(label="Classement dans le plan", error_messages={
+        "required": "Choisissez où classer le document dans le plan.",
+        "invalid_choice": "Choisissez un nœud du plan de classement de cette organisation."})
     title = forms.CharField(label="Titre", required=False, max_length=300,
                             help_text="Par défaut, le nom du fichier.")
     doc_type = forms.CharField(label="Type de document (code)", required=False, max_length=60)
@@ -90,11 +93,51 @@ class UploadForm(forms.Form):
     tags = forms.CharField(label="Mots-clés, séparés par des virgules", required=False, max_length=500)
     file = forms.FileField(label="Fichier")
 
-    def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organisations: Any = (), nodes: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organisation"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(o.slug, o.name) for o in organisations]
+        node = self.fields["node"]
+        assert isinstance(node, forms.ChoiceField)
+        node.choices = [(n.code, f"{n.code} — {n.title}") for n in nodes]
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    node: Any
+    depth: int
+    match: bool
+
+
+def plan_tree(nodes: list[Any], query: str = "") -> list[TreeRow]:
+    """The plan's nodes in tree order with their depth; with a query, the nodes whose code or
+    title contains it (accents and case ignored) and the branches leading to them."""
+    by_pk = {n.pk: n for n in nodes}
+    children: dict[int | None, list[Any]] = {}
+    for n in nodes:
+        parent = n.parent_id if n.parent_id in by_pk else None
+        children.setdefault(parent, []).append(n)
+    wanted = ascii_fold(query.strip().lower())
+    keep: set[int] = set()
+    if wanted:
+        for n in nodes:
+            if wanted in ascii_fold(f"{n.code} {n.title}".lower()):
+                cursor: Any = n
+                while cursor is not None and cursor.pk not in keep:
+                    keep.add(cursor.pk)
+                    cursor = by_pk.get(cursor.parent_id)
+    rows: list[TreeRow] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for n in sorted(children.get(parent, []), key=lambda n: n.code):
+            if not wanted or n.pk in keep:
+                rows.append(TreeRow(n, min(depth, 6), bool(wanted) and wanted in ascii_fold(
+                    f"{n.code} {n.title}".lower())))
+                walk(n.pk, depth + 1)
+
+    walk(None, 0)
+    return rows
 
 
 @agent_required
@@ -108,7 +151,11 @@ def document_upload(request: HttpRequest) -> HttpResponse:
             "title": "Dépôt impossible",
             "message": "Votre rôle permet de consulter les documents, pas d'en déposer.",
         }, status=403)
-    form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
+    wanted = (request.POST or request.GET).get("organisation", "")
+    chosen = next((o for o in organisations if o.slug == wanted), organisations[0])
+    nodes = selectors.file_plan_nodes_for(actor=actor, organisation=chosen)
+    form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations,
+                      nodes=nodes, initial={"organisation": chosen.slug})
     refusal = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -124,10 +171,11 @@ def document_upload(request: HttpRequest) -> HttpResponse:
             refusal = exc.message + "".join(f" {k} : {v}" for k, v in exc.errors.items())
         else:
             return redirect("documents:detail", document_id=document.pk)
-    chosen = next((o for o in organisations if o.slug == form["organisation"].value()), organisations[0])
-    nodes = selectors.file_plan_nodes_for(actor=actor, organisation=chosen)
+    query = request.GET.get("noeud", "")[:100]
+    tree = plan_tree(nodes, query)
     return render(request, "documents/upload.html", {
-        "form": form, "refusal": refusal, "nodes": nodes, "chosen": chosen},
+        "form": form, "refusal": refusal, "tree": tree, "chosen": chosen, "query": query,
+        "organisations": organisations, "selected_node": form["node"].value() or ""},
         status=400 if refusal or form.errors else 200)
 
 

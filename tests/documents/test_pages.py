@@ -7,7 +7,8 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from socle.core.models import Consultation
-from socle.documents.models import Document
+from socle.documents.models import Document, FilePlanNode
+from socle.documents.naming import ascii_fold
 from socle.documents.services import document_create, version_text_extract
 from tests.documents.conftest import pdf_bytes
 from tests.support.clients import signed_in
@@ -54,6 +55,26 @@ def test_the_upload_page_shows_a_refusal_in_french(territory, reference, editor)
         "organisation": "compiegne", "node": "PAT-02",
         "file": SimpleUploadedFile("faux.pdf", b"Pas un PDF")})
     assert response.status_code == 400 and "ne correspond pas" in response.content.decode()
+
+
+def test_filing_picks_a_node_in_the_plan_tree_found_by_a_word_without_accents(
+        territory, reference, editor):
+    client = signed_in(editor)
+    page = client.get("/documents/deposer").content.decode()
+    assert 'type="radio" name="node"' in page and 'value="PAT-02"' in page
+    node = FilePlanNode.objects.filter(code="PAT-02").first()
+    assert node is not None
+    word = ascii_fold(node.title.split()[-1]).upper()
+    found = client.get("/documents/deposer", {"noeud": word}).content.decode()
+    assert 'value="PAT-02"' in found
+    assert found.count('type="radio" name="node"') < page.count('type="radio" name="node"')
+    # A code that is not in the organisation's plan is refused in French, nothing filed.
+    response = client.post("/documents/deposer", data={
+        "organisation": "compiegne", "node": "pat-02", "title": "Devis",
+        "file": SimpleUploadedFile("devis.txt", b"Devis")})
+    assert response.status_code == 400
+    assert "Choisissez un nœud du plan de classement" in response.content.decode()
+    assert not Document.objects.filter(title="Devis").exists()
 
 
 def test_a_reader_cannot_open_the_upload_page(territory, reference, reader):
