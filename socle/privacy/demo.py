@@ -1,0 +1,5 @@
+"""Demo placeholder, filled below."""
+
+
+def demo_load() -> list[str]:
+    return []
