@@ -85,6 +85,16 @@ class RequestForm(forms.Form):
     description = _text("Objet de la demande", 4000)
 
 
+class AssignForm(forms.Form):
+    handler = forms.ChoiceField(label="Confier la demande à")
+
+    def __init__(self, *args: Any, handlers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["handler"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = handlers
+
+
 class LinkForm(forms.Form):
     email = forms.EmailField(label="Adresse du compte de la personne",
                              help_text="Après avoir vérifié son identité.")

@@ -25,6 +25,7 @@ from . import selectors, services
 from .forms import (
     ActivityForm,
     AssessmentForm,
+    AssignForm,
     BreachForm,
     CloseForm,
     DecideForm,
@@ -341,9 +342,17 @@ def requests(request: HttpRequest) -> HttpResponse:
     return redirect("privacy:request", created.pk)
 
 
+def _handlers(request: HttpRequest, found: SubjectRequest) -> dict[str, Any]:
+    return {str(u.pk): u for u in selectors.handlers_for(actor=request_actor(request),
+                                                         organisation=found.organisation)}
+
+
 def _request_context(request: HttpRequest, found: SubjectRequest, **given: Any) -> dict[str, Any]:
     user = request_actor(request)
+    handlers = [(pk, u.display_name) for pk, u in _handlers(request, found).items()]
     return {
+        "assign_form": given.get("assign_form") or AssignForm(
+            handlers=handlers, initial={"handler": str(found.handler_id or "")}),
         "item": found, "overdue": selectors.request_is_overdue(request=found),
         "days": abs(selectors.request_days_left(request=found)),
         "may_manage": selectors.register_may_manage(actor=user, organisation=found.organisation),
@@ -371,6 +380,16 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "prendre":
             services.request_assign(actor=user, request=found, handler=user)
             done = "Vous traitez cette demande."
+        elif action == "attribuer":
+            handlers = _handlers(request, found)
+            form = AssignForm(request.POST, handlers=[(pk, u.display_name)
+                                                      for pk, u in handlers.items()])
+            if not form.is_valid():
+                return render(request, "privacy/request.html",
+                              _request_context(request, found, assign_form=form), status=400)
+            handler = handlers[form.cleaned_data["handler"]]
+            services.request_assign(actor=user, request=found, handler=handler)
+            done = f"Demande confiée à {handler.display_name}."
         elif action == "compte":
             form = LinkForm(request.POST)
             if not form.is_valid():

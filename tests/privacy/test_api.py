@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from socle.privacy import services
+from socle.privacy.models import Activity
 
 OPERATIONS = ["/api/v1/privacy/activities", "/api/v1/privacy/breaches",
               "/api/v1/privacy/requests"]
@@ -106,3 +107,22 @@ def test_breaches_carry_their_clock_and_requests_their_due_dates(schema, registe
     late = call(schema, api_client(referent), "/api/v1/privacy/requests?state=overdue", 200)
     assert [r["overdue"] for r in late["items"]] == [True]
     assert "requester_name" not in late["items"][0]
+
+
+def test_a_page_costs_the_same_queries_whatever_its_length(registers, api_client, dpo, margny):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client(dpo)
+    processor = services.processor_create(actor=dpo, organisation=margny, name="Hébergeur",
+                                          service="Hébergement")
+    for activity in Activity.objects.filter(organisation=margny):
+        services.activity_update(actor=dpo, activity=activity, processors=[processor])
+    for path in OPERATIONS:
+        counts = []
+        for limit in (2, 20):
+            client.get(f"{path}?limit=1")
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(f"{path}?limit={limit}").status_code == 200
+            counts.append(len(captured))
+        assert counts[0] == counts[1], path

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -174,3 +176,41 @@ def test_an_activity_missing_a_required_field_is_refused_on_the_page(referent, f
     assert "Le formulaire contient des erreurs" in response.content.decode() or \
         "obligatoire" in response.content.decode()
     assert not Activity.objects.exists()
+
+
+def test_the_dpo_confides_a_request_to_the_communes_referent_only(dpo, referent, other_referent,
+                                                                  new_request, venette):
+    request = new_request(organisation=venette, actor=dpo)
+    client = signed_in(dpo)
+    url = reverse("privacy:request_action", args=[request.pk, "attribuer"])
+    assert client.post(url, {"handler": str(referent.pk)}).status_code == 400
+    assert client.post(url, {"handler": str(other_referent.pk)}).status_code == 302
+    request.refresh_from_db()
+    assert request.handler == other_referent and request.status == "in_progress"
+    text = page(signed_in(other_referent), reverse("privacy:request", args=[request.pk]))
+    assert "Préparer l'export" not in text  # no account linked yet
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_cost_the_same_with_more_rows(dpo, margny, venette, new_breach, new_request):
+    client = signed_in(dpo)
+    urls = [reverse("privacy:home"), reverse("privacy:breaches"), reverse("privacy:requests"),
+            reverse("privacy:register", args=["margny-les-compiegne"])]
+    services.platform_sync(organisations=[margny])
+    new_breach(actor=dpo)
+    new_request(actor=dpo)
+    _queries(client, urls[0])  # the first request of a session fills the caches
+    before = [_queries(client, url) for url in urls]
+    services.platform_sync(organisations=[venette])
+    for n in range(5):
+        new_breach(actor=dpo, organisation=venette, title=f"Violation {n}")
+        new_request(actor=dpo, requester_name=f"Personne {n}")
+        services.activity_create(actor=dpo, organisation=margny, name=f"Traitement {n}",
+                                 purpose="P", legal_basis="public_task")
+    after = [_queries(client, url) for url in urls]
+    assert after == before
