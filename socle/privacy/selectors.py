@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
@@ -331,7 +332,8 @@ def work_breaches_to_notify(*, actor: Actor, limit: int) -> list[WorkItem]:
         clock = breach_clock_of(breach=breach, now=now)
         deadline = timezone.localtime(breach_deadline(breach.aware_at))
         items.append(WorkItem(title=f"{breach.title} ({breach.organisation.name})",
-                              url=f"/rgpd/violations/{breach.pk}/", since=breach.aware_at,
+                              url=reverse("privacy:breach", args=[breach.pk]),
+                              since=breach.aware_at,
                               detail=f"Échéance {deadline:%d/%m/%Y %H:%M} — {clock.text}",
                               unread=clock.state == "overdue"))
     return items
@@ -352,7 +354,7 @@ def work_requests_due(*, actor: Actor, limit: int) -> list[WorkItem]:
         items.append(WorkItem(
             title=f"{request.get_kind_display()} — {request.requester_name} "
                   f"({request.organisation.name})",
-            url=f"/rgpd/demandes/{request.pk}/", since=request.received_on,
+            url=reverse("privacy:request", args=[request.pk]), since=request.received_on,
             detail=("En retard depuis le " if overdue else "À répondre au plus tard le ")
             + f"{request.deadline:%d/%m/%Y}", unread=overdue))
     return items

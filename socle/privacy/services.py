@@ -381,6 +381,13 @@ def request_link_subject(*, actor: User | None, request: SubjectRequest,
     if subject is None:
         raise ServiceError("Aucun compte de la plateforme ne porte cette adresse.",
                            code="unknown_account", errors={"email": "Compte introuvable."})
+    # The account must be the one the request names: a handler cannot pull someone else's
+    # data into a request by linking another account to it.
+    if subject.email.lower() != request.requester_email.lower():
+        raise ServiceError("Ce compte ne porte pas l'adresse électronique de la demande : seule "
+                           "la personne qui a fait la demande peut recevoir ses données.",
+                           code="account_mismatch", errors={"email": "Autre adresse que celle "
+                                                                     "de la demande."})
     with transaction.atomic():
         request.subject = subject
         request.save(update_fields=["subject"])

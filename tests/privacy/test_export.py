@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from socle.core.blobs import blob_put
-from socle.core.errors import Conflict, Forbidden
+from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.models import AuditEvent
 from socle.core.task_queue import task_run_next
 from socle.portal import selectors as portal_selectors
@@ -138,3 +138,14 @@ def test_the_export_is_requested_from_the_request_page(referent, new_request, ci
     assert task_run_next(worker_id="test")
     text = client.get(reverse("privacy:request", args=[request.pk])).content.decode()
     assert "Télécharger l'export" in text
+
+
+def test_a_handler_cannot_link_someone_elses_account_to_a_request(referent, new_request,
+                                                                  make_user):
+    somebody = make_user("voisin@exemple.fr")
+    request = new_request(requester_email="camille@exemple.fr")
+    with pytest.raises(ServiceError) as refused:
+        services.request_link_subject(actor=referent, request=request, subject=somebody)
+    assert refused.value.code == "account_mismatch"
+    request.refresh_from_db()
+    assert request.subject is None

@@ -214,3 +214,19 @@ def test_list_pages_cost_the_same_with_more_rows(dpo, margny, venette, new_breac
                                  purpose="P", legal_basis="public_task")
     after = [_queries(client, url) for url in urls]
     assert after == before
+
+
+def test_the_register_switched_off_for_a_commune_is_closed_to_its_referent(referent, dpo, margny):
+    from socle.core.module_activation import module_disable
+
+    module_disable(actor=None, module="privacy", organisation=margny)
+    assert page(signed_in(referent), reverse("privacy:home"), 403)
+    page(signed_in(dpo), reverse("privacy:register", args=["margny-les-compiegne"]), 404)
+    page(signed_in(dpo), reverse("privacy:register", args=["venette"]))
+
+
+def test_what_people_type_is_shown_as_text_never_as_markup(referent, new_breach):
+    breach = new_breach(title="<script>alert(1)</script>", description="<img src=x onerror=1>")
+    text = page(signed_in(referent), reverse("privacy:breach", args=[breach.pk]))
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
+    assert "<img src=x" not in text
