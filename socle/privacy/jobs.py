@@ -8,3 +8,11 @@ def platform_sync() -> str:
     from .services import platform_sync as sync
 
     return sync().summary()
+
+
+def deadlines_alert() -> str:
+    """Alert the DPO and referents of breaches and requests whose delay nears its end."""
+    from .services import deadlines_alert as alert
+
+    breaches, requests = alert()
+    return f"Alertes de délai : {breaches} violations, {requests} demandes."

@@ -159,6 +159,8 @@ class SubjectRequest(models.Model):
     export_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     export_error = models.CharField(max_length=300, blank=True, default="")
+    # The last reminder sent: 0 none, 1 "due within a week", 2 "overdue".
+    alert_stage = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -228,6 +230,8 @@ class Breach(models.Model):
     subjects_notified_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
+    # The last alert sent about the clock: 0 none, 1 "less than a day left", 2 "overdue".
+    alert_stage = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -43,8 +43,12 @@ MODULE = Module(
         Job("privacy.platform_sync", "socle.privacy.jobs:platform_sync", "daily 02:30",
             "Reporter les traitements déclarés par les modules dans le registre de chaque "
             "structure"),
+        Job("privacy.deadlines_alert", "socle.privacy.jobs:deadlines_alert", "every 15m",
+            "Alerter le délégué et les référents des violations et demandes proches de leur "
+            "échéance"),
     ),
     journal_actions={
+        "privacy.alert": "Alerte de délai (violation ou demande)",
         "privacy.activity_archive": "Traitement retiré du registre",
         "privacy.activity_create": "Traitement inscrit au registre",
         "privacy.activity_update": "Traitement du registre modifié",

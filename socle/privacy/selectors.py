@@ -184,6 +184,15 @@ def handlers_for(*, actor: Actor, organisation: Organisation) -> QuerySet[User]:
         memberships__organisation__path__in=ancestors).distinct().order_by("last_name", "email")
 
 
+def managers_of(*, organisation: Organisation) -> list[str]:
+    """Return the addresses of the active people who answer for a structure's register."""
+    users = User.objects.filter(
+        is_active=True, memberships__revoked_at__isnull=True,
+        memberships__role__in=roles_granting(MANAGE),
+        memberships__organisation__path__in=_ancestor_paths(organisation.path)).distinct()
+    return sorted(user.email for user in users if can(user, MANAGE, organisation))
+
+
 def subject_account_find(*, actor: Actor, email: str) -> User | None:
     """Return the account of that email for a handler identifying a person, else None."""
     if not granted_paths(actor, MANAGE) or not email:

@@ -15,18 +15,28 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.access import can
 from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import AuditEntry, audit_record, audit_record_many
+from socle.core.letters import french_date
 from socle.core.models import Organisation, User
 from socle.core.module_activation import module_enabled
 from socle.core.modules import ProcessingActivity, processing_activities
+from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
-from .deadlines import breach_deadline, request_due_on, request_extended_due_on
+from .deadlines import (
+    breach_clock,
+    breach_deadline,
+    request_due_on,
+    request_extended_due_on,
+)
 from .models import (
+    OPEN_REQUEST_STATUSES,
     Activity,
     ActivitySource,
     Assessment,
@@ -413,7 +423,8 @@ def request_extend(*, actor: User | None, request: SubjectRequest, reason: str,
     with transaction.atomic():
         request.extended_due_on = request_extended_due_on(request.received_on)
         request.extension_reason = reason
-        request.save(update_fields=["extended_due_on", "extension_reason"])
+        request.alert_stage = 0  # the reminders start again for the new due date
+        request.save(update_fields=["extended_due_on", "extension_reason", "alert_stage"])
         audit_record(actor=actor, action="privacy.request_extend",
                      organisation=request.organisation, target=request,
                      data={"due_on": request.extended_due_on.isoformat(), "reason": reason})
@@ -747,3 +758,84 @@ def assessment_decide(*, actor: User | None, assessment: Assessment, validated: 
                      organisation=assessment.organisation, target=assessment,
                      data={"status": assessment.status})
     return assessment
+
+
+# ------------------------------------------------------------------------------- alerts
+
+BREACH_WARNING = timedelta(hours=24)
+REQUEST_WARNING = timedelta(days=7)
+
+
+def _breach_stage(breach: Breach, now: datetime) -> int:
+    remaining = breach_deadline(breach.aware_at) - now
+    return 2 if remaining <= timedelta(0) else 1 if remaining <= BREACH_WARNING else 0
+
+
+def _request_stage(request: SubjectRequest, today: date) -> int:
+    left = request.deadline - today
+    return 2 if left < timedelta(0) else 1 if left <= REQUEST_WARNING else 0
+
+
+def _alert(*, organisation: Organisation, target: Any, stage: int, subject: str,
+           body: str) -> None:
+    recipients = selectors.managers_of(organisation=organisation)
+    audit_record(actor=None, action="privacy.alert", organisation=organisation, target=target,
+                 data={"stage": stage, "notified": recipients}, actor_label="système")
+    if recipients:
+        email_notify(to=recipients, subject=subject, body=body)
+
+
+def deadlines_alert(*, now: datetime | None = None) -> tuple[int, int]:
+    """Alert the DPO and referents once when a clock nears its end, once when it is passed.
+
+    A breach not yet notified, with less than 24 hours left, then overdue; an open request
+    due within a week, then overdue. Returns how many breaches and requests were alerted.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    breaches = requests = 0
+    pending = Breach.objects.filter(cnil_notified_at__isnull=True, alert_stage__lt=2,
+                                    aware_at__lte=now - (timedelta(hours=72) - BREACH_WARNING)
+                                    ).exclude(cnil_decision=Decision.NOT_REQUIRED)
+    for pk in list(pending.values_list("pk", flat=True)):
+        with transaction.atomic():
+            breach = Breach.objects.select_for_update(of=("self",)).select_related(
+                "organisation").filter(pk=pk, cnil_notified_at__isnull=True).first()
+            stage = _breach_stage(breach, now) if breach else 0
+            if breach is None or stage <= breach.alert_stage:
+                continue
+            breach.alert_stage = stage
+            breach.save(update_fields=["alert_stage"])
+            clock = breach_clock(aware_at=breach.aware_at, notified_at=None,
+                                 decision=breach.cnil_decision, now=now)
+            deadline = timezone.localtime(clock.deadline)
+            _alert(organisation=breach.organisation, target=breach, stage=stage,
+                   subject=f"Violation de données à notifier : {breach.title}",
+                   body=f"Bonjour,\n\nLa violation « {breach.title} » ({breach.organisation.name}) "
+                        f"doit être notifiée à la CNIL au plus tard le {french_date(deadline.date())} "
+                        f"à {deadline:%H:%M}.\n{clock.text}\n\n"
+                        f"{absolute_url(reverse('privacy:breach', args=[breach.pk]))}\n")
+            breaches += 1
+    due = SubjectRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES, alert_stage__lt=2)
+    soon = today + REQUEST_WARNING
+    due = due.filter(Q(extended_due_on__lte=soon) | Q(extended_due_on__isnull=True,
+                                                      due_on__lte=soon))
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            request = SubjectRequest.objects.select_for_update(of=("self",)).select_related(
+                "organisation").filter(pk=pk, status__in=OPEN_REQUEST_STATUSES).first()
+            stage = _request_stage(request, today) if request else 0
+            if request is None or stage <= request.alert_stage:
+                continue
+            request.alert_stage = stage
+            request.save(update_fields=["alert_stage"])
+            state = "est en retard" if stage == 2 else "arrive à échéance"
+            _alert(organisation=request.organisation, target=request, stage=stage,
+                   subject=f"Demande d'exercice des droits : réponse due le "
+                           f"{request.deadline:%d/%m/%Y}",
+                   body=f"Bonjour,\n\nLa demande « {request.get_kind_display()} » reçue le "
+                        f"{french_date(request.received_on)} ({request.organisation.name}) "
+                        f"{state} : réponse due au plus tard le {french_date(request.deadline)}."
+                        f"\n\n{absolute_url(reverse('privacy:request', args=[request.pk]))}\n")
+            requests += 1
+    return breaches, requests
