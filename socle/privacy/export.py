@@ -118,16 +118,17 @@ def export_build(*, request_id: int) -> str:
         pk=request_id)
     if request.export_status != ExportStatus.PENDING or request.subject is None:
         return "Rien à préparer."
-    with tempfile.TemporaryFile(dir=spool_dir()) as spool:
-        entries = export_zip(subject=request.subject, handle=spool)
-        spool.seek(0)
-        try:
-            stored = blob_put(stream=spool, allowed_types=None,
-                              max_size=EXPORT_MAX_SIZE)
-        except BlobRefused as exc:
-            SubjectRequest.objects.filter(pk=request.pk).update(
-                export_status=ExportStatus.FAILED, export_error=str(exc)[:300])
-            return f"Export refusé : {exc}"
+    try:
+        with tempfile.TemporaryFile(dir=spool_dir()) as spool:
+            entries = export_zip(subject=request.subject, handle=spool)
+            spool.seek(0)
+            stored = blob_put(stream=spool, allowed_types=None, max_size=EXPORT_MAX_SIZE)
+    except (BlobRefused, OSError) as exc:
+        # A file of a case missing from the store, a full disk: the handler sees why and
+        # may ask again, instead of an export left "in preparation" for ever.
+        SubjectRequest.objects.filter(pk=request.pk).update(
+            export_status=ExportStatus.FAILED, export_error=str(exc)[:300])
+        return f"Export en échec : {exc}"
     with transaction.atomic():
         request.export_blob = stored.blob
         request.export_status = ExportStatus.READY

@@ -199,7 +199,7 @@ def activity_archive(*, actor: User | None, activity: Activity, reason: str) -> 
     return activity
 
 
-def legal_basis_of(text: str) -> LegalBasis:
+def _legal_basis_of(text: str) -> LegalBasis:
     """Read the legal basis a module declares in words ("… (RGPD, art. 6-1-e)")."""
     compact = text.replace(" ", "").lower()
     for letter, basis in (("a", LegalBasis.CONSENT), ("b", LegalBasis.CONTRACT),
@@ -212,7 +212,7 @@ def legal_basis_of(text: str) -> LegalBasis:
 
 def _declared_values(declared: ProcessingActivity) -> dict[str, Any]:
     return {"name": declared.name[:200], "purpose": declared.purpose,
-            "legal_basis": legal_basis_of(declared.legal_basis),
+            "legal_basis": _legal_basis_of(declared.legal_basis),
             "legal_basis_detail": declared.legal_basis[:500],
             "data_subjects": declared.data_subjects, "data_categories": declared.data_categories,
             "retention": declared.retention}

@@ -149,3 +149,23 @@ def test_a_handler_cannot_link_someone_elses_account_to_a_request(referent, new_
     assert refused.value.code == "account_mismatch"
     request.refresh_from_db()
     assert request.subject is None
+
+
+def test_a_file_missing_from_the_store_fails_the_export_visibly_and_it_can_be_asked_again(
+        referent, new_request, citizen_with_a_case, django_capture_on_commit_callbacks):
+    from socle.core.blobs import blob_key, storage
+    from socle.portal.models import CaseDocument
+
+    citizen, _ = citizen_with_a_case
+    lost = CaseDocument.objects.filter(name="courrier.pdf").get().blob
+    storage.delete(blob_key(lost.sha256))
+    request = _ready_request(referent, new_request, citizen, django_capture_on_commit_callbacks)
+    assert request.export_status == "failed" and request.export_error
+    text = signed_in(referent).get(reverse("privacy:request", args=[request.pk])).content.decode()
+    assert "L'export a échoué" in text
+    storage.save(blob_key(lost.sha256), io.BytesIO(PDF))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.export_request(actor=referent, request=request)
+    assert task_run_next(worker_id="test")
+    request.refresh_from_db()
+    assert request.export_status == "ready"
