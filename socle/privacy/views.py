@@ -370,6 +370,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "privacy/request.html", _request_context(request, found))
 
 
+FORM_OF_ACTION = {"attribuer": "assign", "compte": "link", "prolonger": "extend", "clore": "close"}
+
+
 @require_POST
 @register_required
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -418,7 +421,9 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404("Introuvable.")
     except ServiceError as exc:
-        return _fail(request, "privacy/request.html", _request_context(request, found), exc, form)
+        given = {f"{FORM_OF_ACTION[action]}_form": form} if form is not None else {}
+        return _fail(request, "privacy/request.html", _request_context(request, found, **given),
+                     exc, form)
     messages.success(request, done)
     return redirect("privacy:request", found.pk)
 

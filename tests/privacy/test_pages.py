@@ -230,3 +230,14 @@ def test_what_people_type_is_shown_as_text_never_as_markup(referent, new_breach)
     text = page(signed_in(referent), reverse("privacy:breach", args=[breach.pk]))
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
     assert "<img src=x" not in text
+
+
+def test_an_unknown_account_is_said_beside_its_field(referent, new_request):
+    request = new_request()
+    response = signed_in(referent).post(
+        reverse("privacy:request_action", args=[request.pk, "compte"]),
+        {"email": "personne.inconnue@exemple.fr"})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "Aucun compte de la plateforme ne porte cette adresse." in text
+    assert 'class="error-message"' in text and "Compte introuvable." in text
