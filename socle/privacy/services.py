@@ -62,10 +62,12 @@ OPINION = selectors.OPINION
 # platform-declared entry of the register is complete and true.
 PLATFORM_RECIPIENTS = ("Agents de la structure habilités par leur rôle sur la plateforme ; "
                        "la DCSI de l'ARC pour l'exploitation")
-PLATFORM_TRANSFERS = "Aucun transfert hors de l'Union européenne : la plateforme est hébergée en France"
-PLATFORM_SECURITY = ("Accès par rôle cloisonné par organisation ; second facteur pour les agents ; "
-                     "journal des actions chaîné et scellé ; fichiers contrôlés au dépôt ; "
-                     "sauvegardes chiffrées")
+PLATFORM_TRANSFERS = ("Aucun transfert hors de l'Union européenne organisé par la plateforme ; "
+                      "lieu d'hébergement : fiche d'exploitation de la DCSI")
+PLATFORM_SECURITY = ("Accès par rôle, cloisonné par organisation ; second facteur (TOTP) pour "
+                     "les agents ; journal des actions chaîné (SHA-256), scellé par horodatage "
+                     "RFC 3161 quand l'autorité est configurée ; fichiers contrôlés au dépôt "
+                     "(taille, type reconnu au contenu, PDF actifs refusés)")
 # Fields a platform declaration owns: the register shows them as declared, a person does
 # not edit them (they would be overwritten by the next sync).
 PLATFORM_FIELDS = ("name", "purpose", "legal_basis", "legal_basis_detail", "data_subjects",
