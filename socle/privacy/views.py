@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socle.core.blobs import blob_open
-from socle.core.downloads import file_download
+from socle.core.downloads import attachment_disposition, file_download
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 from socle.core.services import ServiceError
@@ -40,6 +40,7 @@ from .forms import (
     organisation_choices,
 )
 from .models import Activity, Assessment, Breach, SubjectRequest
+from .register_csv import register_csv
 from .services import RISKS
 
 register_required = role_required(
@@ -107,6 +108,18 @@ def _chosen_processors(request: HttpRequest, organisation: Any, pks: list[str]) 
     known = {str(p.pk): p for p in selectors.processors_for(actor=request_actor(request),
                                                             organisation=organisation)}
     return [known[pk] for pk in pks if pk in known]
+
+
+@require_GET
+@register_required
+def register_download(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = selectors.register_get_for(actor=request_actor(request), slug=slug)
+    rows = selectors.activities_for(actor=request_actor(request), organisation=organisation
+                                    ).prefetch_related("processors")
+    response = HttpResponse(register_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = attachment_disposition(
+        f"registre-rgpd-{organisation.slug}.csv", "text/csv")
+    return response
 
 
 @require_POST
@@ -552,6 +565,7 @@ urlpatterns = [
     path("rgpd/analyses/<int:pk>/avis", assessment_decide, name="assessment_decide"),
     path("rgpd/modeles/", templates, name="templates"),
     path("rgpd/registres/<slug:slug>/", register, name="register"),
+    path("rgpd/registres/<slug:slug>/registre.csv", register_download, name="register_csv"),
     path("rgpd/registres/<slug:slug>/traitements", activity_create, name="activity_create"),
     path("rgpd/registres/<slug:slug>/sous-traitants", processor_create, name="processor_create"),
 ]

@@ -241,3 +241,20 @@ def test_an_unknown_account_is_said_beside_its_field(referent, new_request):
     assert response.status_code == 400
     assert "Aucun compte de la plateforme ne porte cette adresse." in text
     assert 'class="error-message"' in text and "Compte introuvable." in text
+
+
+def test_the_register_downloads_as_csv_with_formulas_kept_as_text(referent, other_referent,
+                                                                  margny):
+    import csv
+    import io
+
+    services.activity_create(actor=referent, organisation=margny, name="=HYPERLINK(\"x\")",
+                             purpose="+1 finalité", legal_basis="consent")
+    response = signed_in(referent).get(reverse("privacy:register_csv",
+                                               args=["margny-les-compiegne"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Traitement"
+    assert rows[1][0] == "'=HYPERLINK(\"x\")" and rows[1][2] == "'+1 finalité"
+    page(signed_in(other_referent), reverse("privacy:register_csv",
+                                            args=["margny-les-compiegne"]), 404)
