@@ -419,6 +419,27 @@ def test_every_operation_answers_as_the_published_schema_says(
     api.call(caseworker, "post", end, 404)
     api.call(citizen, "post", end, 200)
 
+    # ---- GDPR register (privacy)
+    from django.utils import timezone as privacy_tz
+
+    from socle.privacy import services as privacy_services
+
+    privacy_dpo = people["nobody"]
+    membership_grant(actor=None, user=privacy_dpo, organisation=world["arc"], role="privacy.dpo")
+    privacy_services.platform_sync(organisations=[world["arc"]])
+    privacy_services.breach_create(actor=privacy_dpo, organisation=world["arc"], title="Clé perdue",
+                                   description="Une clé USB perdue.", aware_at=privacy_tz.now(),
+                                   confidentiality=True)
+    privacy_services.request_create(actor=privacy_dpo, organisation=world["arc"], kind="access",
+                                    requester_name="Camille Martin")
+    dpo = api_client(privacy_dpo)
+    for path in ("activities", "breaches", "requests"):
+        api.call(dpo, "get", f"/api/v1/privacy/{path}?limit=1", 200)
+        api.call(dpo, "get", f"/api/v1/privacy/{path}?cursor=x", 400)
+        api.call(dpo, "get", f"/api/v1/privacy/{path}?organisation=inconnue", 404)
+        api.call(caseworker, "get", f"/api/v1/privacy/{path}", 403)
+        api.call(anonymous, "get", f"/api/v1/privacy/{path}", 401)
+
     never_called = sorted(set(api.operations) - api.succeeded)
     assert never_called == [], f"operations never called with success: {never_called}"
 
