@@ -273,7 +273,8 @@ def inbound_mail(request: HttpRequest) -> Any:
         return Status(403, ErrorOut(code="forbidden", message="Secret de dépôt invalide."))
     declared = request.headers.get("Content-Length", "0")
     if not declared.isdigit() or int(declared) > MAX_MESSAGE_BYTES:
-        return Status(413, ErrorOut(code="too_large", message="Message de plus de 10 Mo refusé."))
+        return Status(413, ErrorOut(code="payload_too_large",
+                                    message="Message de plus de 10 Mo refusé."))
     raw = request.read(MAX_MESSAGE_BYTES + 1)
     if not raw.strip():
         return Status(400, ErrorOut(code="invalid", message="Le message est vide."))
