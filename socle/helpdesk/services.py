@@ -237,7 +237,7 @@ def observer_add(*, actor: User | None, ticket: Ticket, user: User) -> Ticket:
 
 
 def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related(
+    return Ticket.objects.select_for_update(of=("self",)).select_related(
         "organisation", "sla", "sla__calendar", "requester").get(pk=ticket.pk)
 
 
