@@ -86,7 +86,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters(
         status=status if status in [*Status.values, "open"] else "", mine=not everyone,
         q=_text(request.GET, "q", 100))
-    rows, next_url = _page(request, selectors.tickets_for(actor=user, filters=filters))
+    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user, filters=filters))
     return render(request, "helpdesk/mine.html", {
         "rows": rows, "next_url": next_url, "filters": filters, "everyone": everyone,
         "statuses": Status.choices,
@@ -167,7 +167,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         priority=int(priority) if priority.isdigit() and 1 <= int(priority) <= 6 else None,
         assigned=assigned if assigned in {"me", "none"} else "",
         late=request.GET.get("late") in {"1", "on"}, q=_text(request.GET, "q", 100))
-    rows, next_url = _page(request, selectors.tickets_for(actor=user, filters=filters))
+    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user, filters=filters))
     return render(request, "helpdesk/queue.html", {
         "rows": rows, "next_url": next_url, "filters": filters, "status": status,
         "statuses": Status.choices, "categories": Category.choices,

@@ -169,3 +169,26 @@ def test_the_knowledge_base_pages(technician, agent):
     assert response.status_code == 302
     listing = signed_in(agent).get(reverse("helpdesk:articles"), {"q": "VPN"}).content.decode()
     assert "Configurer le VPN" in listing and "besoin de formation" in listing
+
+
+def test_the_queue_and_the_list_cost_the_same_queries_for_3_or_30_tickets(
+        open_ticket, technician, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tech, requester = signed_in(technician), signed_in(agent)
+
+    def cost() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queue:
+            assert tech.get(reverse("helpdesk:queue")).status_code == 200
+        with CaptureQueriesContext(connection) as mine:
+            assert requester.get(reverse("helpdesk:mine")).status_code == 200
+        return len(queue), len(mine)
+
+    for _ in range(3):
+        open_ticket()
+    cost()  # the first request of a session also fills the caches of the modules switched off
+    few = cost()
+    for _ in range(27):
+        ticket_assign(actor=technician, ticket=open_ticket(), assignee=technician)
+    assert cost() == few
