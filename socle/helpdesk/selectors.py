@@ -213,6 +213,11 @@ def articles_for(*, actor: Actor, q: str = "", category: str = "") -> QuerySet[A
     return articles.order_by("title", "pk")
 
 
+def training_needs(*, actor: Actor) -> QuerySet[Article]:
+    """Return the recurring questions the DCSI flagged as training needs (for the training plan)."""
+    return articles_for(actor=actor).filter(training_need=True)
+
+
 def article_get_for(*, actor: Actor, pk: Any) -> Article:
     """Return one article the actor may read, or 404."""
     return get_or_404(articles_for(actor=actor), pk=pk)

@@ -192,3 +192,27 @@ def test_the_queue_and_the_list_cost_the_same_queries_for_3_or_30_tickets(
     for _ in range(27):
         ticket_assign(actor=technician, ticket=open_ticket(), assignee=technician)
     assert cost() == few
+
+
+def test_recurring_questions_are_offered_as_training_needs(technician, agent, territory):
+    from socle.helpdesk.selectors import training_needs
+
+    article_save(actor=technician, organisation=territory["arc"], title="Fusionner un PDF",
+                 body="Avec l'outil de la DCSI.", category="software", training_need=True)
+    article_save(actor=technician, organisation=territory["arc"], title="Pare-feu",
+                 body="Interne.", category="network", visibility="internal",
+                 training_need=True)
+    assert [a.title for a in training_needs(actor=agent)] == ["Fusionner un PDF"]
+    assert len(training_needs(actor=technician)) == 2
+
+
+def test_hostile_query_strings_are_ignored(open_ticket, technician, agent):
+    open_ticket()
+    tech = signed_in(technician)
+    for params in ({"priority": "abc"}, {"priority": "9"}, {"before": "-1"},
+                   {"before": "99999999999999999999999"}, {"status": "<script>"},
+                   {"category": "\x00"}, {"assigned": "everyone"}, {"q": "x" * 5000}):
+        assert tech.get(reverse("helpdesk:queue"), params).status_code == 200, params
+        assert signed_in(agent).get(reverse("helpdesk:mine"), params).status_code == 200
+    assert tech.get(reverse("helpdesk:sla_report"), {"month": "2026-13"}).status_code == 200
+    assert tech.get(reverse("helpdesk:sla_report"), {"month": "x-y"}).status_code == 200
