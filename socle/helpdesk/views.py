@@ -8,6 +8,7 @@ not see is a 404, whatever the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -36,9 +37,48 @@ from .forms import (
     TaskForm,
     TicketOpenForm,
 )
-from .models import Category, Priority, Status, Ticket
+from .models import OPEN_STATUSES, Category, Priority, Status, Ticket
 
 PAGE_SIZE = 50
+DETAIL_PATH = "/assistance/tickets/{pk}/"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a ticket list, made once in Python rather than in the template (the queue
+    is the page technicians reload all day: a template lookup per cell costs)."""
+
+    number: str
+    url: str
+    title: str
+    organisation: str
+    category: str
+    priority: str
+    status: str
+    requester: str
+    assignee: str
+    opened: str
+    due: str
+    late: bool
+
+
+def _rows(tickets: list[Ticket], now: datetime) -> list[Row]:
+    rows = []
+    for t in tickets:
+        assignee = (t.assignee.display_name if t.assignee else
+                    t.assigned_group.name if t.assigned_group else "")
+        pending = t.status == Status.PENDING
+        due = t.due_resolve_at
+        rows.append(Row(
+            number=t.number, url=DETAIL_PATH.format(pk=t.pk), title=t.title,
+            organisation=t.organisation.name, category=t.get_category_display(),
+            priority=t.get_priority_display(), status=t.get_status_display(),
+            requester=t.requester.display_name, assignee=assignee,
+            opened=timezone.localtime(t.opened_at).strftime("%d/%m/%Y %H:%M"),
+            due="En pause" if pending else (timezone.localtime(due).strftime("%d/%m/%Y %H:%M")
+                                            if due else "—"),
+            late=bool(due and due < now and t.status in OPEN_STATUSES)))
+    return rows
 
 agent_required = role_required(
     selectors.VIEW, title="Espace réservé à l'assistance informatique",
@@ -86,9 +126,11 @@ def mine(request: HttpRequest) -> HttpResponse:
     filters = selectors.TicketFilters(
         status=status if status in [*Status.values, "open"] else "", mine=not everyone,
         q=_text(request.GET, "q", 100))
-    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user, filters=filters))
+    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user,
+                                                               filters=filters))
     return render(request, "helpdesk/mine.html", {
-        "rows": rows, "next_url": next_url, "filters": filters, "everyone": everyone,
+        "rows": _rows(rows, timezone.now()), "tickets": rows, "next_url": next_url,
+        "filters": filters, "everyone": everyone,
         "statuses": Status.choices,
         "may_open": selectors.organisations_opening(actor=user).exists(),
         "is_technician": selectors.is_technician(actor=user),
@@ -167,9 +209,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         priority=int(priority) if priority.isdigit() and 1 <= int(priority) <= 6 else None,
         assigned=assigned if assigned in {"me", "none"} else "",
         late=request.GET.get("late") in {"1", "on"}, q=_text(request.GET, "q", 100))
-    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user, filters=filters))
+    rows, next_url = _page(request, selectors.ticket_rows_for(actor=user,
+                                                               filters=filters))
     return render(request, "helpdesk/queue.html", {
-        "rows": rows, "next_url": next_url, "filters": filters, "status": status,
+        "rows": _rows(rows, timezone.now()), "tickets": rows, "next_url": next_url,
+        "filters": filters, "status": status,
         "statuses": Status.choices, "categories": Category.choices,
         "priorities": Priority.choices, "now": timezone.now(),
         "organisations": selectors.organisations_opening(actor=user),

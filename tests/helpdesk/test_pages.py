@@ -39,8 +39,8 @@ def test_an_agent_opens_a_ticket_and_a_technician_solves_it_with_an_article(
     tech = signed_in(technician)
     queue = tech.get(reverse("helpdesk:queue"), {"organisation": "margny-les-compiegne",
                                                  "category": "printing", "assigned": "none"})
-    assert [t.pk for t in queue.context["rows"]] == [ticket.pk]
-    assert tech.get(reverse("helpdesk:queue"), {"category": "network"}).context["rows"] == []
+    assert [t.pk for t in queue.context["tickets"]] == [ticket.pk]
+    assert tech.get(reverse("helpdesk:queue"), {"category": "network"}).context["tickets"] == []
     assert tech.post(reverse("helpdesk:assign", args=[ticket.pk]),
                      {"assignee": str(technician.pk)}).status_code == 302
     assert tech.post(reverse("helpdesk:task", args=[ticket.pk]),
@@ -109,7 +109,7 @@ def test_the_late_filter_of_the_queue(open_ticket, technician):
     now = timezone.now()
     late = open_ticket(at=now - timedelta(days=30))
     fresh = open_ticket()
-    rows = signed_in(technician).get(reverse("helpdesk:queue"), {"late": "1"}).context["rows"]
+    rows = signed_in(technician).get(reverse("helpdesk:queue"), {"late": "1"}).context["tickets"]
     assert late in rows and fresh not in rows
 
 

@@ -98,7 +98,7 @@ def test_the_agents_pages_never_show_internal_notes_or_another_commune(two_commu
     listing = client.get(reverse("helpdesk:mine"), {"commune": "1"}).content.decode()
     assert ours.number in listing and theirs.number not in listing
     searched = client.get(reverse("helpdesk:mine"), {"commune": "1", "q": theirs.number})
-    assert searched.context["rows"] == []
+    assert searched.context["tickets"] == []
     assert f'href="/assistance/tickets/{theirs.pk}/"' not in searched.content.decode()
     # The technician's page shows both.
     tech_page = signed_in(technician).get(reverse("helpdesk:detail", args=[ours.pk]))
