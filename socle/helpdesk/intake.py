@@ -18,18 +18,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from socle.core.blobs import BlobRefused, blob_put
 from socle.core.errors import ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import User
 
 from . import selectors, services
-from .models import Category, Channel, IntakeMessage, IntakeOutcome, Kind, Status, Ticket
+from .models import (
+    Attachment,
+    Category,
+    Channel,
+    Followup,
+    IntakeMessage,
+    IntakeOutcome,
+    Kind,
+    Status,
+    Ticket,
+)
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # More messages than this from one sender in an hour is a machine, not a person.
@@ -112,8 +124,41 @@ def message_text(message: EmailMessage) -> str:
     return str(content).replace("\x00", "").strip()[:20000]
 
 
-def _attachments(message: EmailMessage) -> int:
-    return sum(1 for _ in message.iter_attachments())
+# What a person joins to a ticket: documents and screenshots, never something that runs.
+ATTACHMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
+                              "image/webp", "text/plain", "text/csv"})
+MAX_ATTACHMENTS = 10
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[\x00-\x1f/\\]", "_", name or "").strip()[:200] or "piece-jointe"
+
+
+def _stored(message: EmailMessage) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Store the message's attachments as blobs; return them (name, blob) and the names of
+    those refused (a type that could run, too many)."""
+    kept, refused = [], []
+    for index, part in enumerate(message.iter_attachments()):
+        name = _safe_name(str(part.get_filename() or ""))
+        payload = part.get_payload(decode=True)
+        if index >= MAX_ATTACHMENTS or not isinstance(payload, bytes):
+            refused.append(name)
+            continue
+        try:
+            kept.append((name, blob_put(stream=[payload], allowed_types=ATTACHMENT_TYPES).blob))
+        except BlobRefused:
+            refused.append(name)
+    return kept, refused
+
+
+def _attach(kept: list[tuple[str, Any]], ticket: Ticket, followup: Followup | None) -> None:
+    Attachment.objects.bulk_create([Attachment(ticket=ticket, followup=followup, blob=blob,
+                                               name=name) for name, blob in kept])
+
+
+def _refusal_note(refused: list[str]) -> str:
+    return ("\n\n[Pièces jointes non reprises (type refusé ou trop nombreuses) : "
+            + ", ".join(refused) + "]") if refused else ""
 
 
 def _message_id(message: EmailMessage, raw: bytes) -> str:
@@ -138,16 +183,16 @@ def _record(message_id: str, sender: str, subject: str, outcome: str,
 
 
 def _accept(user: User, message: EmailMessage, subject: str) -> tuple[str, Ticket | None]:
-    text = message_text(message) or "(message sans texte)"
-    attached = _attachments(message)
-    if attached:
-        text += f"\n\n[{attached} pièce(s) jointe(s) non reprise(s) : déposez-les sur le ticket.]"
+    kept, refused = _stored(message)
+    text = ((message_text(message) or "(message sans texte)") + _refusal_note(refused))[:20000]
     tag = TAG.search(subject)
     if tag:
         ticket = selectors.ticket_by_number(actor=user, number=tag.group(1))
         if ticket is None or ticket.status == Status.CLOSED:
             return IntakeOutcome.UNKNOWN_TICKET, None
-        services.followup_add(actor=user, ticket=ticket, text=text, channel=Channel.EMAIL)
+        followup = services.followup_add(actor=user, ticket=ticket, text=text,
+                                         channel=Channel.EMAIL)
+        _attach(kept, ticket, followup)
         return IntakeOutcome.FOLLOWUP, ticket
     organisation = selectors.organisations_opening(actor=user).order_by("-kind", "path").first()
     if organisation is None:
@@ -156,6 +201,7 @@ def _accept(user: User, message: EmailMessage, subject: str) -> tuple[str, Ticke
     ticket = services.ticket_open(actor=user, organisation=organisation, title=title[:200],
                                   description=text, category=Category.OTHER, kind=Kind.INCIDENT,
                                   channel=Channel.EMAIL)
+    _attach(kept, ticket, None)
     return IntakeOutcome.TICKET, ticket
 
 

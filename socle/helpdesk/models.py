@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from socle.core.models import Organisation
+from socle.core.models import Blob, Organisation
 
 
 class Kind(models.TextChoices):
@@ -250,6 +250,23 @@ class Followup(models.Model):
         if not self._state.adding:
             raise PermissionError("Les suivis sont en ajout seul.")
         super().save(*args, **kwargs)
+
+
+class Attachment(models.Model):
+    """A file joined to a ticket (a screenshot sent by email), stored once as a blob."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    followup = models.ForeignKey(Followup, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="attachments")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=255)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Task(models.Model):

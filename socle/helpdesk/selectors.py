@@ -22,6 +22,7 @@ from socle.core.roles import roles_granting
 from .models import (
     OPEN_STATUSES,
     Article,
+    Attachment,
     Followup,
     Sla,
     Status,
@@ -136,6 +137,17 @@ def tasks_for(*, actor: Actor, ticket: Ticket) -> QuerySet[Task]:
     if not may_read_internal(actor=actor, ticket=ticket):
         return Task.objects.none()
     return ticket.tasks.select_related("author")
+
+
+def attachments_for(*, actor: Actor, ticket: Ticket) -> QuerySet[Attachment]:
+    """Return the files joined to a ticket already obtained."""
+    return ticket.attachments.select_related("blob")
+
+
+def attachment_get(*, actor: Actor, ticket_pk: Any, pk: Any) -> Attachment:
+    """Return one file of a ticket the actor may see, or 404."""
+    ticket = ticket_get_for(actor=actor, pk=ticket_pk)
+    return get_or_404(attachments_for(actor=actor, ticket=ticket), pk=pk)
 
 
 def observers_of(*, actor: Actor, ticket: Ticket) -> QuerySet[User]:

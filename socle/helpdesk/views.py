@@ -13,12 +13,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from socle.core.blobs import blob_open
+from socle.core.downloads import file_download
 from socle.core.errors import ServiceError
 from socle.core.models import User
 from socle.core.page_guards import role_required
@@ -231,6 +233,7 @@ def _detail_context(user: User, ticket: Ticket, **forms: Any) -> dict[str, Any]:
         "followups": selectors.followups_for(actor=user, ticket=ticket),
         "tasks": selectors.tasks_for(actor=user, ticket=ticket),
         "observers": selectors.observers_of(actor=user, ticket=ticket),
+        "attachments": selectors.attachments_for(actor=user, ticket=ticket),
         "is_requester": ticket.requester_id == user.pk,
         "is_open": ticket.status in (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS,
                                      Status.PENDING),
@@ -270,6 +273,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_actor(request)
     ticket = selectors.ticket_get_for(actor=user, pk=pk)
     return render(request, "helpdesk/detail.html", _detail_context(user, ticket))
+
+
+@require_GET
+@agent_required
+def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    found = selectors.attachment_get(actor=request_actor(request), ticket_pk=pk,
+                                     pk=attachment_pk)
+    return file_download(blob_open(found.blob), name=found.name, mime_type=found.blob.mime_type)
 
 
 def _act(request: HttpRequest, pk: int, form_name: str, form: Any, action: Any,
@@ -492,6 +503,7 @@ urlpatterns = [
     path("assistance/engagements", sla_report, name="sla_report"),
     path("assistance/tickets/<int:pk>/", detail, name="detail"),
     path("assistance/tickets/<int:pk>/message", comment, name="comment"),
+    path("assistance/tickets/<int:pk>/pieces/<int:attachment_pk>", attachment, name="attachment"),
     path("assistance/tickets/<int:pk>/observateur", observe, name="observe"),
     path("assistance/tickets/<int:pk>/attribuer", assign, name="assign"),
     path("assistance/tickets/<int:pk>/prendre", take, name="take"),

@@ -14,6 +14,7 @@ from socle.helpdesk.intake import MAX_MESSAGE_BYTES, STORM_PER_HOUR, message_int
 from socle.helpdesk.models import Followup, IntakeMessage, Status, Ticket
 from socle.helpdesk.services import ticket_open, ticket_pending
 from tests.helpdesk.conftest import queued_emails
+from tests.support.clients import signed_in
 
 pytestmark = pytest.mark.django_db
 HOOK = "/api/v1/helpdesk/inbound"
@@ -134,17 +135,32 @@ def test_a_message_read_twice_is_counted_once(hook, agent):
     assert IntakeMessage.objects.count() == 1
 
 
-def test_an_html_only_message_is_read_as_text_and_attachments_are_flagged(hook, agent):
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4"
+                    "890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def test_an_html_message_with_a_screenshot_and_a_program(hook, agent, outsider):
     mail = EmailMessage()
     mail["From"] = "agent@margny.exemple.fr"
     mail["Subject"] = "Capture d'écran"
     mail["Message-ID"] = "<html-1@margny.exemple.fr>"
     mail.set_content("<p>L'écran <b>clignote</b>.</p><script>alert(1)</script>", subtype="html")
-    mail.add_attachment(b"\x89PNG....", maintype="image", subtype="png", filename="ecran.png")
+    mail.add_attachment(PNG, maintype="image", subtype="png", filename="../ecran.png")
+    mail.add_attachment(b"MZ\x90\x00" + b"\x00" * 60, maintype="application",
+                        subtype="octet-stream", filename="facture.exe")
     answer = hook(mail.as_bytes())
     ticket = Ticket.objects.get(number=answer["ticket"])
     assert "L'écran clignote." in ticket.description and "<b>" not in ticket.description
-    assert "1 pièce(s) jointe(s)" in ticket.description
+    assert "non reprises" in ticket.description and "facture.exe" in ticket.description
+    [kept] = ticket.attachments.all()
+    assert kept.name == ".._ecran.png" and kept.blob.mime_type == "image/png"
+    url = f"/assistance/tickets/{ticket.pk}/pieces/{kept.pk}"
+    response = signed_in(agent).get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert signed_in(outsider).get(url).status_code == 404
+    page = signed_in(agent).get(f"/assistance/tickets/{ticket.pk}/").content.decode()
+    assert url in page
 
 
 def test_a_message_without_subject_or_message_id_still_opens_once(hook, agent):
