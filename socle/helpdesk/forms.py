@@ -52,6 +52,11 @@ class TicketOpenForm(forms.Form):
             del self.fields["observers"]
 
 
+class LevelsForm(forms.Form):
+    urgency = forms.TypedChoiceField(label="Urgence", choices=LEVELS, coerce=int)
+    impact = forms.TypedChoiceField(label="Impact", choices=LEVELS, coerce=int)
+
+
 class CommentForm(forms.Form):
     text = forms.CharField(label="Message", max_length=20000, widget=forms.Textarea)
     internal = forms.BooleanField(label="Note interne à la DCSI (invisible du demandeur)",

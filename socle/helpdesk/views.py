@@ -32,6 +32,7 @@ from .forms import (
     ArticleForm,
     AssignForm,
     CommentForm,
+    LevelsForm,
     ObserverForm,
     PendingForm,
     SlaForm,
@@ -258,6 +259,8 @@ def _detail_context(user: User, ticket: Ticket, **forms: Any) -> dict[str, Any]:
             "sla_form": SlaForm(initial={"sla": ticket.sla_id or ""}, slas=[
                 (str(s.pk), str(s)) for s in selectors.slas_for(actor=user)]),
             "time_spent": sum(task.minutes for task in context["tasks"]),
+            "levels_form": forms.get("levels_form") or LevelsForm(
+                initial={"urgency": ticket.urgency, "impact": ticket.impact}),
         })
     return context
 
@@ -401,6 +404,15 @@ def change_sla(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@technician_required
+def levels(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, "levels_form", LevelsForm(request.POST),
+                lambda user, ticket, data: services.ticket_levels_set(
+                    actor=user, ticket=ticket, urgency=data["urgency"], impact=data["impact"]),
+                "Urgence et impact corrigés : la priorité suit la matrice.")
+
+
+@require_POST
 @agent_required
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "answer_form", AnswerForm(request.POST),
@@ -511,6 +523,7 @@ urlpatterns = [
     path("assistance/tickets/<int:pk>/tache", task, name="task"),
     path("assistance/tickets/<int:pk>/resoudre", solve, name="solve"),
     path("assistance/tickets/<int:pk>/engagement", change_sla, name="sla"),
+    path("assistance/tickets/<int:pk>/priorite", levels, name="levels"),
     path("assistance/tickets/<int:pk>/reponse", answer, name="answer"),
     path("assistance/articles/", articles, name="articles"),
     path("assistance/articles/nouveau", article_edit, name="article_new"),

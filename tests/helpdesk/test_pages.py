@@ -216,3 +216,13 @@ def test_hostile_query_strings_are_ignored(open_ticket, technician, agent):
         assert signed_in(agent).get(reverse("helpdesk:mine"), params).status_code == 200
     assert tech.get(reverse("helpdesk:sla_report"), {"month": "2026-13"}).status_code == 200
     assert tech.get(reverse("helpdesk:sla_report"), {"month": "x-y"}).status_code == 200
+
+
+def test_a_technician_corrects_urgency_and_impact_from_the_page(open_ticket, technician, agent):
+    ticket = open_ticket()
+    url = reverse("helpdesk:levels", args=[ticket.pk])
+    assert signed_in(agent).post(url, {"urgency": "5", "impact": "5"}).status_code == 403
+    assert signed_in(technician).post(url, {"urgency": "9", "impact": "5"}).status_code == 400
+    assert signed_in(technician).post(url, {"urgency": "5", "impact": "5"}).status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.urgency, ticket.impact, ticket.priority) == (5, 5, 6)

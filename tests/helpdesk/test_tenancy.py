@@ -119,7 +119,7 @@ def test_technicians_pages_are_refused_to_agents(two_communes, agent):
     assert client.get(reverse("helpdesk:queue")).status_code == 403
     assert client.get(reverse("helpdesk:sla_report")).status_code == 403
     assert client.get(reverse("helpdesk:article_new")).status_code == 403
-    for name in ("assign", "take", "pending", "task", "solve", "sla"):
+    for name in ("assign", "take", "pending", "task", "solve", "sla", "levels"):
         assert client.post(reverse(f"helpdesk:{name}", args=[ours.pk])).status_code == 403, name
 
 
