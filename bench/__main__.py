@@ -29,6 +29,7 @@ BENCHMARKS = {
     "mobility": "bench.mobility",
     "consultations": "bench.consultations",
     "fixity": "bench.fixity",
+    "helpdesk": "bench.helpdesk",
 }
 
 

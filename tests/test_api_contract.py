@@ -440,6 +440,31 @@ def test_every_operation_answers_as_the_published_schema_says(
         api.call(caseworker, "get", f"/api/v1/privacy/{path}", 403)
         api.call(anonymous, "get", f"/api/v1/privacy/{path}", 401)
 
+    # ---- IT helpdesk
+    import os
+
+    from socle.core.models import Organisation
+
+    membership_grant(actor=None, user=people["caseworker"],
+                     organisation=Organisation.objects.get(slug="compiegne"), role="helpdesk.requester")
+    opened = api.call(caseworker, "post", "/api/v1/tickets", 201, **post_json({
+        "title": "Imprimante en panne", "description": "Plus rien ne sort.", "category": "other"}))
+    api.call(caseworker, "post", "/api/v1/tickets", 400, **post_json({"title": ""}))
+    api.call(anonymous, "post", "/api/v1/tickets", 401, **post_json({"title": "x"}))
+    api.call(caseworker, "get", "/api/v1/tickets?limit=1", 200)
+    api.call(caseworker, "get", f"/api/v1/tickets/{opened['id']}", 200)
+    api.call(caseworker, "get", "/api/v1/tickets/999999", 404)
+    api.call(caseworker, "get", f"/api/v1/tickets/{opened['id']}/comments", 200)
+    api.call(caseworker, "post", f"/api/v1/tickets/{opened['id']}/comments", 201,
+             **post_json({"text": "Toujours en panne."}))
+    os.environ["SOCLE_HELPDESK_INTAKE_SECRET"] = "s3cret"
+    try:
+        api.call(anonymous, "post", "/api/v1/helpdesk/inbound", 202,
+                 data=b"From: inconnu@exemple.fr\r\nSubject: test\r\n\r\nbonjour\r\n",
+                 content_type="message/rfc822", headers={"X-Socle-Intake-Secret": "s3cret"})
+    finally:
+        del os.environ["SOCLE_HELPDESK_INTAKE_SECRET"]
+
     never_called = sorted(set(api.operations) - api.succeeded)
     assert never_called == [], f"operations never called with success: {never_called}"
 

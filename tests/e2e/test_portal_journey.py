@@ -132,6 +132,8 @@ def test_a_request_is_filed_completed_accepted_and_its_decision_downloaded(
     citizen = make_user("camille.martin@exemple.fr", commune=territory["compiegne"])
     agent = make_user("stationnement@compiegne.fr",
                       roles=[(territory["compiegne"], "portal.caseworker")])
+    agent.first_name, agent.last_name, agent.job_title = "Nadia", "Lefèvre", "Cheffe du stationnement"
+    agent.save()
     stranger = make_user("instructeur@venette.fr",
                          roles=[(territory["venette"], "portal.caseworker")])
 
@@ -216,10 +218,17 @@ def test_a_request_is_filed_completed_accepted_and_its_decision_downloaded(
     audit.check(mine, title=f"Demande n° {number}")
     expect(mine.get_by_role("status")).to_contain_text("Votre dossier complété a été renvoyé")
     expect(mine.locator(".lead")).to_contain_text("En cours d'instruction")
+    mine.get_by_label("Votre message").fill("J'ai joint ma dernière facture d'électricité.")
+    mine.get_by_role("button", name="Envoyer le message").click()
+    audit.check(mine, title=f"Demande n° {number}")
 
-    # The agent sees the new document and accepts.
-    desk.reload()
+    # The agent is told of the citizen's message in « Mes tâches », and opens the case.
+    desk.goto("/agent/taches/")
+    audit.check(desk, title="Mes tâches")
+    told = desk.get_by_role("region", name=re.compile("Avis reçus"))
+    told.get_by_role("link", name=f"Message de l'usager sur le dossier n° {number}").click()
     audit.check(desk, title=f"Dossier n° {number}")
+    expect(desk.locator("body")).to_contain_text("J'ai joint ma dernière facture")
     expect(desk.get_by_role("link", name="facture-electricite.pdf").first).to_be_visible()
     change_status(audit, desk, number, "Accepter", "Carte valable un an.")
     case.refresh_from_db()
@@ -237,6 +246,10 @@ def test_a_request_is_filed_completed_accepted_and_its_decision_downloaded(
     assert content.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert number in text and "acceptée" in text and "Carte valable un an." in text
+    # The decision names its signatory and their function (CRPA L212-1), and how to appeal.
+    flat = " ".join(text.split())
+    assert "Cheffe du stationnement" in flat and "Nadia Lefèvre" in flat
+    assert "Voies et délais de recours" in flat
 
     # An agent of Venette neither sees it in their queue nor reaches it by its address.
     elsewhere = audit.open()
