@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-import snowballstemmer
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -15,6 +12,7 @@ from socle.core.access import Actor, get_or_404, scope
 from socle.core.models import Organisation
 
 from .models import ArchivalPackage, ArchiveObject, FixityAudit, PackageStatus, Transfer
+from .search_terms import search_roots
 
 VIEW = "archives.view"
 
@@ -28,23 +26,6 @@ def transfer_get(*, actor: Actor, reply_identifier: str) -> Transfer:
     """Return one transfer the actor may see, else 404."""
     return get_or_404(transfers_for(actor=actor).prefetch_related("steps"),
                       reply_identifier=reply_identifier)
-
-
-_ADJECTIVE_ENDINGS = ("ales", "aux", "ale", "al", "elles", "elle", "els", "el")
-
-
-@lru_cache(maxsize=4096)
-def _root(word: str) -> str:
-    for ending in _ADJECTIVE_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 5:
-            word = word[:-len(ending)]
-            break
-    return str(snowballstemmer.stemmer("french").stemWord(word))
-
-
-def search_roots(query: str) -> list[tuple[str, str]]:
-    """The words of a search with their French roots (Snowball stem, adjective endings dropped)."""
-    return [(word, _root(word)) for word in re.findall(r"\w+", query.lower()) if len(word) <= 40][:12]
 
 
 @dataclass(frozen=True)

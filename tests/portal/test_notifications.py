@@ -191,8 +191,8 @@ def test_the_decision_letter_carries_the_motivation(territory, procedure, citize
     text = text_of(decision)
 
     assert decision.metadata.title == "Décision"
-    assert decision.metadata.author == territory["compiegne"].name
+    assert decision.metadata.author == f"Mairie de {territory['compiegne'].name}"
     assert case.number in text and french_date(timezone.now()) in text
     assert "Carte de stationnement résident" in text and "est refusée" in text
-    assert f"Motifs : {MOTIVATION}" in text
+    assert f"Motifs de la décision : {MOTIVATION}" in text
     assert "tribunal administratif" in text
