@@ -91,6 +91,8 @@ MODULE = Module(
                     f"socle.helpdesk.indicators:{func}", "helpdesk.view")
           for name, label, func in CATEGORY_INDICATORS),
     ),
+    notices={"helpdesk.ticket_assigned": "Ticket attribué à un technicien"},
+    object_kinds=("helpdesk.ticket",),
     work_sources=(
         WorkSource("helpdesk.assigned_to_me", "Tickets qui me sont attribués",
                    "socle.helpdesk.work:assigned_to_me"),

@@ -22,6 +22,8 @@ from socle.core.counters import counter_next
 from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
+from socle.core.modules import object_ref
+from socle.core.notices import notice_send
 from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
@@ -270,6 +272,12 @@ def ticket_assign(*, actor: User | None, ticket: Ticket, assignee: User | None =
         audit_record(actor=actor, action="helpdesk.ticket_assign", organisation=ticket.organisation,
                      target=ticket, data={"assignee": assignee.pk if assignee else None,
                                           "group": group.slug if group else None})
+        if assignee is not None:
+            notice_send(kind="helpdesk.ticket_assigned", recipients=[assignee], actor=actor,
+                        title=f"Ticket {ticket.number} attribué : {ticket.title[:150]}",
+                        url=f"/assistance/tickets/{ticket.pk}/",
+                        ref=object_ref("helpdesk.ticket", ticket.pk),
+                        organisation=ticket.organisation)
     return ticket
 
 

@@ -23,6 +23,8 @@ from socle.core.blobs import blob_open
 from socle.core.downloads import file_download
 from socle.core.errors import ServiceError
 from socle.core.models import User
+from socle.core.modules import object_ref
+from socle.core.notices import notices_mark_read
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 
@@ -275,6 +277,7 @@ def _article_choices(user: User) -> list[tuple[str, str]]:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_actor(request)
     ticket = selectors.ticket_get_for(actor=user, pk=pk)
+    notices_mark_read(actor=user, ref=object_ref("helpdesk.ticket", ticket.pk))
     return render(request, "helpdesk/detail.html", _detail_context(user, ticket))
 
 

@@ -140,6 +140,23 @@ def test_a_ticket_is_assigned_only_to_a_technician(open_ticket, technician, coll
     assert refused.value.code == "invalid_assignee"
 
 
+def test_the_technician_given_a_ticket_is_told_and_finds_it_read_once_opened(
+        open_ticket, technician, make_user, territory):
+    from socle.core.models import AgentNotice
+    from tests.support.clients import signed_in
+
+    other = make_user("tech2@dcsi.exemple.fr", roles=[(territory["arc"], "helpdesk.technician")])
+    ticket = ticket_assign(actor=technician, ticket=open_ticket(), assignee=other)
+    [notice] = AgentNotice.objects.filter(kind="helpdesk.ticket_assigned")
+    assert notice.recipient == other and notice.url == f"/assistance/tickets/{ticket.pk}/"
+    assert signed_in(other).get(notice.url).status_code == 200
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    # Taking a ticket oneself tells no one.
+    ticket_assign(actor=technician, ticket=open_ticket(), assignee=technician)
+    assert AgentNotice.objects.count() == 1
+
+
 def test_a_dcsi_group_takes_a_ticket(open_ticket, technician, territory):
     ticket = ticket_assign(actor=technician, ticket=open_ticket(), group=territory["dcsi"])
     assert ticket.assigned_group == territory["dcsi"] and ticket.status == Status.ASSIGNED
