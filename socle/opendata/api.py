@@ -111,6 +111,7 @@ class DatasetPageOut(Schema):
     auth=None,
     response={200: TableReportOut, 400: ErrorOut, 413: ErrorOut},
     openapi_extra={"requestBody": _VALIDATION_BODY},
+    by_alias=True,
 )
 def validation_create(request: HttpRequest) -> Any:
     """Check a CSV file against a Table Schema, cell by cell; nothing is stored."""
@@ -198,6 +199,7 @@ def datasets(request: HttpRequest, page: Query[PageIn]) -> Any:
     summary="Un jeu de données et ses fichiers",
     auth=OPTIONAL_AUTH,
     response={200: DatasetDetailOut, 404: ErrorOut},
+    by_alias=True,
 )
 def dataset(request: HttpRequest, dataset_id: int) -> Any:
     """Return a dataset the caller may see with its files; a restricted one of another commune is a 404."""

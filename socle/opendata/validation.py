@@ -275,7 +275,9 @@ class _Column:
             for value in col.filter(slow_mask).unique().to_list():
                 self.slow[value] = self.read(value)
         bad = [v for v, parsed in self.slow.items() if parsed is _INVALID]
-        self.type_bad = (slow_mask & col.is_in(bad)) if bad else pl.Series([False] * len(col))
+        self.type_bad = (
+            (slow_mask & col.is_in(bad)) if bad else pl.Series([False] * len(col), dtype=pl.Boolean)
+        )
         self.valid = self.present & ~self.type_bad
 
     def value_of(self, raw: str) -> Any:
@@ -340,7 +342,7 @@ class _Column:
             self.read(str(value)) if not isinstance(value, (int, float)) or self.kind == "number" else value
         )
         if limit is _INVALID:
-            return pl.Series([True] * len(self.col))
+            return pl.Series([True] * len(self.col), dtype=pl.Boolean)
         if self.kind in ("number", "integer"):
             numbers = self.col.str.strip_chars(" \t").cast(pl.Float64, strict=False)
             compared: Any = compare(numbers, float(limit))  # a Series: the operator applies element-wise

@@ -14,6 +14,7 @@ from .conftest import GOOD, HEADER, descriptor, frictionless_errors
 
 CASES = {
     "valid": f"{HEADER}\n{GOOD}\n{GOOD}\n",
+    "header_only": f"{HEADER}\n",
     "types_and_constraints": (
         f"{HEADER}\n"
         "Ville,2160159000059,2025-13-01,D1,,12345678901234,W12,Objet,abc,autre,x,2025,,peut-être,2,\n"
@@ -22,8 +23,9 @@ CASES = {
         "Ville,21601590000592,2025-02-30,D3,Asso,,,Objet,1_000,aide en nature,x,2025-01-01,,non,1e-1,\n"
         "Ville,21601590000592,2025-02-28,D4,Asso,,,Objet,Infinity,aide en nature,x,2025-01-01,,non,NaN,\n"
     ),
-    "ragged_and_blank": (f"{HEADER}\n{GOOD}\n\n,,,,,,,,,,,,,,,\nVille,21601590000592,2025-01-01\n"
-                         f"{GOOD},en trop,encore\n"),
+    "ragged_and_blank": (
+        f"{HEADER}\n{GOOD}\n\n,,,,,,,,,,,,,,,\nVille,21601590000592,2025-01-01\n{GOOD},en trop,encore\n"
+    ),
     "quoted_cells": (
         f'{HEADER}\n"Ville, de ""Compiègne""",21601590000592,2025-03-27,D,"Asso\nsur deux lignes",,'
         'W123456789,Objet,"1,5",aide en numéraire,"Versement\r\nunique",2025-04-15,,non,0.5,\n'
