@@ -180,7 +180,7 @@ def _distribution_out(request: HttpRequest, distribution: Any) -> dict[str, Any]
     "/datasets",
     summary="Jeux de données du catalogue",
     auth=OPTIONAL_AUTH,
-    response={200: DatasetPageOut, 400: ErrorOut},
+    response={200: DatasetPageOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
 )
 def datasets(request: HttpRequest, page: Query[PageIn]) -> Any:
     """List the datasets the caller may see (open ones for everyone), by identifier."""
@@ -198,7 +198,7 @@ def datasets(request: HttpRequest, page: Query[PageIn]) -> Any:
     "/datasets/{dataset_id}",
     summary="Un jeu de données et ses fichiers",
     auth=OPTIONAL_AUTH,
-    response={200: DatasetDetailOut, 404: ErrorOut},
+    response={200: DatasetDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     by_alias=True,
 )
 def dataset(request: HttpRequest, dataset_id: int) -> Any:

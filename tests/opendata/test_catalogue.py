@@ -197,3 +197,26 @@ def test_another_communes_agent_gets_a_404_on_the_dataset_and_its_checks(catalog
 def test_a_visitor_is_kept_out_of_the_agents_catalogue(client, catalogue):
     response = client.get(reverse("opendata:agent_catalogue"))
     assert response.status_code in (302, 403)
+
+
+def test_the_operations_answer_as_the_published_schema_says(catalogue, stewards, api_client):
+    from tests.test_api_contract import Contract
+
+    _publish_good(catalogue, stewards["compiegne"])
+    contract = Contract(api_client(None).get("/api/schema").json())
+    visitor, agent = api_client(None), api_client(stewards["compiegne"])
+    contract.call(visitor, "get", "/api/v1/datasets", 200)
+    contract.call(agent, "get", "/api/v1/datasets?limit=1", 200)
+    contract.call(visitor, "get", "/api/v1/datasets?cursor=x", 400)
+    contract.call(agent, "get", f"/api/v1/datasets/{catalogue['open'].pk}", 200)
+    contract.call(visitor, "get", f"/api/v1/datasets/{catalogue['restricted'].pk}", 404)
+    upload = SimpleUploadedFile("s.csv", f"{HEADER}\n{GOOD}\n,\n".encode(), content_type="text/csv")
+    contract.call(
+        visitor, "post", "/api/v1/validations", 200, data={"file": upload, "schema": "scdl/subventions"}
+    )
+    contract.call(visitor, "post", "/api/v1/validations", 400, data={"schema": "scdl/subventions"})
+    assert {
+        ("get", "/api/v1/datasets"),
+        ("get", "/api/v1/datasets/{dataset_id}"),
+        ("post", "/api/v1/validations"),
+    } <= contract.succeeded
