@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from socle.core.access import organisations_for
 from socle.core.api_auth import TokenAuth, session_auth
 from socle.core.api_schemas import ErrorOut
+from socle.core.errors import NotFound, ServiceError
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
-from socle.core.request_actor import request_actor_or_none
+from socle.core.request_actor import request_actor, request_actor_or_none
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
-from . import selectors, services
+from . import dashboards, selectors, services
 
 router = Router(tags=["données ouvertes"])
 
@@ -207,4 +210,57 @@ def dataset(request: HttpRequest, dataset_id: int) -> Any:
     return {
         **_dataset_out(found),
         "distributions": [_distribution_out(request, d) for d in selectors.distributions_of(dataset=found)],
+    }
+
+
+class IndicatorValueOut(Schema):
+    name: str
+    label: str
+    unit: str
+    organisation: str | None = Field(
+        description="L'organisation (et ce qui est en dessous), ou null pour tout "
+        "ce que l'appelant peut voir."
+    )
+    period: str = Field(description="Le mois, AAAA-MM.")
+    start: str
+    end: str = Field(description="Premier jour du mois suivant (exclu).")
+    value: float
+
+
+@router.get(
+    "/indicators/{name}",
+    summary="La valeur d'un indicateur pour un mois, sur ce que l'appelant peut voir",
+    response={200: IndicatorValueOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def indicator(request: HttpRequest, name: str, organisation: str = "", period: str = "") -> Any:
+    """Compute an indicator over one month; an indicator or organisation the caller may not read is a 404."""
+    actor = request_actor(request)
+    found = dashboards.indicator_get_for(actor=actor, name=name[:80])
+    if found is None:
+        raise NotFound("Indicateur inconnu.")
+    target = None
+    if organisation:
+        target = organisations_for(actor, found.permission).filter(slug=organisation[:80]).first()
+        if target is None:
+            raise NotFound("Organisation inconnue.")
+    today = timezone.localdate()
+    try:
+        year, month = (int(p) for p in period.split("-")) if period else (today.year, today.month)
+        start, end = dashboards.month_bounds(year, month)
+    except ValueError:
+        raise ServiceError(
+            "Période illisible : attendu AAAA-MM, par exemple 2025-03.", code="invalid_period"
+        ) from None
+    value = dashboards.indicator_value(
+        actor=actor, indicator=found, start=start, end=end, organisation=target
+    )
+    return {
+        "name": found.name,
+        "label": found.label,
+        "unit": found.unit,
+        "organisation": target.slug if target else None,
+        "period": f"{year:04d}-{month:02d}",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "value": value,
     }

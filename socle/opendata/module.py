@@ -42,6 +42,13 @@ MODULE = Module(
             permission="opendata.view",
             description="Ce que chaque commune doit publier, et où elle en est.",
         ),
+        NavItem(
+            "Tableau de bord",
+            "opendata:dashboard",
+            audience="agent",
+            permission="core.view_organisation",
+            description="Les indicateurs des applications, par mois et par commune.",
+        ),
     ),
     urls="socle.opendata.urls",
     api="socle.opendata.api:router",

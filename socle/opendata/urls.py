@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dcat_views, views
+from . import dashboard_views, dcat_views, views
 
 app_name = "opendata"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("agent/donnees/controles/<int:pk>/", views.validation_page, name="validation"),
     path("agent/donnees/controles/<int:pk>/publier", views.validation_publish, name="validation_publish"),
     path("agent/donnees/obligations/", views.cockpit, name="cockpit"),
+    path("agent/tableau-de-bord/", dashboard_views.dashboard, name="dashboard"),
 ]

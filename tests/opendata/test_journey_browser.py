@@ -16,7 +16,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(_chromium_missing()), rea
 
 
 def test_the_dcsi_reads_the_cockpit_an_agent_publishes_a_fixed_file_a_visitor_downloads_it(
-    audit, territory, make_user, tmp_path: Path  # noqa: F811 - the e2e fixture, imported above
+    audit,  # noqa: F811 - the e2e fixture, imported above
+    territory,
+    make_user,
+    tmp_path: Path,
 ):
     agent, agent_totp = agent_with_second_factor(
         make_user, "donnees@compiegne.fr", [(territory["compiegne"], "opendata.steward")]
