@@ -39,3 +39,10 @@ def generate() -> str:
         f"{published} fichier(s) généré(s) et publié(s), {refused} refusé(s) pour erreurs, "
         f"{skipped} sans générateur."
     )
+
+
+def udata_sync() -> str:
+    """Send the catalogue's open datasets to the udata instance set in the settings."""
+    from .services import udata_sync as sync
+
+    return sync(base_url=public_url())

@@ -64,6 +64,8 @@ class Dataset(models.Model):
     temporal_start = models.DateField(null=True, blank=True)
     temporal_end = models.DateField(null=True, blank=True)
     generator = models.CharField(max_length=20, choices=Generator.choices, blank=True, default="")
+    # the dataset's identifier on the udata instance it is published to (data.gouv.fr), once sent
+    udata_id = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +98,7 @@ class Distribution(models.Model):
     last_validation = models.ForeignKey(
         "Validation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    udata_resource_id = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

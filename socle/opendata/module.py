@@ -72,6 +72,12 @@ MODULE = Module(
             "daily 04:30",
             "Régénérer, valider et publier les fichiers de données ouvertes",
         ),
+        Job(
+            "opendata.udata_sync",
+            "socle.opendata.jobs:udata_sync",
+            "daily 05:00",
+            "Envoyer les jeux de données ouverts à data.gouv.fr (si le connecteur est activé)",
+        ),
     ),
     journal_actions={
         "opendata.dataset_create": "Jeu de données créé",
@@ -81,6 +87,7 @@ MODULE = Module(
         "opendata.publish": "Fichier de données publié",
         "opendata.publish_refused": "Publication refusée : le fichier a des erreurs",
         "opendata.generate": "Fichier de données généré depuis les applications",
+        "opendata.udata_sync": "Jeu de données envoyé à data.gouv.fr (udata)",
     },
     indicators=(
         Indicator(

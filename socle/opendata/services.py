@@ -238,3 +238,44 @@ def distribution_generate(*, distribution: Distribution, data: bytes) -> Validat
         data={"valid": validation.valid, "rows": validation.row_count},
     )
     return validation
+
+
+def udata_sync(*, base_url: str) -> str:
+    """Send the open published datasets to the udata instance; nothing when it is switched off."""
+    from .selectors import catalogue_entries
+    from .udata import UdataUnavailable, udata_push, udata_settings
+
+    config = udata_settings()
+    if config is None:
+        return "Connecteur udata désactivé (OPENDATA_UDATA_URL vide)."
+    sent = failed = 0
+    for dataset in catalogue_entries():
+        files = [d for d in dataset.distributions.all() if d.published_at and d.csv_blob_id]
+        resources = [(d, f"{base_url.rstrip('/')}/donnees/fichiers/{d.pk}.csv") for d in files]
+        try:
+            dataset_id, ids = udata_push(config, dataset, resources)
+        except UdataUnavailable as exc:
+            failed += 1
+            audit_record(
+                actor=None,
+                action="opendata.udata_sync",
+                organisation=dataset.organisation,
+                target=dataset,
+                data={"ok": False, "error": str(exc)[:300]},
+            )
+            continue
+        with transaction.atomic():
+            dataset.udata_id = dataset_id
+            dataset.save(update_fields=["udata_id"])
+            for distribution in files:
+                distribution.udata_resource_id = ids[distribution.pk]
+                distribution.save(update_fields=["udata_resource_id"])
+            audit_record(
+                actor=None,
+                action="opendata.udata_sync",
+                organisation=dataset.organisation,
+                target=dataset,
+                data={"ok": True, "udata_id": dataset_id, "resources": len(files)},
+            )
+        sent += 1
+    return f"{sent} jeu(x) de données envoyé(s) à udata, {failed} en échec."
