@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from socle.core.models import Membership, Organisation
@@ -153,11 +154,83 @@ def _margny_broken(commune: Organisation, siret: str) -> bytes:
     ).encode()
 
 
+# A one-page PDF (no script, no action): the demo's stand-in for the statutes, budget and RIB.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+    b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+GRANTS = [
+    ("Harmonie municipale de Compiègne", "W602000101", 4800, 12000),
+    ("Judo club du Compiégnois", "W602000102", 26500, 61000),
+    ("Les Amis du théâtre impérial", "W602000103", 2300, 9000),
+]
+
+
+def _grant_cases(commune: Organisation) -> int:
+    """File and accept the demo's grant requests through the portal's services (once)."""
+    from socle.core.blobs import blob_put
+    from socle.core.models import User
+    from socle.core.uploads import upload_handle_create
+    from socle.portal import selectors as portal_selectors
+    from socle.portal.services import case_submit, case_transition
+
+    citizen = User.objects.filter(email="habitant.compiegne@demo.socle.fr").first()
+    caseworker = User.objects.filter(email="agent.compiegne@demo.socle.fr").first()
+    if citizen is None or caseworker is None:
+        return 0
+    filters = portal_selectors.QueueFilters(procedure="subvention-association", organisation=commune.slug)
+    known = portal_selectors.cases_for_agent(actor=caseworker, filters=filters)
+    if known.filter(data__nom_association__in=[g[0] for g in GRANTS]).exists():
+        return 0
+    offered = portal_selectors.procedure_offered_get(slug="subvention-association", commune=commune)
+    blob = blob_put(stream=io.BytesIO(DEMO_PDF)).blob
+    accepted = 0
+    for number, (name, rna, amount, budget) in enumerate(GRANTS, start=1):
+        files = {
+            key: [
+                {
+                    "upload": upload_handle_create(actor=citizen, blob=blob, name=f"{key}.pdf")[0],
+                    "name": f"{key}.pdf",
+                }
+            ]
+            for key in ("statuts", "budget_previsionnel", "rib")
+        }
+        case = case_submit(
+            actor=citizen,
+            offered=offered,
+            data={
+                "nom_association": name,
+                "siret": demo_siret(f"{60100 + number}"),
+                "rna": rna,
+                "adresse_siege": {
+                    "street": f"{number} place de l'Hôtel de Ville",
+                    "postal_code": "60200",
+                    "city": "Compiègne",
+                },
+                "responsable": "Camille Martin",
+                "courriel": "habitant.compiegne@demo.socle.fr",
+                "telephone": "03 44 40 72 00",
+                "nature": "fonctionnement",
+                "montant_demande": amount,
+                "budget_total": budget,
+                **files,
+            },
+        )
+        case_transition(actor=caseworker, case=case, to="in_instruction")
+        case_transition(
+            actor=caseworker, case=case, to="accepted", comment="Délibération du conseil municipal"
+        )
+        accepted += 1
+    return accepted
+
+
 def demo_load() -> list[str]:
     """Create the demo catalogues and generate their files; running it again changes nothing new."""
     if "scdl/subventions" not in schemas_available():
         return ["Données ouvertes : schémas officiels absents (SOCLE_REFERENCE_DIR), catalogue non créé."]
     created = 0
+    compiegne = organisation_get_public(slug="compiegne")
+    grants = _grant_cases(compiegne) if compiegne is not None else 0
     for slug, dataset_slug, title, basis, generator, schema, access, theme in DATASETS:
         commune = organisation_get_public(slug=slug)
         if commune is None:
@@ -212,6 +285,7 @@ def demo_load() -> list[str]:
             )
     summary = generate() if created else "fichiers déjà générés"
     return [
-        f"Données ouvertes : {created} jeux de données créés ({Dataset.objects.count()} au total, "
+        f"Données ouvertes : {grants} subventions accordées, {created} jeux de données créés "
+        f"({Dataset.objects.count()} au total, "
         f"{Validation.objects.count()} contrôles) ; {summary} ({date.today():%d/%m/%Y})."
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 
 from .generation import generated_file
@@ -13,10 +11,7 @@ from .services import distribution_generate
 
 def public_url() -> str:
     """The site's public address, for the absolute links a published file holds."""
-    return str(
-        getattr(settings, "OPENDATA_PUBLIC_URL", "")
-        or os.environ.get("SOCLE_OPENDATA_PUBLIC_URL", "http://localhost:8000")
-    )
+    return str(getattr(settings, "OPENDATA_PUBLIC_URL", "") or settings.BASE_URL)
 
 
 def generate() -> str:

@@ -120,12 +120,17 @@ def test_the_generator_refuses_a_column_the_schema_does_not_declare():
 
 
 def test_the_demo_catalogue_publishes_files_that_frictionless_accepts(territory, make_user, tmp_path: Path):
+    from socle.portal.services import demo_procedures_load
+
+    demo_procedures_load()
+    make_user("habitant.compiegne@demo.socle.fr", commune=territory["compiegne"])
+    make_user("agent.compiegne@demo.socle.fr", roles=[(territory["compiegne"], "portal.caseworker")])
     make_user(
         "donnees.compiegne@exemple.fr",
         roles=[(territory["compiegne"], "opendata.steward"), (territory["compiegne"], "portal.caseworker")],
     )
     (line,) = demo_load()
-    assert "jeux de données créés" in line
+    assert "3 subventions accordées" in line and "jeux de données créés" in line
     published = Distribution.objects.filter(published_at__isnull=False).select_related("dataset")
     kinds = {(d.dataset.organisation.slug, d.dataset.slug) for d in published}
     assert {
@@ -143,4 +148,6 @@ def test_the_demo_catalogue_publishes_files_that_frictionless_accepts(territory,
         assert frictionless_errors(path, descriptor(name)) == [], distribution
     margny = Dataset.objects.get(organisation__slug="margny-les-compiegne", slug="subventions")
     assert not margny.distributions.get().last_validation.valid
-    assert demo_load()[0].startswith("Données ouvertes : 0 jeux")  # idempotent
+    subventions = published.get(dataset__organisation__slug="compiegne", dataset__slug="subventions")
+    assert subventions.row_count == 3
+    assert demo_load()[0].startswith("Données ouvertes : 0 subventions accordées, 0 jeux")  # idempotent
