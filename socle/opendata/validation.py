@@ -518,10 +518,8 @@ _LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
 
 def siret_valid(col: pl.Series) -> pl.Series:
     """Luhn key of 14-digit strings, column-wise (``socle.core.siret.siret_is_valid`` with numpy)."""
-    values = col.to_list()
-    digits = (np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(-1, 14) - 48).astype(
-        np.int64
-    )
+    joined = "".join(col.to_list()).encode("ascii")
+    digits = (np.frombuffer(joined, dtype=np.uint8).reshape(-1, 14) - 48).astype(np.int64)
     # from the right, every second digit is doubled: the even positions from the left
     total = _LUHN_DOUBLE[digits[:, 0::2]].sum(axis=1) + digits[:, 1::2].sum(axis=1)
     la_poste = col.str.starts_with("356000000").to_numpy()
