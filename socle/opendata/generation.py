@@ -94,6 +94,9 @@ def subventions_rows(dataset: Dataset) -> list[dict[str, Any]]:
     rows = []
     for case in cases.order_by("closed_at", "pk")[:50_000]:
         data = case.data or {}
+        if not data.get("siret") and not data.get("rna"):
+            # Neither SIRET nor RNA: a natural person, whose name is personal data; not published.
+            continue
         amount = _amount(data.get("montant_demande"))
         total = _amount(data.get("budget_total"))
         share = (

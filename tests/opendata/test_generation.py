@@ -48,17 +48,19 @@ def accepted_grants(territory, make_user):
     citizen = make_user("president@asso.fr", commune=compiegne)
     cases = []
     for name, amount, decided in (
+        ("Jean Dupont", "500", "accepted"),
         ("Harmonie municipale", "24500", "accepted"),
         ("Club de judo", "1200", "accepted"),
         ("Refusée", "99000", "refused"),
     ):
+        person = name == "Jean Dupont"  # a natural person: no SIRET, no RNA
         case = case_submit(
             actor=citizen,
             offered=offered,
             data={
                 "nom_association": name,
-                "siret": "21601590000592",
-                "rna": "W602001234",
+                "siret": "" if person else "21601590000592",
+                "rna": "" if person else "W602001234",
                 "courriel": "secret@asso.fr",
                 "projet_titre": f"Saison 2025 — {name}",
                 "montant_demande": amount,
@@ -89,8 +91,9 @@ def test_subventions_come_from_the_accepted_grant_requests_and_pass_frictionless
     assert data is not None
     text = data.decode()
     assert "Harmonie municipale" in text and "Club de judo" in text and "Refusée" not in text
+    assert "Jean Dupont" not in text  # a natural person's name is never published
     assert "secret@asso.fr" not in text  # the applicant's e-mail is not a column of the schema
-    assert accepted_grants["cases"][0].number in text  # the decision reference
+    assert accepted_grants["cases"][1].number in text  # the decision reference
     path = tmp_path / "subventions.csv"
     path.write_bytes(data)
     assert frictionless_errors(path, descriptor("subventions")) == []

@@ -34,6 +34,9 @@ def test_the_dcsi_reads_the_cockpit_an_agent_publishes_a_fixed_file_a_visitor_do
     audit.check(page, title="Obligations d'ouverture des données", h1="Obligations d'ouverture des données")
     expect(page.get_by_role("table", name="Armancourt")).to_contain_text("Non applicable")
     expect(page.get_by_role("table", name="Margny-lès-Compiègne")).to_contain_text("Fichier invalide")
+    page.goto("/agent/tableau-de-bord/?commune=compiegne&mois=3")
+    audit.check(page, title="Tableau de bord", h1="Tableau de bord — Compiègne")
+    expect(page.get_by_role("img", name="Obligations d'ouverture remplies")).to_be_visible()
 
     page = signed_in_agent(audit, agent, agent_totp)
     page.goto("/agent/donnees/")
