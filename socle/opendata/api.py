@@ -127,8 +127,8 @@ def validation_create(request: HttpRequest) -> Any:
             400,
             ErrorOut(code="missing_file", message="Envoyez un fichier, et un seul, dans le champ « file »."),
         )
-    schema_ref = request.POST.get("schema", "")[:120]
-    if not schema_ref:
+    table_schema = request.POST.get("schema", "")[:120]
+    if not table_schema:
         return Status(
             400,
             ErrorOut(
@@ -136,7 +136,7 @@ def validation_create(request: HttpRequest) -> Any:
                 message="Indiquez le schéma dans le champ « schema » (par exemple scdl/subventions).",
             ),
         )
-    return services.report_check(schema_ref=schema_ref, data=files[0].read()).as_dict()
+    return services.report_check(table_schema=table_schema, data=files[0].read()).as_dict()
 
 
 def _dataset_out(dataset: Any) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def _distribution_out(request: HttpRequest, distribution: Any) -> dict[str, Any]
     return {
         "id": distribution.pk,
         "title": distribution.title,
-        "schema": distribution.schema_ref,
+        "schema": distribution.table_schema,
         "published_at": distribution.published_at.isoformat() if distribution.published_at else None,
         "row_count": distribution.row_count,
         "valid": last.valid if last else None,

@@ -146,11 +146,11 @@ def _dataset(graph: Graph, dataset: Dataset, absolute: Callable[[str], str]) -> 
                     Literal(distribution.published_at.date().isoformat(), datatype=XSD.date),
                 )
             )
-            if distribution.schema_ref:
-                name, _, version = distribution.schema_ref.partition("@")
+            if distribution.table_schema:
+                name, _, version = distribution.table_schema.partition("@")
                 standard = URIRef(f"{SCHEMA_BASE}{name}/{version}/")
                 graph.add((standard, RDF.type, DCTERMS.Standard))
-                graph.add((standard, DCTERMS.title, Literal(distribution.schema_ref)))
+                graph.add((standard, DCTERMS.title, Literal(distribution.table_schema)))
                 graph.add((item, DCTERMS.conformsTo, standard))
             graph.add((node, DCAT.distribution, item))
     return node

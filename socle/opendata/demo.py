@@ -171,18 +171,18 @@ def _grant_cases(commune: Organisation) -> int:
     from socle.core.blobs import blob_put
     from socle.core.models import User
     from socle.core.uploads import upload_handle_create
-    from socle.portal import selectors as portal_selectors
+    from socle.portal.selectors import QueueFilters, cases_for_agent, procedure_offered_get
     from socle.portal.services import case_submit, case_transition
 
     citizen = User.objects.filter(email="habitant.compiegne@demo.socle.fr").first()
     caseworker = User.objects.filter(email="agent.compiegne@demo.socle.fr").first()
     if citizen is None or caseworker is None:
         return 0
-    filters = portal_selectors.QueueFilters(procedure="subvention-association", organisation=commune.slug)
-    known = portal_selectors.cases_for_agent(actor=caseworker, filters=filters)
+    filters = QueueFilters(procedure="subvention-association", organisation=commune.slug)
+    known = cases_for_agent(actor=caseworker, filters=filters)
     if known.filter(data__nom_association__in=[g[0] for g in GRANTS]).exists():
         return 0
-    offered = portal_selectors.procedure_offered_get(slug="subvention-association", commune=commune)
+    offered = procedure_offered_get(slug="subvention-association", commune=commune)
     blob = blob_put(stream=io.BytesIO(DEMO_PDF)).blob
     accepted = 0
     for number, (name, rna, amount, budget) in enumerate(GRANTS, start=1):
@@ -262,7 +262,7 @@ def demo_load() -> list[str]:
         dataset.producer_siret = demo_siret(commune.insee_code or "60000")
         dataset.save(update_fields=["producer_siret"])
         distribution = (
-            distribution_create(actor=None, dataset=dataset, title=title, schema_ref=schema)
+            distribution_create(actor=None, dataset=dataset, title=title, table_schema=schema)
             if schema
             else Distribution.objects.create(dataset=dataset, title=title)
         )

@@ -88,7 +88,7 @@ class Distribution(models.Model):
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="distributions")
     title = models.CharField(max_length=200)
-    schema_ref = models.CharField(max_length=80, blank=True, default="")  # "scdl/subventions@2.1.1"
+    table_schema = models.CharField(max_length=80, blank=True, default="")  # "scdl/subventions@2.1.1"
     # the published files: CSV as validated, and JSON and Parquet derived from it
     csv_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     json_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -117,7 +117,7 @@ class Validation(models.Model):
     )
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=200, blank=True, default="")
-    schema_ref = models.CharField(max_length=80)
+    table_schema = models.CharField(max_length=80)
     valid = models.BooleanField(default=False)
     error_count = models.PositiveIntegerField(default=0)
     row_count = models.PositiveIntegerField(default=0)
@@ -132,4 +132,4 @@ class Validation(models.Model):
         ordering: ClassVar = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.schema_ref} ({self.created_at:%Y-%m-%d})"
+        return f"{self.table_schema} ({self.created_at:%Y-%m-%d})"

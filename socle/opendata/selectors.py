@@ -52,7 +52,7 @@ def datasets_public(
     if theme:
         datasets = datasets.filter(theme=theme)
     if schema:
-        datasets = datasets.filter(distributions__schema_ref__startswith=f"{schema}@").distinct()
+        datasets = datasets.filter(distributions__table_schema__startswith=f"{schema}@").distinct()
     return datasets.select_related("organisation").order_by("organisation__path", "title", "pk")
 
 
@@ -67,7 +67,7 @@ def facets_public() -> dict[str, list[tuple[str, str, int]]]:
         organisations[dataset.organisation.slug] = (name, count + 1)
         if dataset.theme:
             themes[dataset.theme] = themes.get(dataset.theme, 0) + 1
-        for ref in {d.schema_ref.split("@")[0] for d in dataset.distributions.all() if d.schema_ref}:
+        for ref in {d.table_schema.split("@")[0] for d in dataset.distributions.all() if d.table_schema}:
             schemas[ref] = schemas.get(ref, 0) + 1
     return {
         "organisation": [(slug, name, n) for slug, (name, n) in sorted(organisations.items())],

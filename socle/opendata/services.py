@@ -38,14 +38,14 @@ def territory_insee() -> frozenset[str]:
         return frozenset()
 
 
-def report_check(*, schema_ref: str, data: bytes) -> ValidationReport:
+def report_check(*, table_schema: str, data: bytes) -> ValidationReport:
     """Check a file against a schema and return the report; nothing is stored."""
     if len(data) > max_bytes():
         raise TooLarge(
             f"Le fichier fait {len(data) // (1024 * 1024)} Mo : au-delà de "
             f"{max_bytes() // (1024 * 1024)} Mo, il n'est pas contrôlé. Découpez-le."
         )
-    schema = schema_load(schema_ref)
+    schema = schema_load(table_schema)
     return bytes_validate(data, schema, insee_codes=territory_insee())
 
 
@@ -109,12 +109,14 @@ def dataset_create(
     return dataset
 
 
-def distribution_create(*, actor: User | None, dataset: Dataset, title: str, schema_ref: str) -> Distribution:
+def distribution_create(
+    *, actor: User | None, dataset: Dataset, title: str, table_schema: str
+) -> Distribution:
     """Add a file to a dataset, pinned to a schema (its version is fixed now)."""
     _require(actor, dataset.organisation)
-    pinned = schema_load(schema_ref).ref if schema_ref else ""
+    pinned = schema_load(table_schema).ref if table_schema else ""
     with transaction.atomic():
-        distribution = Distribution.objects.create(dataset=dataset, title=title, schema_ref=pinned)
+        distribution = Distribution.objects.create(dataset=dataset, title=title, table_schema=pinned)
         audit_record(
             actor=actor,
             action="opendata.distribution_create",
@@ -139,7 +141,7 @@ def distribution_check(
     _require(actor, distribution.dataset.organisation)
     if len(data) > max_bytes():
         raise TooLarge(f"Le fichier dépasse {max_bytes() // (1024 * 1024)} Mo : il n'est pas contrôlé.")
-    schema = schema_load(distribution.schema_ref)
+    schema = schema_load(distribution.table_schema)
     report = bytes_validate(data, schema, insee_codes=territory_insee())
     try:
         stored = blob_put(stream=io.BytesIO(data), allowed_types=None)
@@ -151,7 +153,7 @@ def distribution_check(
             distribution=distribution,
             blob=stored.blob,
             filename=filename[:200],
-            schema_ref=schema.ref,
+            table_schema=schema.ref,
             valid=report.valid,
             error_count=report.error_count,
             row_count=report.row_count,
@@ -189,7 +191,7 @@ def distribution_publish(*, actor: User | None, validation: Validation) -> Distr
         )
     with blob_open(validation.blob) as handle:
         data = handle.read()
-    as_json, as_parquet = derived_copies(data, schema_load(validation.schema_ref))
+    as_json, as_parquet = derived_copies(data, schema_load(validation.table_schema))
     json_blob = blob_put(stream=io.BytesIO(as_json), allowed_types=None).blob
     parquet_blob = blob_put(stream=io.BytesIO(as_parquet), allowed_types=None).blob
     with transaction.atomic():

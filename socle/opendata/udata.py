@@ -130,8 +130,8 @@ def resource_payload(distribution: Any, url: str) -> dict[str, Any]:
         "format": "csv",
         "mime": "text/csv",
     }
-    if distribution.schema_ref:
-        name, _, version = distribution.schema_ref.partition("@")
+    if distribution.table_schema:
+        name, _, version = distribution.table_schema.partition("@")
         payload["schema"] = {"name": name, "version": version}
     return payload
 

@@ -50,7 +50,10 @@ def catalogue(territory, stewards):
         access=Access.AGENTS,
     )
     distribution = distribution_create(
-        actor=stewards["compiegne"], dataset=open_set, title="Subventions 2025", schema_ref="scdl/subventions"
+        actor=stewards["compiegne"],
+        dataset=open_set,
+        title="Subventions 2025",
+        table_schema="scdl/subventions",
     )
     return {"open": open_set, "restricted": restricted, "distribution": distribution}
 

@@ -80,7 +80,7 @@ def accepted_grants(territory, make_user):
     )
     dataset.producer_siret = "21601590000592"
     dataset.save()
-    distribution_create(actor=steward, dataset=dataset, title="Subventions", schema_ref="scdl/subventions")
+    distribution_create(actor=steward, dataset=dataset, title="Subventions", table_schema="scdl/subventions")
     return {"dataset": dataset, "cases": cases, "steward": steward}
 
 
@@ -147,7 +147,7 @@ def test_the_demo_catalogue_publishes_files_that_frictionless_accepts(territory,
         with blob_open(distribution.csv_blob) as handle:
             path = tmp_path / f"{distribution.pk}.csv"
             path.write_bytes(handle.read())
-        name = distribution.schema_ref.split("@")[0].split("/")[1]
+        name = distribution.table_schema.split("@")[0].split("/")[1]
         assert frictionless_errors(path, descriptor(name)) == [], distribution
     margny = Dataset.objects.get(organisation__slug="margny-les-compiegne", slug="subventions")
     assert not margny.distributions.get().last_validation.valid

@@ -86,7 +86,7 @@ def published(territory):
     )
     dataset_create(actor=None, organisation=compiegne, slug="interne", title="Interne", access=Access.AGENTS)
     distribution = distribution_create(
-        actor=None, dataset=dataset, title="Subventions 2025", schema_ref="scdl/subventions"
+        actor=None, dataset=dataset, title="Subventions 2025", table_schema="scdl/subventions"
     )
     validation = distribution_check(
         actor=None, distribution=distribution, data=f"{HEADER}\n{GOOD}\n".encode()
