@@ -1,0 +1,102 @@
+"""What the open-data module declares to the platform."""
+
+from socle.core.modules import DemoAccount, Indicator, Job, Module
+from socle.core.navigation import NavItem
+from socle.core.roles import role
+
+MODULE = Module(
+    name="opendata",
+    label="Données ouvertes",
+    description="Catalogue des données, fichiers générés et validés contre les schémas officiels "
+    "(SCDL), publication (DCAT-AP) et obligations légales de chaque commune.",
+    requires=("portal",),
+    roles=(
+        role(
+            "opendata.steward",
+            "Administrateur des données",
+            "core.view_organisation",
+            "opendata.view",
+            "opendata.manage",
+        ),
+        role(
+            "opendata.reader", "Lecteur des données (élus, agents)", "core.view_organisation", "opendata.view"
+        ),
+    ),
+    navigation=(
+        NavItem(
+            "Données ouvertes",
+            "opendata:portal",
+            description="Les jeux de données publiés par l'agglomération et ses communes.",
+        ),
+        NavItem(
+            "Catalogue des données",
+            "opendata:agent_catalogue",
+            audience="agent",
+            permission="opendata.view",
+            description="Jeux de données, validation des fichiers et publication.",
+        ),
+        NavItem(
+            "Obligations d'ouverture des données",
+            "opendata:cockpit",
+            audience="agent",
+            permission="opendata.view",
+            description="Ce que chaque commune doit publier, et où elle en est.",
+        ),
+        NavItem(
+            "Tableau de bord",
+            "opendata:dashboard",
+            audience="agent",
+            permission="core.view_organisation",
+            description="Les indicateurs des applications, par mois et par commune.",
+        ),
+    ),
+    urls="socle.opendata.urls",
+    api="socle.opendata.api:router",
+    demo="socle.opendata.demo:demo_load",
+    demo_accounts=(
+        DemoAccount("donnees@demo.socle.fr", "Inès", "Garnier", grants=(("arc", "opendata.steward"),)),
+        DemoAccount(
+            "donnees.compiegne@demo.socle.fr",
+            "Thomas",
+            "Lemaire",
+            grants=(("compiegne", "opendata.steward"), ("compiegne", "portal.caseworker")),
+        ),
+        DemoAccount(
+            "elu.compiegne@demo.socle.fr", "Claire", "Dubois", grants=(("compiegne", "opendata.reader"),)
+        ),
+    ),
+    jobs=(
+        Job(
+            "opendata.generate",
+            "socle.opendata.jobs:generate",
+            "daily 04:30",
+            "Régénérer, valider et publier les fichiers de données ouvertes",
+        ),
+        Job(
+            "opendata.udata_sync",
+            "socle.opendata.jobs:udata_sync",
+            "daily 05:00",
+            "Envoyer les jeux de données ouverts à data.gouv.fr (si le connecteur est activé)",
+        ),
+    ),
+    journal_actions={
+        "opendata.dataset_create": "Jeu de données créé",
+        "opendata.dataset_update": "Jeu de données modifié",
+        "opendata.distribution_create": "Fichier ajouté à un jeu de données",
+        "opendata.validation": "Fichier de données contrôlé contre son schéma",
+        "opendata.publish": "Fichier de données publié",
+        "opendata.publish_refused": "Publication refusée : le fichier a des erreurs",
+        "opendata.generate": "Fichier de données généré depuis les applications",
+        "opendata.udata_sync": "Jeu de données envoyé à data.gouv.fr (udata)",
+    },
+    indicators=(
+        Indicator(
+            "opendata.obligations_met",
+            "Obligations d'ouverture remplies",
+            "obligations",
+            "socle.opendata.selectors:indicator_obligations_met",
+            "opendata.view",
+            access="open",
+        ),
+    ),
+)
