@@ -30,6 +30,7 @@ BENCHMARKS = {
     "consultations": "bench.consultations",
     "fixity": "bench.fixity",
     "helpdesk": "bench.helpdesk",
+    "opendata": "bench.opendata",
 }
 
 

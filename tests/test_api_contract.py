@@ -465,6 +465,31 @@ def test_every_operation_answers_as_the_published_schema_says(
     finally:
         del os.environ["SOCLE_HELPDESK_INTAKE_SECRET"]
 
+    # ---- open data: catalogue, validations, indicators
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from socle.opendata.services import dataset_create
+    from tests.opendata.conftest import GOOD as SUBSIDY_ROW
+    from tests.opendata.conftest import HEADER as SUBSIDY_HEADER
+
+    steward = people["nobody"]
+    membership_grant(actor=None, user=steward, organisation=world["arc"], role="opendata.steward")
+    opened_set = dataset_create(actor=steward, organisation=world["arc"], slug="subventions",
+                                title="Subventions de l'agglomération")
+    api.call(anonymous, "get", "/api/v1/datasets?limit=1", 200)
+    api.call(anonymous, "get", "/api/v1/datasets?cursor=x", 400)
+    api.call(anonymous, "get", f"/api/v1/datasets/{opened_set.pk}", 200)
+    api.call(anonymous, "get", "/api/v1/datasets/999999", 404)
+    table = SimpleUploadedFile("s.csv", f"{SUBSIDY_HEADER}\n{SUBSIDY_ROW}\n".encode(),
+                               content_type="text/csv")
+    api.call(anonymous, "post", "/api/v1/validations", 200,
+             data={"file": table, "schema": "scdl/subventions"})
+    api.call(anonymous, "post", "/api/v1/validations", 400, data={"schema": "scdl/subventions"})
+    api.call(caseworker, "get", "/api/v1/indicators/portal.cases_filed?period=2026-01", 200)
+    api.call(caseworker, "get", "/api/v1/indicators/portal.cases_filed?period=janvier", 400)
+    api.call(caseworker, "get", "/api/v1/indicators/inconnu", 404)
+    api.call(anonymous, "get", "/api/v1/indicators/portal.cases_filed", 401)
+
     never_called = sorted(set(api.operations) - api.succeeded)
     assert never_called == [], f"operations never called with success: {never_called}"
 
