@@ -223,7 +223,8 @@ class Booking(models.Model):
     class Meta:
         ordering: ClassVar = ["start", "pk"]
         indexes: ClassVar = [
-            models.Index(fields=["resource", "start"], name="booking_resource_start"),
+            # Covers the slot computation's read: resource, status and both ends, no table lookup.
+            models.Index(fields=["resource", "status", "start", "end"], name="booking_resource_times"),
             models.Index(fields=["agenda", "start"], name="booking_agenda_start"),
             models.Index(fields=["event", "status", "created_at"], name="booking_event_queue"),
         ]

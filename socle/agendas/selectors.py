@@ -7,13 +7,16 @@ of the organisation that lends the resource): anything else is a 404.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -189,6 +192,30 @@ def _ts(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+class Epoch(Func):
+    """Seconds since the epoch of a datetime column, computed by the database.
+
+    Turning 5,000 stored datetimes into Python datetimes and back cost most of a month's
+    slot computation: the sweep wants integers, so the database gives integers.
+    """
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # unixepoch() (SQLite 3.38) reads the text a third faster than strftime('%s').
+        template = (
+            "unixepoch(%(expressions)s)"
+            if sqlite3.sqlite_version_info >= (3, 38)
+            else "CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)", **extra
+        )
+
+
 def agenda_times(
     *, actor: Actor, agenda: Agenda, start: datetime, end: datetime, resources: list[Resource] | None = None
 ) -> AgendaTimes:
@@ -207,8 +234,13 @@ def agenda_times(
         start__lt=end + margin,
         end__gt=start - margin,
     )
-    for resource_id, begins, ends in rows.values_list("resource_id", "start", "end").iterator(2000):
-        times[resource_id].bookings.append((_ts(begins) - buffer, _ts(ends) + buffer))
+    epochs = rows.annotate(s=Epoch("start"), e=Epoch("end")).values_list("resource_id", "s", "e")
+    # Read as plain tuples: the rows are three integers, Django's per-row converters add nothing.
+    sql, params = epochs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for resource_id, begins, ends in cursor.fetchall():
+            times[resource_id].bookings.append((int(begins) - buffer, int(ends) + buffer))
     agenda_closures: list[tuple[int, int]] = []
     for resource_id, begins, ends in (
         Closure.objects.filter(start__lt=end, end__gt=start)
