@@ -132,7 +132,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
     start = _start(source.get("start", ""))
     on_behalf = selectors.may_book_for_others(actor=actor, agenda=agenda)
     form_class = BookingForm if on_behalf else CitizenBookingForm
-    form = form_class(request.POST or None)
+    form = form_class(request.POST if request.method == "POST" else None)
     status = 200
     if start is None:
         refusal, status = "Ce créneau est illisible : choisissez-en un dans la liste.", 400
@@ -176,7 +176,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 def event_page(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request_actor_or_none(request)
     event = selectors.event_get(actor=actor, pk=pk)
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
     refusal, status = "", 200
     if request.method == "POST":
         if actor is None:
@@ -232,7 +232,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request_actor(request)
     booking = selectors.booking_get(actor=actor, pk=pk)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     refusal, status = "", 200
     if request.method == "POST" and form.is_valid():
         try:
