@@ -16,6 +16,8 @@ from tests.e2e.test_ged_journey import agent_with_second_factor, signed_in_agent
 from tests.e2e.test_spine_journeys import sign_in
 from tests.support.smtp_server import smtp_server  # noqa: F401
 
+from .conftest import at
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(bool(_chromium_missing()), reason=_chromium_missing() or "-"),
@@ -99,3 +101,24 @@ def test_a_resident_waits_is_promoted_by_email_and_the_mediator_takes_attendance
     audit.check(phone, title=f"Présences : {workshop.title}", h1=f"Présences : {workshop.title}")
     expect(phone.get_by_role("status")).to_contain_text("compte rendu d'activité est écrit")
     assert ActivityRecord.objects.get(event=workshop).participants == 1
+
+
+def test_an_agent_manages_agendas_and_rooms_on_accessible_pages(audit, counter, make_user, compiegne, monday):  # noqa: F811
+    services.booking_create(
+        actor=make_user(), agenda=counter, meeting_type=counter.meeting_types.get(), start=at(monday, 9)
+    )
+    agent, totp = agent_with_second_factor(
+        make_user, "accueil@compiegne.fr", roles=[(compiegne, "agendas.manager")]
+    )
+    page = signed_in_agent(audit, agent, totp)
+    page.goto("/agent/agendas/")
+    audit.check(page, title="Agendas et salles", h1="Agendas et salles")
+    page.get_by_role("link", name="Titres d'identité").click()
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    page.goto(f"/agent/agendas/{counter.pk}/?vue=jour&date={monday}")
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    expect(page.get_by_role("table").first).to_contain_text("Passeport")
+    page.get_by_label("Heures d'ouverture").fill("lundi 09:00-12:00\nmardi 09:00-12:00")
+    page.get_by_role("button", name="Enregistrer les heures").click()
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    expect(page.get_by_role("status")).to_contain_text("Heures d'ouverture enregistrées")
