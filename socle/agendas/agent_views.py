@@ -69,9 +69,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     agenda_form = AgendaForm(request.POST if request.POST.get("form") == "agenda" else None, prefix="a")
     _choices(resource_form, "organisation", choices)
     _choices(agenda_form, "organisation", choices)
-    _choices(agenda_form, "resources", [
-        (str(r.pk), f"{r.name} ({r.organisation.name})") for r in resources
-    ])
+    _choices(agenda_form, "resources", [(str(r.pk), f"{r.name} ({r.organisation.name})") for r in resources])
     refusal, status = "", 200
     if request.method == "POST":
         try:
@@ -196,9 +194,11 @@ def agenda_admin(request: HttpRequest, pk: int) -> HttpResponse:
         "type": bound("type", MeetingTypeForm),
         "event": bound("event", EventForm),
     }
-    _choices(panel_forms["event"], "host", [("", "—")] + [
-        (str(c.pk), c.name) for c in selectors.communes(actor=actor)
-    ])
+    _choices(
+        panel_forms["event"],
+        "host",
+        [("", "—")] + [(str(c.pk), c.name) for c in selectors.communes(actor=actor)],
+    )
     refusal, status = "", 200
     if request.method == "POST":
         try:

@@ -296,8 +296,13 @@ def booking_create(request: HttpRequest, agenda_id: int, body: AgendaBookingIn) 
         if event.agenda_id != found.pk:
             raise ServiceError("Cette séance n'est pas dans cet agenda.", errors={"event": "Autre agenda."})
         booking = services.registration_create(
-            actor=actor, event=event, age=body.age, guardian_consent=body.guardian_consent,
-            name=body.name, email=body.email, phone=body.phone,
+            actor=actor,
+            event=event,
+            age=body.age,
+            guardian_consent=body.guardian_consent,
+            name=body.name,
+            email=body.email,
+            phone=body.phone,
         )
     else:
         if body.start is None or body.type is None:
@@ -308,8 +313,14 @@ def booking_create(request: HttpRequest, agenda_id: int, body: AgendaBookingIn) 
             )
         meeting_type = selectors.meeting_type_find(actor=actor, agenda=found, key=body.type)
         booking = services.booking_create(
-            actor=actor, agenda=found, meeting_type=meeting_type, start=body.start, note=body.note,
-            name=body.name, email=body.email, phone=body.phone,
+            actor=actor,
+            agenda=found,
+            meeting_type=meeting_type,
+            start=body.start,
+            note=body.note,
+            name=body.name,
+            email=body.email,
+            phone=body.phone,
         )
     return Status(201, _booking_out(actor, booking))
 

@@ -112,9 +112,9 @@ class Closure(models.Model):
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="closure_end_after_start"),
         ]
 
-
     def __str__(self) -> str:
         return f"{self.start:%d/%m/%Y %H:%M} → {self.end:%d/%m/%Y %H:%M}"
+
 
 class MeetingType(models.Model):
     agenda = models.ForeignKey(Agenda, on_delete=models.CASCADE, related_name="meeting_types")
@@ -288,9 +288,9 @@ class ActivityRecord(models.Model):
     class Meta:
         ordering: ClassVar = ["-date", "-pk"]
 
-
     def __str__(self) -> str:
         return f"{self.get_kind_display()} du {self.date:%d/%m/%Y}"
+
 
 class MediationPlace(models.Model):
     """A place of digital mediation, published in the national standard (LaMednum)."""

@@ -510,7 +510,7 @@ def bookings_to_remind(*, actor: Actor, start: datetime, end: datetime) -> Query
     return (
         _booking_rows()
         .filter(status=BookingStatus.BOOKED, start__gte=start, start__lt=end, reminded_at__isnull=True)
-        .exclude(email="")
+        .exclude(email="", phone="")
     )
 
 

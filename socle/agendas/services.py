@@ -36,6 +36,7 @@ from .models import (
     Resource,
     ResourceKind,
 )
+from .sms import sms_notify
 
 MANAGE = selectors.MANAGE
 BOOK = selectors.BOOK
@@ -432,13 +433,16 @@ def _booking_text(booking: Booking) -> str:
     )
 
 
-def _tell(booking: Booking, subject: str, opening: str) -> None:
+def _tell(booking: Booking, subject: str, opening: str, short: str = "") -> None:
     if booking.email:
         email_notify(
             to=[booking.email],
             subject=subject,
             body=f"Bonjour {booking.name},\n\n{opening}\n\n{_booking_text(booking)}\n",
         )
+    elif booking.phone and short:
+        # Registered at the counter with a phone number only: the essentials by text message.
+        sms_notify(to=booking.phone, text=f"{short} {booking_title(booking)}, le {_local(booking.start)}.")
 
 
 # ---- meetings
@@ -659,6 +663,7 @@ def _promote(event: Event, actor: User | None, now: datetime) -> Booking | None:
         f"Une place s'est libérée : {event.title}",
         "Une place s'est libérée : vous passez de la liste d'attente aux inscrits. "
         "Si vous ne pouvez plus venir, annulez pour la laisser à quelqu'un d'autre.",
+        short="Une place s'est libérée, vous êtes inscrit :",
     )
     return first
 
@@ -699,6 +704,7 @@ def booking_cancel(
                 f"Réservation annulée : le {_local(held.start)}",
                 "Votre réservation a été annulée par l'organisation"
                 + (f" ({held.cancel_reason})." if held.cancel_reason else "."),
+                short="Annulé par l'organisation :",
             )
         if event is not None and was == BookingStatus.BOOKED:
             _promote(event, actor, now)
@@ -716,7 +722,12 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 continue
             held.reminded_at = now
             held.save(update_fields=["reminded_at"])
-            _tell(booking, f"Rappel : rendez-vous le {_local(booking.start)}", "Un petit rappel :")
+            _tell(
+                booking,
+                f"Rappel : rendez-vous le {_local(booking.start)}",
+                "Un petit rappel :",
+                short="Rappel :",
+            )
             sent += 1
     return sent
 

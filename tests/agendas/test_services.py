@@ -441,3 +441,21 @@ def test_reminders_are_emailed_once(smtp_server, counter, passport, citizen, mon
     call_command("worker", batch=True)
     [message] = smtp_server.to(citizen.email)
     assert message.subject.startswith("Rappel : rendez-vous le ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_registered_by_phone_is_told_of_the_promotion_by_text_message(workshop, make_user, mediator):
+    from socle.agendas.sms import OutboxBackend
+
+    OutboxBackend.outbox.clear()
+    first, second = make_user(), make_user()
+    taken = [services.registration_create(actor=p, event=workshop) for p in (first, second)]
+    waiting = services.registration_create(
+        actor=mediator, event=workshop, name="Monique Dubois", phone="06 12 34 56 78"
+    )
+    assert waiting.status == "waiting" and waiting.email == ""
+    services.booking_cancel(actor=first, booking=taken[0])
+    call_command("worker", batch=True)
+    [(to, text)] = OutboxBackend.outbox
+    assert to == "0612345678" and text.startswith("Une place s'est libérée, vous êtes inscrit :")
+    assert workshop.title in text
