@@ -212,6 +212,8 @@ class Booking(models.Model):
     phone = models.CharField(max_length=30, blank=True, default="")
     note = models.CharField(max_length=500, blank=True, default="")
     guardian_consent = models.BooleanField(default=False)  # a parent's consent, under 18
+    # The portal's case this appointment belongs to (decision 0017), if it was booked for one.
+    portal_case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

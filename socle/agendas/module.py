@@ -1,6 +1,6 @@
 """What the agendas module declares to the platform."""
 
-from socle.core.modules import DemoAccount, Indicator, Job, Module, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, Panel, ProcessingActivity
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -115,6 +115,7 @@ MODULE = Module(
             "agendas.records",
         ),
     ),
+    panels=(Panel("portal.case", "Rendez-vous lié au dossier", "socle.agendas.panels:appointment_on_case"),),
     processing_activities=(
         ProcessingActivity(
             name="Rendez-vous, réservations et inscriptions aux ateliers",

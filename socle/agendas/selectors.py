@@ -20,6 +20,7 @@ from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+import socle.portal.selectors as portal_selectors
 from socle.core.access import Actor, can, get_or_404, organisations_for, scope
 from socle.core.errors import Conflict, ServiceError
 from socle.core.models import Organisation
@@ -450,6 +451,29 @@ def bookings_of(*, actor: Actor) -> QuerySet[Booking]:
     if actor is None or not actor.is_authenticated:
         return Booking.objects.none()
     return _booking_rows().filter(user=actor).order_by("start", "pk")
+
+
+def case_linkable(*, actor: Actor, case_id: int) -> bool:
+    """Whether the actor may tie a booking to that portal case: their own, or one they see."""
+    if actor is None or not actor.is_authenticated or not 0 < case_id < 2**63:
+        return False
+    if portal_selectors.case_number_of(actor=actor, pk=case_id) is not None:
+        return True
+    return portal_selectors.cases_of_citizen(actor=actor).filter(pk=case_id).exclude(status="draft").exists()
+
+
+def bookings_for_case(*, actor: Actor, case_id: int) -> QuerySet[Booking]:
+    """Return the bookings tied to a portal case that the actor may see, soonest first."""
+    return bookings_visible(actor=actor).filter(portal_case_id=case_id).order_by("start", "pk")
+
+
+def bookings_of_case_to_cancel(*, actor: Actor, case_id: int, after: datetime) -> QuerySet[Booking]:
+    """Return the coming, not cancelled bookings tied to a portal case (to cancel when it closes)."""
+    return (
+        _booking_rows()
+        .filter(portal_case_id=case_id, start__gt=after)
+        .exclude(status=BookingStatus.CANCELLED)
+    )
 
 
 def bookings_visible(*, actor: Actor) -> QuerySet[Booking]:

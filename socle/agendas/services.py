@@ -458,6 +458,7 @@ def booking_create(
     email: str = "",
     phone: str = "",
     note: str = "",
+    portal_case_id: int | None = None,
     now: datetime | None = None,
 ) -> Booking:
     """Book a slot of a meetings agenda, for the actor or (an agent) for someone else."""
@@ -470,6 +471,12 @@ def booking_create(
     if not selectors.agenda_may_book(actor=actor, agenda=agenda):
         raise Forbidden("Cet agenda est réservé aux agents de son organisation.")
     person = _person(actor, agenda.organisation, BOOK, name=name, email=email, phone=phone)
+    if portal_case_id is not None and not selectors.case_linkable(actor=actor, case_id=portal_case_id):
+        raise ServiceError(
+            "Ce dossier est introuvable : le rendez-vous n'a pas été pris.",
+            code="unknown_case",
+            errors={"case": "Dossier introuvable."},
+        )
     start = _aware(start, "start")
     now = now or timezone.now()
     if start.second or start.microsecond:
@@ -512,6 +519,7 @@ def booking_create(
                 end=end,
                 status=BookingStatus.BOOKED,
                 note=note.strip()[:500],
+                portal_case_id=portal_case_id,
                 **person,
             )
             audit_record(
@@ -709,6 +717,43 @@ def booking_cancel(
         if event is not None and was == BookingStatus.BOOKED:
             _promote(event, actor, now)
     return held
+
+
+def bookings_cancel_for_case(*, actor: User | None, case_id: int, reason: str = "Dossier clos") -> int:
+    """Cancel the coming appointments of a portal case that was closed; return how many.
+
+    Called by the portal when it closes a case: the person is told, and a freed place of a
+    session goes to the first person waiting, as with any cancellation.
+    """
+    now = timezone.now()
+    count = 0
+    for booking in selectors.bookings_of_case_to_cancel(actor=actor, case_id=case_id, after=now):
+        with transaction.atomic():
+            event = Event.objects.select_for_update().get(pk=booking.event_id) if booking.event_id else None
+            held = Booking.objects.select_for_update().get(pk=booking.pk)
+            if held.status == BookingStatus.CANCELLED:
+                continue
+            was = held.status
+            held.status, held.cancelled_at, held.cancel_reason = BookingStatus.CANCELLED, now, reason[:300]
+            held.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+            audit_record(
+                actor=actor,
+                action="agendas.booking_cancel",
+                organisation=held.organisation,
+                target=held,
+                data={"was": was, "reason": held.cancel_reason, "portal_case": case_id},
+            )
+            _tell(
+                held,
+                f"Rendez-vous annulé : le {_local(held.start)}",
+                "Votre dossier est clos : le rendez-vous qui lui était lié est annulé "
+                f"({held.cancel_reason}).",
+                short="Dossier clos, rendez-vous annulé :",
+            )
+            if event is not None and was == BookingStatus.BOOKED:
+                _promote(event, actor, now)
+            count += 1
+    return count
 
 
 def reminders_send(*, now: datetime | None = None) -> int:

@@ -95,6 +95,9 @@ def agenda_page(request: HttpRequest, pk: int) -> HttpResponse:
         first = max(_day(request.GET.get("du", "")), timezone.localdate())
         context.update(
             {
+                "case_id": request.GET.get("dossier", "")[:20]
+                if request.GET.get("dossier", "").isdigit()
+                else "",
                 "meeting_type": meeting_type,
                 "first": first,
                 "days": _week(actor, agenda, meeting_type, first),
@@ -130,6 +133,8 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
         )
     start = _start(source.get("start", ""))
+    case_text = source.get("dossier", "")[:20]
+    case_id = int(case_text) if case_text.isdigit() else None
     on_behalf = selectors.may_book_for_others(actor=actor, agenda=agenda)
     form_class = BookingForm if on_behalf else CitizenBookingForm
     form = form_class(request.POST if request.method == "POST" else None)
@@ -147,6 +152,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
                 email=form.cleaned_data.get("email") or "",
                 phone=form.cleaned_data.get("phone") or "",
                 note=form.cleaned_data.get("note") or "",
+                portal_case_id=case_id,
             )
         except ServiceError as exc:
             refusal, status = exc.message, exc.status
@@ -167,6 +173,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "refusal": refusal,
             "raw_start": source.get("start", "")[:40],
+            "case_id": case_id,
         },
         status=status,
     )
