@@ -15,7 +15,7 @@ from socle.core.errors import ServiceError
 from socle.core.models import User
 from socle.core.notifications import absolute_url
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, page_by_position, page_of_list, position_of
-from socle.core.request_actor import request_actor, request_actor_or_none
+from socle.core.request_actor import NotSignedIn, request_actor, request_actor_or_none
 
 from . import mediation, selectors, services
 from .models import Agenda, Booking, Event
@@ -163,7 +163,7 @@ def _caller(request: HttpRequest) -> User | None:
         user = token_auth(request)
         if isinstance(user, User):
             return user
-        raise ServiceError("Jeton invalide ou expiré.", code="invalid_token")
+        raise NotSignedIn("Jeton invalide ou expiré.")
     return request_actor_or_none(request)
 
 

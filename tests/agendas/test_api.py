@@ -239,3 +239,8 @@ def test_events_registrations_and_the_waiting_list(
     assert records["items"][0]["participants"] == 1 and records["items"][0]["commune"] == "Venette"
     assert api.call(api_client(other), "get", "/api/v1/mediation/activities", 200)["items"] == []
     api.call(anonymous, "get", "/api/v1/mediation/places", 200)
+
+
+def test_a_bad_token_on_a_public_list_is_a_401_not_a_silent_visitor(api, counter):
+    forged = Client(headers={"Authorization": "Bearer socle_pas-un-jeton"})
+    assert api.call(forged, "get", "/api/v1/agendas", 401)["code"] == "unauthenticated"
