@@ -239,6 +239,46 @@ def test_events_registrations_and_the_waiting_list(
     assert records["items"][0]["participants"] == 1 and records["items"][0]["commune"] == "Venette"
     assert api.call(api_client(other), "get", "/api/v1/mediation/activities", 200)["items"] == []
     api.call(anonymous, "get", "/api/v1/mediation/places", 200)
+    api.call(anonymous, "get", "/api/v1/agendas", 200)
+    api.call(anonymous, "get", f"/api/v1/agendas/{workshops.pk}", 200)
+    api.call(people[2], "get", "/api/v1/bookings", 200)
+    assert (
+        api.call(anonymous, "get", _slots_url(workshops, workshop.start.date()), 400)["code"] == "wrong_kind"
+    )
+
+
+def test_every_operation_of_the_module_is_called_with_success_here(
+    api, api_client, counter, citizen, monday, workshops, workshop, mediator
+):
+    """tests/test_api_contract.py calls the operations of the modules it knows; this one calls ours."""
+    camille, anonymous = api_client(citizen), Client()
+    api.call(anonymous, "get", "/api/v1/agendas", 200)
+    api.call(anonymous, "get", f"/api/v1/agendas/{counter.pk}", 200)
+    [slot, *_] = api.call(anonymous, "get", _slots_url(counter, monday), 200)["items"]
+    booked = api.call(
+        camille,
+        "post",
+        f"/api/v1/agendas/{counter.pk}/bookings",
+        201,
+        **post_json({"start": slot["start"], "type": "passeport"}),
+    )
+    api.call(camille, "get", "/api/v1/bookings", 200)
+    api.call(camille, "delete", f"/api/v1/bookings/{booked['id']}", 200)
+    registered = api.call(
+        camille, "post", f"/api/v1/agendas/{workshops.pk}/bookings", 201, **post_json({"event": workshop.pk})
+    )
+    api.call(camille, "get", f"/api/v1/agendas/{workshops.pk}/events", 200)
+    api.call(camille, "get", f"/api/v1/events/{workshop.pk}", 200)
+    api.call(api_client(mediator), "get", f"/api/v1/events/{workshop.pk}/registrations", 200)
+    api.call(api_client(mediator), "get", "/api/v1/mediation/activities", 200)
+    api.call(Client(), "get", "/api/v1/mediation/places", 200)
+    api.call(camille, "get", f"/api/v1/bookings/{registered['id']}", 200)
+    ours = {
+        key
+        for key in api.operations
+        if any(part in key[1] for part in ("/agendas", "/bookings", "/events", "/mediation/"))
+    }
+    assert len(ours) == 12 and ours <= api.succeeded, sorted(ours - api.succeeded)
 
 
 def test_a_bad_token_on_a_public_list_is_a_401_not_a_silent_visitor(api, counter):
