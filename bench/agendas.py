@@ -14,13 +14,16 @@ coming month. Then, in the same run, for the whole month:
 
 Each figure is given in wall time (what a person waits) and in CPU time of the process
 (SQLite runs inside it), the second being what is left when other work shares the CPUs;
-the load average of the machine is printed beside them.
+the load average of the machine is printed beside them. socle is measured a second time
+after ``gc.freeze()``, as in a server that preloads its code: a full garbage collection then
+no longer walks Django's own objects (a pause of about 60 ms otherwise, now and then).
 
 The aim is under 50 ms at p99 for socle, database read included.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -154,6 +157,13 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
         loaded = selectors.agenda_times(actor=None, agenda=agenda, start=start, end=end)
         return slots_naive(**{**arguments, "resources": loaded.resources})
 
+    # A full collection walks every object of the process (Django, the loaded modules): about
+    # 60 ms here, once in a hundred calls or so. A server started with its code preloaded can
+    # put those objects out of the collector's reach (gc.freeze); measured apart.
+    gc.collect()
+    gc.freeze()
+    frozen, _ = _timed(socle, config["rounds"])
+    gc.unfreeze()
     baseline, slow = _timed(naive, config["naive_rounds"])
     same = [(s.start, s.end, s.free) for s in fast] == [(s.start, s.end, s.free) for s in slow]
     return {
@@ -164,6 +174,7 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
         "free_slots": len(fast),
         "same_answer": same,
         "socle_slots_for": _figures(full),
+        "socle_slots_for_gc_frozen": _figures(frozen),
         "socle_sweep_only": _figures(sweep),
         "naive_baseline": _figures(baseline),
     }
@@ -206,6 +217,8 @@ def run() -> dict[str, Any]:
     result["cpus"] = os.cpu_count()
     result["aim_p99_ms"] = AIM_P99_MS
     result["meets_aim_in_cpu_time"] = result["socle_slots_for"]["cpu_p99_ms"] < AIM_P99_MS
+    result["meets_aim_gc_frozen"] = result["socle_slots_for_gc_frozen"]["p99_ms"] < AIM_P99_MS
+    result["meets_aim_gc_frozen_in_cpu_time"] = result["socle_slots_for_gc_frozen"]["cpu_p99_ms"] < AIM_P99_MS
     result["meets_aim"] = p99 < AIM_P99_MS and result["same_answer"]
     result["speedup_p50_vs_naive"] = round(
         result["naive_baseline"]["p50_ms"] / max(result["socle_slots_for"]["p50_ms"], 1e-6), 1
@@ -222,6 +235,8 @@ def summary(result: dict[str, Any]) -> list[str]:
         f"(objectif < {result['aim_p99_ms']} ms) ; "
         f"méthode naïve : p50 {naive['p50_ms']} ms ({result['speedup_p50_vs_naive']} fois plus lente) ; "
         f"temps processeur p99 {socle['cpu_p99_ms']} ms, charge {result['load_average_1m']}",
+        f"  après gc.freeze() : p99 {result['socle_slots_for_gc_frozen']['p99_ms']} ms, "
+        f"temps processeur p99 {result['socle_slots_for_gc_frozen']['cpu_p99_ms']} ms",
     ]
 
 
