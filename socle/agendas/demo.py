@@ -304,6 +304,48 @@ def _park(arc: Organisation) -> str:
     return "coworking et fab lab du parc technologique"
 
 
+def _creation_space(compiegne: Organisation) -> str:
+    studio = resource_create(
+        actor=None,
+        organisation=compiegne,
+        name="Espace de création numérique",
+        seats=10,
+        equipment="Ordinateurs de montage, tablettes graphiques, studio son",
+        accessible=True,
+        address="Médiathèque, rue Saint-Corneille, 60200 Compiègne",
+    )
+    agenda = agenda_create(
+        actor=None,
+        organisation=compiegne,
+        title="Espace de création 14-25 ans",
+        kind="events",
+        resources=[studio],
+        description="Ateliers gratuits pour les 14-25 ans ; avant 18 ans, avec l'accord d'un parent.",
+    )
+    day = timezone.localdate() + timedelta(days=1)
+    titles = ("Créer sa musique sur ordinateur", "Monter une vidéo courte", "Concevoir un jeu vidéo")
+    created = 0
+    while created < len(titles):
+        if day.weekday() == 2:  # Wednesday afternoons
+            event_create(
+                actor=None,
+                agenda=agenda,
+                title=titles[created],
+                theme="culture_numerique",
+                start=_at(day, 14),
+                end=_at(day, 17),
+                capacity=10,
+                waiting_list=5,
+                resource=studio,
+                host=compiegne,
+                min_age=14,
+                max_age=25,
+            )
+            created += 1
+        day += timedelta(days=1)
+    return "espace de création 14-25 ans"
+
+
 def _places(arc: Organisation) -> str:
     compiegne = _org("compiegne")
     for name, city, postal, insee, address, roving, summary in (
@@ -398,6 +440,7 @@ def demo_load() -> list[str]:
         loaded.append("guichets de Compiègne et de Margny-lès-Compiègne")
         loaded.append(_cyberbase(arc, mediator))
         loaded.append(_park(arc))
+        loaded.append(_creation_space(compiegne))
         if not MediationPlace.objects.exists():
             loaded.append(_places(arc))
     return ["Agendas : " + ", ".join(loaded) + "."]

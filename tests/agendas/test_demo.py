@@ -21,6 +21,7 @@ def test_the_demo_loads_every_agenda_once(territory, make_user):
         "Cyber-base itinérante",
         "Coworking du parc technologique",
         "Fab lab du parc technologique",
+        "Espace de création 14-25 ans",
     } <= titles
     counters = Agenda.objects.filter(
         kind="meetings", organisation__slug__in=["compiegne", "margny-les-compiegne"]

@@ -246,3 +246,15 @@ def test_public_feed_and_places(counter, citizen, monday):
     assert "Passeport" in private
     assert Client().get("/mediation-numerique/lieux/").status_code == 200
     assert text(Client().get("/mediation-numerique/lieux.csv")).startswith("id,pivot,nom,")
+
+
+def test_the_creation_space_asks_age_and_a_parents_consent_on_the_page(workshop, citizen):
+    workshop.min_age, workshop.max_age = 14, 25
+    workshop.save()
+    client = signed_in(citizen, method="password")
+    assert "Âge de la personne inscrite" in text(client.get(f"/agendas/seances/{workshop.pk}/"))
+    refused = client.post(f"/agendas/seances/{workshop.pk}/", {"age": "15"})
+    assert refused.status_code == 400 and "accord d'un parent" in text(refused)
+    assert not Booking.objects.exists()
+    done = client.post(f"/agendas/seances/{workshop.pk}/", {"age": "15", "guardian_consent": "on"})
+    assert done.status_code == 302 and Booking.objects.get().guardian_consent
