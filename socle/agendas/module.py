@@ -62,6 +62,9 @@ MODULE = Module(
             description="Prendre les présences, comptes rendus d'activité et exports.",
         ),
     ),
+    # The demo books for the portal's demo residents, and appointments tie to portal cases;
+    # listed after the portal, its citizen page never takes the place of « Mes demandes ».
+    requires=("portal",),
     urls="socle.agendas.urls",
     api="socle.agendas.api:router",
     demo="socle.agendas.demo:demo_load",
