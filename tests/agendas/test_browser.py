@@ -1,0 +1,124 @@
+"""In Chromium, without JavaScript: a citizen books an appointment and gets the .ics; a resident
+joins a full workshop's waiting list, is promoted by email when someone cancels; a mediator
+takes attendance. Every page passes axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from socle.agendas import services
+from socle.agendas.models import ActivityRecord
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import _chromium_missing, _orm_beside_playwright, audit, browser  # noqa: F401
+from tests.e2e.test_ged_journey import agent_with_second_factor, signed_in_agent
+from tests.e2e.test_spine_journeys import sign_in
+from tests.support.smtp_server import smtp_server  # noqa: F401
+
+from .conftest import at
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(bool(_chromium_missing()), reason=_chromium_missing() or "-"),
+]
+
+
+def test_a_citizen_books_an_appointment_and_downloads_the_ics(audit, counter, citizen, monday):  # noqa: F811
+    page = audit.open(javascript=False)
+    page.goto(f"/agendas/{counter.pk}/")
+    audit.check(page, title="Titres d'identité", h1="Titres d'identité")
+    page.get_by_label("Passeport (30 min)").check()
+    page.get_by_role("button", name="Voir les créneaux libres").click()
+    audit.check(page, title="Titres d'identité", h1="Titres d'identité")
+    page.goto(f"/agendas/{counter.pk}/?type=passeport&du={monday}")
+    audit.check(page, title="Titres d'identité", h1="Titres d'identité")
+    page.get_by_role("link", name="Connectez-vous").click()
+    audit.check(page, title="Se connecter", h1="Se connecter")
+    sign_in(page, citizen.email, PASSWORD)
+    audit.check(page, title="Titres d'identité", h1="Titres d'identité")
+    page.get_by_role("link", name=f"Réserver le {_day_label(monday)} à 09:30").click()
+    audit.check(page, title="Confirmer le rendez-vous", h1="Confirmer le rendez-vous")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    audit.check(page, title="Mes réservations", h1="Mes réservations")
+    expect(page.get_by_role("status")).to_contain_text("Rendez-vous confirmé")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Ajouter à mon agenda (.ics)").click()
+    with open(download.value.path(), encoding="utf-8") as handle:
+        content = handle.read()
+    assert "BEGIN:VEVENT" in content and "SUMMARY:Passeport" in content
+
+
+def _day_label(day) -> str:
+    from django.utils.dateformat import format as date_format
+
+    return date_format(day, "l j F")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resident_waits_is_promoted_by_email_and_the_mediator_takes_attendance(
+    audit,  # noqa: F811
+    smtp_server,  # noqa: F811
+    workshop,
+    make_user,
+    territory,
+):
+    first, second = make_user("un@exemple.fr"), make_user("deux@exemple.fr")
+    taken = [services.registration_create(actor=p, event=workshop) for p in (first, second)]
+    resident = make_user("louis@exemple.fr")
+    page = audit.open(javascript=False)
+    page.goto("/agendas/ateliers/")
+    audit.check(page, title="Ateliers numériques", h1="Ateliers numériques à venir")
+    page.get_by_role("link", name=workshop.title).click()
+    audit.check(page, title=workshop.title, h1=workshop.title)
+    page.get_by_role("link", name="Connectez-vous pour vous inscrire").click()
+    audit.check(page, title="Se connecter", h1="Se connecter")
+    sign_in(page, resident.email, PASSWORD)
+    audit.check(page, title=workshop.title, h1=workshop.title)
+    page.get_by_role("button", name="M'inscrire sur la liste d'attente").click()
+    audit.check(page, title="Mes réservations", h1="Mes réservations")
+    expect(page.get_by_role("table").first).to_contain_text("En liste d'attente (n° 1)")
+    call_command("worker", batch=True)
+    smtp_server.messages.clear()
+    services.booking_cancel(actor=first, booking=taken[0], reason="Empêchement")
+    call_command("worker", batch=True)
+    [message] = smtp_server.to(resident.email)
+    assert "Une place s'est libérée" in message.subject
+    page.reload()
+    audit.check(page, title="Mes réservations", h1="Mes réservations")
+    expect(page.get_by_role("table").first).to_contain_text("Confirmée")
+
+    mediator, totp = agent_with_second_factor(
+        make_user, "mediateur@agglo.fr", roles=[(territory["arc"], "agendas.mediator")]
+    )
+    phone = signed_in_agent(audit, mediator, totp)
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(f"/agent/mediation/seances/{workshop.pk}/")
+    audit.check(phone, title=f"Présences : {workshop.title}", h1=f"Présences : {workshop.title}")
+    phone.get_by_label(resident.email, exact=True).check()
+    phone.get_by_label("Messagerie électronique").check()
+    phone.get_by_role("button", name="Enregistrer les présences").click()
+    audit.check(phone, title=f"Présences : {workshop.title}", h1=f"Présences : {workshop.title}")
+    expect(phone.get_by_role("status")).to_contain_text("compte rendu d'activité est écrit")
+    assert ActivityRecord.objects.get(event=workshop).participants == 1
+
+
+def test_an_agent_manages_agendas_and_rooms_on_accessible_pages(audit, counter, make_user, compiegne, monday):  # noqa: F811
+    services.booking_create(
+        actor=make_user(), agenda=counter, meeting_type=counter.meeting_types.get(), start=at(monday, 9)
+    )
+    agent, totp = agent_with_second_factor(
+        make_user, "accueil@compiegne.fr", roles=[(compiegne, "agendas.manager")]
+    )
+    page = signed_in_agent(audit, agent, totp)
+    page.goto("/agent/agendas/")
+    audit.check(page, title="Agendas et salles", h1="Agendas et salles")
+    page.get_by_role("link", name="Titres d'identité").click()
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    page.goto(f"/agent/agendas/{counter.pk}/?vue=jour&date={monday}")
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    expect(page.get_by_role("table").first).to_contain_text("Passeport")
+    page.get_by_label("Heures d'ouverture").fill("lundi 09:00-12:00\nmardi 09:00-12:00")
+    page.get_by_role("button", name="Enregistrer les heures").click()
+    audit.check(page, title="Titres d'identité — gestion", h1="Titres d'identité")
+    expect(page.get_by_role("status")).to_contain_text("Heures d'ouverture enregistrées")
