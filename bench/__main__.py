@@ -31,6 +31,7 @@ BENCHMARKS = {
     "fixity": "bench.fixity",
     "helpdesk": "bench.helpdesk",
     "opendata": "bench.opendata",
+    "agendas": "bench.agendas",
 }
 
 

@@ -2,7 +2,7 @@
 
 ``OPENDATA_UDATA_URL`` (``https://www.data.gouv.fr/api/1``), ``OPENDATA_UDATA_API_KEY`` and
 ``OPENDATA_UDATA_ORGANIZATIONS`` (JSON: socle organisation slug → udata organization id)
-come from the environment (``SOCLE_OPENDATA_UDATA_*``). Without a URL nothing is sent; with a
+come from the environment (the same names prefixed with ``SOCLE_``). Without a URL nothing is sent; with a
 URL but no key, the system check ``opendata.E001`` stops the start-up. Each dataset is
 created once, then updated; each published file is a remote resource pointing at socle's
 download address, with the schema it follows, so that data.gouv.fr shows its conformity.
