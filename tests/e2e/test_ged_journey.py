@@ -93,7 +93,11 @@ def test_file_search_circuit_then_register_instruct_and_answer_a_letter(
     audit.check(page, title="Déposer un document", h1="Déposer un document")
     source = tmp_path / "convention.txt"
     source.write_text("Convention de mise à disposition du gymnase municipal.", encoding="utf-8")
-    page.get_by_label("Code du nœud du plan de classement").fill("PAT-02")
+    # The node is found in the plan's tree by a word, case and accents aside, then chosen.
+    page.get_by_label(re.compile("Chercher dans le plan")).fill("pat-02")
+    page.get_by_role("button", name="Chercher").click()
+    audit.check(page, title="Déposer un document")
+    page.get_by_role("radio", name=re.compile("PAT-02")).check()
     page.get_by_label("Titre").fill("Convention gymnase Robida")
     page.get_by_label("Fichier").set_input_files(str(source))
     page.get_by_role("button", name="Déposer").click()
