@@ -40,11 +40,11 @@ MODULE = Module(
     demo_accounts=(
         DemoAccount("technicien@demo.socle.fr", "Karim", "Benali",
                     grants=(("arc", "helpdesk.technician"),)),
-        DemoAccount("agent.margny@demo.socle.fr", "Élodie", "Marchand",
+        DemoAccount("agent.margny@demo.socle.fr", "Hugo", "Petit",
                     grants=(("margny-les-compiegne", "helpdesk.requester"),)),
         DemoAccount("agent.venette@demo.socle.fr", "Julien", "Petit",
                     grants=(("venette", "helpdesk.requester"),)),
-        DemoAccount("agent.compiegne@demo.socle.fr", "Nadia", "Lefebvre",
+        DemoAccount("agent.compiegne@demo.socle.fr", "Nadia", "Lefèvre",
                     grants=(("compiegne", "helpdesk.requester"),)),
         DemoAccount("agent.choisy@demo.socle.fr", "Thomas", "Moreau",
                     grants=(("choisy-au-bac", "helpdesk.requester"),)),

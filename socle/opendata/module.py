@@ -55,6 +55,8 @@ MODULE = Module(
     demo="socle.opendata.demo:demo_load",
     demo_accounts=(
         DemoAccount("donnees@demo.socle.fr", "Inès", "Garnier", grants=(("arc", "opendata.steward"),)),
+        # The DCSI sees the obligations cockpit of all 22 communes.
+        DemoAccount("dcsi@demo.socle.fr", "Sophie", "Durand", grants=(("arc", "opendata.steward"),)),
         DemoAccount(
             "donnees.compiegne@demo.socle.fr",
             "Thomas",

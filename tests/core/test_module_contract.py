@@ -196,3 +196,17 @@ def test_the_panels_tag_shows_what_other_modules_declare_for_the_object(monkeypa
     html = Template('{% load socle_panels %}{% panels "portal.case" case %}').render(
         Context({"case": Case()}))
     assert "Courrier" not in html
+
+
+def test_an_account_declared_by_several_modules_gets_every_modules_roles(db):
+    from socle.core.management.commands.demo import demo_load
+    from socle.core.models import Membership
+
+    demo_load()
+    demo_load()  # run again: nothing doubles
+    roles = set(Membership.objects.filter(user__email="agent.compiegne@demo.socle.fr",
+                                          revoked_at__isnull=True).values_list("role", flat=True))
+    assert {"portal.caseworker", "helpdesk.requester"} <= roles
+    dcsi = set(Membership.objects.filter(user__email="dcsi@demo.socle.fr").values_list("role", flat=True))
+    assert {"core.admin", "opendata.steward"} <= dcsi
+    assert Membership.objects.filter(user__email="dcsi@demo.socle.fr", role="core.admin").count() == 1

@@ -36,9 +36,11 @@ def demo_load(stdout: Any = None) -> list[tuple[str, str]]:
                 if account.commune:
                     citizen_profile_set(actor=None, user=user,
                                         home_commune=Organisation.objects.get(slug=account.commune))
-                for slug, role in account.grants:
-                    membership_grant(actor=None, user=user,
-                                     organisation=Organisation.objects.get(slug=slug), role=role)
+            # Several modules may declare one account (the Compiègne agent instructs cases
+            # and opens tickets): each module's grants are given, once (idempotent).
+            for slug, role in account.grants:
+                membership_grant(actor=None, user=user,
+                                 organisation=Organisation.objects.get(slug=slug), role=role)
             kind = (", ".join(f"{role} sur {slug}" for slug, role in account.grants)
                     or f"usager de {account.commune}")
             created.append((account.email, kind))
