@@ -51,6 +51,21 @@ def french_date(value: date | datetime) -> str:
     return f"{'1er' if value.day == 1 else value.day} {months[value.month - 1]} {value.year}"
 
 
+def authority_of(organisation: Any) -> tuple[str, str]:
+    """A letter's heading and the delegation formula above its signatory's name."""
+    if organisation.kind == "commune":
+        return f"Mairie de {organisation.name}", "Pour le maire et par délégation,"
+    if organisation.kind == "epci":
+        return organisation.name, "Pour le président et par délégation,"
+    return organisation.name, f"Pour {organisation.name},"
+
+
+def contact_lines(organisation: Any) -> tuple[str, ...]:
+    """The issuer's address, phone and email under its name, as far as they are known."""
+    phone = f"Téléphone : {organisation.phone}" if organisation.phone else ""
+    return tuple(line for line in (organisation.address, phone, organisation.email) if line)
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

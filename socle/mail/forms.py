@@ -90,6 +90,12 @@ class ReplyForm(forms.Form):
     subject = forms.CharField(label="Objet de la réponse", max_length=300, required=False,
                               help_text="Par défaut : « Réponse à votre courrier : … ».")
     channel = forms.ChoiceField(label="Canal d'envoi", choices=Channel.choices)
+    text = forms.CharField(
+        label="Texte de la réponse", required=False, max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Complétez le modèle : la réponse est mise en page comme un courrier (PDF), "
+                  "signée de votre nom et de votre fonction, et enregistrée au départ. "
+                  "Videz ce champ si vous joignez une réponse numérisée.")
     pieces = forms.FileField(label="Réponse numérisée (PDF)", required=False,
                              widget=MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}))
 

@@ -4,6 +4,7 @@ instructions, replies, closing, escalation of overdue mail, links with the porta
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ import socle.portal.services as portal_services
 from socle.core.access import can
 from socle.core.blobs import BlobRefused, blob_open, blob_put
 from socle.core.counters import counter_next
+from socle.core.identity import logo_bytes
 from socle.core.journal import audit_record
-from socle.core.letters import french_date
+from socle.core.letters import Letter, authority_of, contact_lines, french_date, letter_render
 from socle.core.models import Blob, Organisation, OrganisationKind, User
 from socle.core.modules import object_ref
 from socle.core.notices import notice_send
@@ -352,19 +354,56 @@ def mail_instruct(*, actor: User | None, mail: Mail, text: str,
     return instruction
 
 
+def reply_template(mail: Mail) -> str:
+    """The text a reply starts from: the clerk completes and corrects it before sending."""
+    return (f"Madame, Monsieur,\n\nNous avons bien reçu votre courrier du "
+            f"{french_date(mail.received_on)} relatif à « {mail.subject} ».\n\n"
+            "[Réponse du service]\n\n"
+            "Nous vous prions d'agréer, Madame, Monsieur, l'expression de nos salutations "
+            "distinguées.")
+
+
+def reply_letter_pdf(*, actor: User | None, mail: Mail, subject: str, text: str) -> bytes:
+    """The reply as a letter: the organisation's heading, the correspondent, the signatory."""
+    organisation = mail.organisation
+    heading, delegation = authority_of(organisation)
+    function = (actor.job_title if actor is not None else "") or ""
+    return letter_render(Letter(
+        issuer=heading, title="Courrier", reference=f"Votre courrier n° {mail.chrono}",
+        subject=subject, facts=[], paragraphs=[p.strip() for p in text.split("\n\n") if p.strip()],
+        issuer_lines=contact_lines(organisation),
+        logo=logo_bytes(organisation),
+        addressee=tuple(line for line in (mail.contact.name, mail.contact.address) if line),
+        place_date=f"{organisation.name}, le {french_date(timezone.localdate())}",
+        signature=delegation,
+        signatory=actor.display_name if actor is not None else organisation.name,
+        signatory_function=function))
+
+
 def mail_reply(*, actor: User | None, mail: Mail, subject: str = "", channel: str = Channel.PAPER,
-               sent_on: date | None = None, pieces: Sequence[PieceUpload] = ()) -> Mail:
-    """Register the outgoing reply to an incoming letter, linked to it; the letter is answered."""
+               sent_on: date | None = None, pieces: Sequence[PieceUpload] = (),
+               letter_text: str = "") -> Mail:
+    """Register the outgoing reply to an incoming letter, linked to it; the letter is answered.
+
+    With ``letter_text``, the reply is also drawn as a letter (PDF) and kept as its piece.
+    """
     _require(actor, EDIT, mail.organisation)
     if mail.direction != Direction.INCOMING:
         raise ServiceError("Seul un courrier arrivé reçoit une réponse.", code="invalid")
     if mail.status == MailStatus.CLOSED:
         raise ServiceError("Ce courrier est clos.", code="closed")
+    letter_text = _clean_text(letter_text, "Le texte de la réponse", 20000)
+    if "[Réponse du service]" in letter_text:
+        raise ServiceError("Remplacez « [Réponse du service] » par votre réponse avant de l'envoyer.",
+                           code="invalid", errors={"text": "Réponse à compléter."})
+    subject = subject or f"Réponse à votre courrier : {mail.subject}"[:300]
+    if letter_text:
+        pdf = reply_letter_pdf(actor=actor, mail=mail, subject=subject, text=letter_text)
+        pieces = [*pieces, PieceUpload(name=f"reponse-{mail.chrono}.pdf", stream=io.BytesIO(pdf))]
     with transaction.atomic():
         reply = mail_register(actor=actor, organisation=mail.organisation,
                               direction=Direction.OUTGOING, channel=channel, contact=mail.contact,
-                              subject=subject or f"Réponse à votre courrier : {mail.subject}"[:300],
-                              received_on=sent_on, pieces=pieces, reply_to=mail)
+                              subject=subject, received_on=sent_on, pieces=pieces, reply_to=mail)
         mail.status = MailStatus.ANSWERED
         mail.answered_at = timezone.now()
         mail.save(update_fields=["status", "answered_at", "updated_at"])

@@ -26,7 +26,7 @@ from .access_links import access_token_make
 from .amounts import amount_label
 from .effective import EffectiveProcedure
 from .models import Case, CaseDocument, DocumentKind, Payment, SilenceMeans
-from .pdf_documents import Letter, french_date, letter_render
+from .pdf_documents import Letter, authority_of, contact_lines, french_date, letter_render
 from .workflow import Transition, workflow_of
 
 # What an acknowledgement of receipt says of an incomplete request.
@@ -205,11 +205,6 @@ def _addressee(case: Case) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _contact_lines(organisation: Organisation) -> tuple[str, ...]:
-    phone = f"Téléphone : {organisation.phone}" if organisation.phone else ""
-    return tuple(line for line in (organisation.address, phone, organisation.email) if line)
-
-
 def _place(organisation: Organisation) -> str:
     node: Organisation | None = organisation
     while node is not None and not node.is_commune:
@@ -228,15 +223,6 @@ def appeal_sentence(organisation: Organisation) -> str:
             "qui court à nouveau à compter de la réponse (deux mois de silence valant rejet).")
 
 
-def _authority(organisation: Organisation) -> tuple[str, str]:
-    """The letter's heading and the delegation formula above the signatory's name."""
-    if organisation.is_commune:
-        return f"Mairie de {organisation.name}", "Pour le maire et par délégation,"
-    if organisation.kind == "epci":
-        return organisation.name, "Pour le président et par délégation,"
-    return organisation.name, f"Pour {organisation.name},"
-
-
 def decision_letter(case: Case, *, accepted: bool, comment: str, actor: User | None) -> Letter:
     """The decision as an administrative letter: who decides, for whom, why, how to appeal."""
     organisation = case.organisation
@@ -248,14 +234,14 @@ def decision_letter(case: Case, *, accepted: bool, comment: str, actor: User | N
     if comment:
         paragraphs.append(("Observations : " if accepted else "Motifs de la décision : ") + comment)
     name, function = _signatory(case, actor)
-    heading, delegation = _authority(organisation)
+    heading, delegation = authority_of(organisation)
     return Letter(
         issuer=heading, title="Décision", reference=case.number,
         subject=f"{case.procedure.title} : demande " + ("acceptée" if accepted else "refusée"),
         facts=[("Démarche", case.procedure.title), ("Dossier", case.number),
                ("Date de la décision", french_date(timezone.now()))],
         paragraphs=paragraphs, signature=delegation,
-        issuer_lines=_contact_lines(organisation),
+        issuer_lines=contact_lines(organisation),
         logo=_issuer_logo(organisation), addressee=_addressee(case),
         place_date=f"{_place(organisation)}, le {french_date(timezone.now())}",
         signatory=name, signatory_function=function, appeal=appeal_sentence(organisation))
@@ -306,7 +292,7 @@ BACKEND_LABELS = {"payfip_ws": "Paiement en ligne par carte bancaire ou prélèv
 def payment_receipt(case: Case, payment: Payment) -> CaseDocument:
     """Issue the receipt of a settled payment, kept with the case and shown to the citizen."""
     organisation = case.organisation
-    heading, _ = _authority(organisation)
+    heading, _ = authority_of(organisation)
     when = timezone.localtime(payment.settled_at or timezone.now())
     facts = [
         ("Démarche", case.procedure.title),
@@ -323,7 +309,7 @@ def payment_receipt(case: Case, payment: Payment) -> CaseDocument:
         paragraphs.append(f"Sur ce montant, {amount_label(payment.excess)} excède ce qui était dû : "
                           "cette somme vous sera remboursée par la régie.")
     letter = Letter(issuer=heading, title="Reçu de paiement", reference=case.number, facts=facts,
-                    paragraphs=paragraphs, issuer_lines=_contact_lines(organisation),
+                    paragraphs=paragraphs, issuer_lines=contact_lines(organisation),
                     logo=_issuer_logo(organisation), addressee=_addressee(case),
                     place_date=f"{_place(organisation)}, le {french_date(when)}")
     return _issue(case, DocumentKind.PAYMENT_RECEIPT, letter,

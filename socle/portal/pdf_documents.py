@@ -5,6 +5,6 @@ The renderer lives in the core (socle/core/letters.py), shared with the mail reg
 
 from __future__ import annotations
 
-from socle.core.letters import Letter, french_date, letter_render
+from socle.core.letters import Letter, authority_of, contact_lines, french_date, letter_render
 
-__all__ = ["Letter", "french_date", "letter_render"]
+__all__ = ["Letter", "authority_of", "contact_lines", "french_date", "letter_render"]

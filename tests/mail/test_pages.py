@@ -241,3 +241,40 @@ def test_each_mail_type_is_offered_once_under_the_organisation_that_defines_it(
     assert page.count("Réclamation (30 jours)") == 1
     assert page.count("Courrier d&#x27;élu (8 jours)") == 1
     assert '<optgroup label="Types de Compiègne">' in page
+
+
+def test_a_reply_is_written_from_the_template_drawn_as_a_letter_and_registered_outgoing(
+        clerk, register):
+    import io
+
+    from pypdf import PdfReader
+
+    from socle.core.blobs import blob_open
+    from socle.mail.models import MailPiece
+    from tests.support.clients import signed_in
+
+    clerk.first_name, clerk.last_name, clerk.job_title = "Lucie", "Moreau", "Agent du courrier"
+    clerk.save()
+    mail = register()
+    client = signed_in(clerk)
+    page = client.get(reverse("mail:detail", args=[mail.pk])).content.decode()
+    assert "Nous avons bien reçu votre courrier du" in page and "[Réponse du service]" in page
+    # The placeholder must be replaced: nothing is registered until it is.
+    untouched = client.post(reverse("mail:reply", args=[mail.pk]), {
+        "channel": "paper", "text": "Madame, Monsieur,\n\n[Réponse du service]"})
+    assert untouched.status_code == 400 and not Mail.objects.filter(direction="out").exists()
+    answer = client.post(reverse("mail:reply", args=[mail.pk]), {"channel": "paper", "text": (
+        "Madame, Monsieur,\n\nLes services municipaux interviendront rue de Paris lundi.\n\n"
+        "Veuillez agréer nos salutations distinguées.")})
+    assert answer.status_code == 302
+    reply = Mail.objects.get(direction="out")
+    [piece] = MailPiece.objects.filter(mail=reply)
+    assert piece.name == f"reponse-{mail.chrono}.pdf"
+    with blob_open(piece.blob) as handle:
+        text = " ".join(PdfReader(io.BytesIO(handle.read())).pages[0].extract_text().split())
+    for expected in ("Mairie de Compiègne", f"Votre courrier n° {mail.chrono}",
+                     "interviendront rue de Paris", "Pour le maire et par délégation",
+                     "Agent du courrier", "Lucie Moreau", mail.contact.name):
+        assert expected in text, expected
+    mail.refresh_from_db()
+    assert mail.status == "answered"
