@@ -90,7 +90,7 @@ class ReplyForm(forms.Form):
     subject = forms.CharField(label="Objet de la réponse", max_length=300, required=False,
                               help_text="Par défaut : « Réponse à votre courrier : … ».")
     channel = forms.ChoiceField(label="Canal d'envoi", choices=Channel.choices)
-    text = forms.CharField(
+    letter = forms.CharField(
         label="Texte de la réponse", required=False, max_length=20000,
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Complétez le modèle : la réponse est mise en page comme un courrier (PDF), "

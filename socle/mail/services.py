@@ -395,7 +395,7 @@ def mail_reply(*, actor: User | None, mail: Mail, subject: str = "", channel: st
     letter_text = _clean_text(letter_text, "Le texte de la réponse", 20000)
     if "[Réponse du service]" in letter_text:
         raise ServiceError("Remplacez « [Réponse du service] » par votre réponse avant de l'envoyer.",
-                           code="invalid", errors={"text": "Réponse à compléter."})
+                           code="invalid", errors={"letter": "Réponse à compléter."})
     subject = subject or f"Réponse à votre courrier : {mail.subject}"[:300]
     if letter_text:
         pdf = reply_letter_pdf(actor=actor, mail=mail, subject=subject, text=letter_text)

@@ -207,7 +207,7 @@ def _detail(request: HttpRequest, mail: Any, status: int = 200, **forms: Any) ->
         "assign_form": forms.get("assign_form") or (_assign_form(mail) if may_edit else None),
         "instruction_form": forms.get("instruction_form") or InstructionForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(
-            initial={"text": services.reply_template(mail)}),
+            initial={"letter": services.reply_template(mail)}),
         "close_form": CloseForm(), "refusal": forms.get("refusal", ""),
         "is_open": mail.status != MailStatus.CLOSED, "case_procedures": case_procedures,
     }, status=status)
@@ -273,7 +273,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         answer = services.mail_reply(actor=user, mail=mail, subject=form.cleaned_data["subject"],
                                      channel=form.cleaned_data["channel"],
                                      pieces=_pieces(request),
-                                     letter_text=form.cleaned_data["text"])
+                                     letter_text=form.cleaned_data["letter"])
     except ServiceError as exc:
         return _detail(request, mail, 400, reply_form=form, refusal=exc.message)
     messages.success(request, f"Réponse enregistrée au départ sous le numéro {answer.chrono}.")

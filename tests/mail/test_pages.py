@@ -261,9 +261,9 @@ def test_a_reply_is_written_from_the_template_drawn_as_a_letter_and_registered_o
     assert "Nous avons bien reçu votre courrier du" in page and "[Réponse du service]" in page
     # The placeholder must be replaced: nothing is registered until it is.
     untouched = client.post(reverse("mail:reply", args=[mail.pk]), {
-        "channel": "paper", "text": "Madame, Monsieur,\n\n[Réponse du service]"})
+        "channel": "paper", "letter": "Madame, Monsieur,\n\n[Réponse du service]"})
     assert untouched.status_code == 400 and not Mail.objects.filter(direction="out").exists()
-    answer = client.post(reverse("mail:reply", args=[mail.pk]), {"channel": "paper", "text": (
+    answer = client.post(reverse("mail:reply", args=[mail.pk]), {"channel": "paper", "letter": (
         "Madame, Monsieur,\n\nLes services municipaux interviendront rue de Paris lundi.\n\n"
         "Veuillez agréer nos salutations distinguées.")})
     assert answer.status_code == 302
