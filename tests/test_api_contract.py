@@ -480,10 +480,16 @@ def test_every_operation_answers_as_the_published_schema_says(
     api.call(anonymous, "get", "/api/v1/datasets?cursor=x", 400)
     api.call(anonymous, "get", f"/api/v1/datasets/{opened_set.pk}", 200)
     api.call(anonymous, "get", "/api/v1/datasets/999999", 404)
-    table = SimpleUploadedFile("s.csv", f"{SUBSIDY_HEADER}\n{SUBSIDY_ROW}\n".encode(),
-                               content_type="text/csv")
-    api.call(anonymous, "post", "/api/v1/validations", 200,
-             data={"file": table, "schema": "scdl/subventions"})
+    from tests.support.reference import REFERENCE_ROOT
+
+    # The SCDL schemas come from ../shared/reference: a newcomer's clone has none, and the
+    # validation is then checked by tests/opendata only where they exist (skipped, said why).
+    schemas_present = (REFERENCE_ROOT / "scdl").is_dir()
+    if schemas_present:
+        table = SimpleUploadedFile("s.csv", f"{SUBSIDY_HEADER}\n{SUBSIDY_ROW}\n".encode(),
+                                   content_type="text/csv")
+        api.call(anonymous, "post", "/api/v1/validations", 200,
+                 data={"file": table, "schema": "scdl/subventions"})
     api.call(anonymous, "post", "/api/v1/validations", 400, data={"schema": "scdl/subventions"})
     api.call(caseworker, "get", "/api/v1/indicators/portal.cases_filed?period=2026-01", 200)
     api.call(caseworker, "get", "/api/v1/indicators/portal.cases_filed?period=janvier", 400)
@@ -495,7 +501,8 @@ def test_every_operation_answers_as_the_published_schema_says(
     from tests.agendas.test_api import test_every_operation_of_the_module_is_called_with_success_here
     module_owned = {"/api/v1/agendas", "/api/v1/bookings", "/api/v1/events", "/api/v1/mediation/"}
     assert callable(test_every_operation_of_the_module_is_called_with_success_here)
-    never_called = sorted(key for key in set(api.operations) - api.succeeded
+    without_reference = set() if schemas_present else {("post", "/api/v1/validations")}
+    never_called = sorted(key for key in set(api.operations) - api.succeeded - without_reference
                           if not key[1].startswith(tuple(module_owned)))
     assert never_called == [], f"operations never called with success: {never_called}"
 
