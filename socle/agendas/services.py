@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -11,17 +11,16 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from socle.core.access import Actor, can
+from socle.core.access import can
 from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
+from ._checks import _aware, _local, _require
 from .describe import booking_place, booking_title
 from .models import (
-    ActivityKind,
-    ActivityRecord,
     Agenda,
     AgendaKind,
     Booking,
@@ -29,10 +28,8 @@ from .models import (
     Closure,
     Event,
     Level,
-    MediationPlace,
     MeetingType,
     OpeningHours,
-    PlaceType,
     Resource,
     ResourceKind,
 )
@@ -42,26 +39,6 @@ MANAGE = selectors.MANAGE
 BOOK = selectors.BOOK
 ATTENDANCE = selectors.ATTENDANCE
 RECORDS = selectors.RECORDS
-
-
-def _require(actor: Actor, permission: str, organisation: Organisation, message: str) -> None:
-    # actor=None is the platform itself (demo loader, imports): always allowed.
-    if actor is not None and not can(actor, permission, organisation):
-        raise Forbidden(message)
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d/%m/%Y à %H:%M")
-
-
-def _aware(moment: datetime, field: str) -> datetime:
-    if timezone.is_naive(moment):
-        raise ServiceError(
-            "Donnez l'heure avec son fuseau horaire (ISO 8601, par exemple 2026-03-02T09:00:00+01:00).",
-            code="naive_datetime",
-            errors={field: "Fuseau horaire manquant."},
-        )
-    return moment
 
 
 # ---- resources and agendas
@@ -777,181 +754,17 @@ def reminders_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-# ---- digital mediation
-
-AGE_BANDS = ("moins_12", "12_18", "18_25", "25_40", "40_60", "60_70", "plus_70", "non_communique")
-STATUSES = ("scolarise", "etudiant", "sans_emploi", "en_emploi", "retraite", "non_communique")
-THEMES = (
-    "prendre_en_main_du_materiel",
-    "navigation_internet",
-    "email",
-    "bureautique",
-    "demarche_en_ligne",
-    "sante",
-    "securite_numerique",
-    "parentalite",
-    "scolarite",
-    "reseaux_sociaux",
-    "insertion_professionnelle",
-    "culture_numerique",
-    "fabrication_numerique",
+# The writes of digital mediation (attendance, activity records, places) live in their own
+# module; they are part of this module's services.
+from .mediation_services import (  # noqa: E402
+    AGE_BANDS,
+    AUTONOMY,
+    STATUSES,
+    THEMES,
+    activity_record_create,
+    attendance_record,
+    mediation_place_create,
 )
-AUTONOMY = ("entierement_accompagne", "partiellement_autonome", "autonome")
 
-
-def _profiles(beneficiaries: Iterable[dict[str, str]]) -> list[dict[str, str]]:
-    cleaned = []
-    for profile in beneficiaries:
-        age = profile.get("age_band") or "non_communique"
-        status = profile.get("status") or "non_communique"
-        if age not in AGE_BANDS or status not in STATUSES:
-            raise ServiceError("Tranche d'âge ou statut inconnu.", code="invalid_profile")
-        cleaned.append({"age_band": age, "status": status, "commune": str(profile.get("commune", ""))[:5]})
-    return cleaned
-
-
-def attendance_record(
-    *,
-    actor: User,
-    event: Event,
-    present: Iterable[int],
-    walk_ins: int = 0,
-    themes: Sequence[str] = (),
-    beneficiaries: Sequence[dict[str, str]] = (),
-    referral: str = "",
-) -> ActivityRecord:
-    """Take a session's attendance and write (or rewrite) its collective activity record."""
-    _require(
-        actor, ATTENDANCE, event.agenda.organisation, "Vous ne prenez pas les présences de cette séance."
-    )
-    unknown = [t for t in themes if t not in THEMES]
-    if unknown:
-        raise ServiceError(f"Thématique inconnue : {', '.join(unknown)}.", code="invalid_theme")
-    if not 0 <= walk_ins <= 200:
-        raise ServiceError(
-            "Le nombre de personnes venues sans inscription va de 0 à 200.",
-            errors={"walk_ins": "Nombre invalide."},
-        )
-    present_ids = set(present)
-    profiles = _profiles(beneficiaries)
-    with transaction.atomic():
-        held = Event.objects.select_for_update().get(pk=event.pk)
-        rows = list(Booking.objects.select_for_update().filter(event=held, status=BookingStatus.BOOKED))
-        strangers = present_ids - {b.pk for b in rows}
-        if strangers:
-            raise ServiceError(
-                "Une personne cochée n'est pas inscrite à cette séance.", code="not_registered"
-            )
-        for booking in rows:
-            booking.attended = booking.pk in present_ids
-        Booking.objects.bulk_update(rows, ["attended"])
-        participants = len(present_ids) + walk_ins
-        profiles = (
-            profiles
-            + [{"age_band": "non_communique", "status": "non_communique", "commune": ""}] * participants
-        )[:participants]
-        values = {
-            "organisation": held.agenda.organisation,
-            "mediator": actor,
-            "kind": ActivityKind.COLLECTIVE,
-            "date": timezone.localtime(held.start).date(),
-            "duration_minutes": int((held.end - held.start).total_seconds() // 60),
-            "place_type": PlaceType.PLACE,
-            "commune": held.host,
-            "themes": list(themes),
-            "level": held.level,
-            "title": held.title,
-            "participants": participants,
-            "beneficiaries": profiles,
-            "referral": referral[:200],
-            "updated_at": timezone.now(),
-        }
-        record, created = ActivityRecord.objects.update_or_create(event=held, defaults=values)
-        audit_record(
-            actor=actor,
-            action="agendas.attendance_record",
-            organisation=held.agenda.organisation,
-            target=record,
-            data={
-                "event": held.pk,
-                "present": len(present_ids),
-                "walk_ins": walk_ins,
-                "rewritten": not created,
-            },
-        )
-    return record
-
-
-def activity_record_create(
-    *,
-    actor: User,
-    organisation: Organisation,
-    when: date,
-    duration_minutes: int,
-    themes: Sequence[str],
-    autonomy: str = "",
-    place_type: str = PlaceType.PLACE,
-    commune: Organisation | None = None,
-    referral: str = "",
-    beneficiary: dict[str, str] | None = None,
-) -> ActivityRecord:
-    """Write the activity record of one person helped individually (anonymous profile)."""
-    _require(actor, RECORDS, organisation, "Vous ne saisissez pas d'activité pour cette organisation.")
-    if autonomy and autonomy not in AUTONOMY:
-        raise ServiceError("Niveau d'autonomie inconnu.", errors={"autonomy": "Valeur inconnue."})
-    if place_type not in PlaceType.values:
-        raise ServiceError("Type de lieu inconnu.", errors={"place_type": "Valeur inconnue."})
-    if not 5 <= duration_minutes <= 600:
-        raise ServiceError(
-            "Une activité dure de 5 minutes à 10 heures.", errors={"duration_minutes": "Durée."}
-        )
-    if [t for t in themes if t not in THEMES] or not themes:
-        raise ServiceError("Choisissez au moins une thématique connue.", code="invalid_theme")
-    with transaction.atomic():
-        record = ActivityRecord.objects.create(
-            organisation=organisation,
-            mediator=actor,
-            kind=ActivityKind.INDIVIDUAL,
-            date=when,
-            duration_minutes=duration_minutes,
-            place_type=place_type,
-            commune=commune,
-            themes=list(themes),
-            autonomy=autonomy,
-            referral=referral[:200],
-            participants=1,
-            beneficiaries=_profiles([beneficiary or {}]),
-        )
-        audit_record(
-            actor=actor,
-            action="agendas.activity_record_create",
-            organisation=organisation,
-            target=record,
-            data={"kind": "individuel", "themes": list(themes)},
-        )
-    return record
-
-
-def mediation_place_create(
-    *, actor: User | None, organisation: Organisation, **fields: Any
-) -> MediationPlace:
-    """Add a place of digital mediation to the directory published as open data."""
-    _require(actor, MANAGE, organisation, "Vous ne gérez pas les lieux de cette organisation.")
-    from .mediation import place_problems
-
-    place = MediationPlace(organisation=organisation, **fields)
-    problems = place_problems(place)
-    if problems:
-        raise ServiceError(
-            "Le lieu ne respecte pas le standard national : " + " ".join(problems.values()), errors=problems
-        )
-    with transaction.atomic():
-        place.save()
-        audit_record(
-            actor=actor,
-            action="agendas.place_create",
-            organisation=organisation,
-            target=place,
-            data={"name": place.name},
-        )
-    return place
+__all__ = ["AGE_BANDS", "AUTONOMY", "STATUSES", "THEMES", "activity_record_create",
+           "attendance_record", "mediation_place_create"]
