@@ -5,6 +5,7 @@ JavaScript; another structure's register or object is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -56,6 +57,28 @@ def _fail(request: HttpRequest, template: str, context: dict[str, Any], exc: Ser
             if name in form.fields:
                 form.add_error(name, text)
     return render(request, template, {**context, "refusal": exc.message}, status=exc.status)
+
+
+def _list_and_create(request: HttpRequest, *, template: str, form_class: type[forms.Form],
+                     owners: Any, context_of: Callable[..., dict[str, Any]],
+                     owner_of: Callable[[str], Any], create: Callable[..., Any],
+                     done: Callable[[Any], HttpResponse]) -> HttpResponse:
+    """A list page with its creation form: the list on GET; on POST, the form for one of
+    ``owners``, the object created through the service, or the page again with its errors."""
+    if request.method == "GET":
+        return render(request, template, context_of(request))
+    form = form_class(request.POST)
+    organisation_choices(form, owners)
+    context = context_of(request, form)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    data = dict(form.cleaned_data)
+    organisation = owner_of(data.pop("organisation"))
+    try:
+        created = create(actor=request_actor(request), organisation=organisation, **data)
+    except ServiceError as exc:
+        return _fail(request, template, context, exc, form)
+    return done(created)
 
 
 def _managed(request: HttpRequest) -> Any:
@@ -257,21 +280,16 @@ def _breaches_context(request: HttpRequest, form: BreachForm | None = None) -> d
 @register_required
 def breaches(request: HttpRequest) -> HttpResponse:
     user = request_actor(request)
-    if request.method == "GET":
-        return render(request, "privacy/breaches.html", _breaches_context(request))
-    form = BreachForm(request.POST)
-    organisation_choices(form, _managed(request))
-    context = _breaches_context(request, form)
-    if not form.is_valid():
-        return render(request, "privacy/breaches.html", context, status=400)
-    data = dict(form.cleaned_data)
-    organisation = selectors.register_get_for(actor=user, slug=data.pop("organisation"))
-    try:
-        breach = services.breach_create(actor=user, organisation=organisation, **data)
-    except ServiceError as exc:
-        return _fail(request, "privacy/breaches.html", context, exc, form)
-    messages.success(request, "Violation enregistrée : le délai de 72 heures court.")
-    return redirect("privacy:breach", breach.pk)
+
+    def done(breach: Breach) -> HttpResponse:
+        messages.success(request, "Violation enregistrée : le délai de 72 heures court.")
+        return redirect("privacy:breach", breach.pk)
+
+    return _list_and_create(
+        request, template="privacy/breaches.html", form_class=BreachForm,
+        owners=_managed(request) if request.method == "POST" else (),
+        context_of=_breaches_context, create=services.breach_create, done=done,
+        owner_of=lambda slug: selectors.register_get_for(actor=user, slug=slug))
 
 
 @require_GET
@@ -337,22 +355,17 @@ def _requests_context(request: HttpRequest, form: RequestForm | None = None) -> 
 @register_required
 def requests(request: HttpRequest) -> HttpResponse:
     user = request_actor(request)
-    if request.method == "GET":
-        return render(request, "privacy/requests.html", _requests_context(request))
-    form = RequestForm(request.POST)
-    organisation_choices(form, _managed(request))
-    context = _requests_context(request, form)
-    if not form.is_valid():
-        return render(request, "privacy/requests.html", context, status=400)
-    data = dict(form.cleaned_data)
-    organisation = selectors.register_get_for(actor=user, slug=data.pop("organisation"))
-    try:
-        created = services.request_create(actor=user, organisation=organisation, **data)
-    except ServiceError as exc:
-        return _fail(request, "privacy/requests.html", context, exc, form)
-    messages.success(request, f"Demande enregistrée : réponse due au plus tard le "
-                              f"{created.due_on:%d/%m/%Y}.")
-    return redirect("privacy:request", created.pk)
+
+    def done(created: SubjectRequest) -> HttpResponse:
+        messages.success(request, f"Demande enregistrée : réponse due au plus tard le "
+                                  f"{created.due_on:%d/%m/%Y}.")
+        return redirect("privacy:request", created.pk)
+
+    return _list_and_create(
+        request, template="privacy/requests.html", form_class=RequestForm,
+        owners=_managed(request) if request.method == "POST" else (),
+        context_of=_requests_context, create=services.request_create, done=done,
+        owner_of=lambda slug: selectors.register_get_for(actor=user, slug=slug))
 
 
 def _handlers(request: HttpRequest, found: SubjectRequest) -> dict[str, Any]:
@@ -532,21 +545,16 @@ def _templates_context(request: HttpRequest, form: TemplateForm | None = None) -
 @register_required
 def templates(request: HttpRequest) -> HttpResponse:
     user = request_actor(request)
-    if request.method == "GET":
-        return render(request, "privacy/templates.html", _templates_context(request))
-    form = TemplateForm(request.POST)
-    organisation_choices(form, selectors.template_owners_for(actor=user))
-    context = _templates_context(request, form)
-    if not form.is_valid():
-        return render(request, "privacy/templates.html", context, status=400)
-    data = dict(form.cleaned_data)
-    owner = selectors.template_owner_get(actor=user, slug=data.pop("organisation"))
-    try:
-        services.template_create(actor=user, organisation=owner, **data)
-    except ServiceError as exc:
-        return _fail(request, "privacy/templates.html", context, exc, form)
-    messages.success(request, "Modèle créé : les structures en dessous peuvent l'utiliser.")
-    return redirect("privacy:templates")
+
+    def done(_template: Any) -> HttpResponse:
+        messages.success(request, "Modèle créé : les structures en dessous peuvent l'utiliser.")
+        return redirect("privacy:templates")
+
+    return _list_and_create(
+        request, template="privacy/templates.html", form_class=TemplateForm,
+        owners=selectors.template_owners_for(actor=user) if request.method == "POST" else (),
+        context_of=_templates_context, create=services.template_create, done=done,
+        owner_of=lambda slug: selectors.template_owner_get(actor=user, slug=slug))
 
 
 urlpatterns = [
