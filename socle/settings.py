@@ -60,6 +60,10 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Set by socle/cli.py for the commands that read one module's tables only (`socle archives
+# verify`): the other modules' models are not imported, which halves what start-up costs.
+_ONLY_MODULES = frozenset(env_list("ONLY_MODULES"))
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -77,7 +81,8 @@ INSTALLED_APPS = [
     # Every folder of socle/ with a module.py is a module (socle/core/modules.py): adding
     # one touches nothing here. SOCLE_EXTRA_APPS adds modules installed elsewhere.
     *sorted(f"socle.{folder.name}" for folder in Path(__file__).resolve().parent.iterdir()
-            if folder.name != "core" and (folder / "module.py").is_file()),
+            if folder.name != "core" and (folder / "module.py").is_file()
+            and (not _ONLY_MODULES or folder.name in _ONLY_MODULES)),
     *env_list("EXTRA_APPS"),
 ]
 

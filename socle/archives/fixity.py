@@ -415,10 +415,11 @@ def _loss_check(audit: _Audit, obj: ArchiveObject, expected: str, healthy: int,
 
 
 def _check_objects(audit: _Audit, objects: list[ArchiveObject], sworn: dict[int, _Sworn],
-                   now: dt.datetime) -> dict[int, dict[str, str]]:
-    """Hash every copy against the journal's digest; repair; name the losses."""
+                   now: dt.datetime, hashed: dict[tuple[str, str], tuple[str, int] | None]
+                   ) -> dict[int, dict[str, str]]:
+    """Check every copy's digest (hashed beforehand) against the journal's; repair; name the
+    losses."""
     targets, repair = audit.targets, audit.repair
-    hashed = _hash_all(targets, [object_key(obj.package.identifier, obj.path) for obj in objects])
     expected_by_package: dict[int, dict[str, str]] = {}
     for obj in objects:
         package = obj.package
@@ -567,12 +568,18 @@ def archives_verify(*, actor: User | None, organisation: Organisation | None = N
     for package in packages.values():
         audit.part(package.organisation).packages += 1
     report.packages = len(packages)
-    sworn = _sworn_events("archives.transfer_accept", ArchivalPackage._meta.label_lower,
-                          sorted(packages))
-    for pk in packages:
-        _count_journal(audit, sworn.get(pk))
-    _check_journal(audit, packages, sworn)
-    expected = _check_objects(audit, objects, sworn, started_at)
+    keys = [object_key(obj.package.identifier, obj.path) for obj in objects]
+    # The copies are hashed in the background while the journal is read and compared: the
+    # hashing threads release the GIL, the database queries wait on I/O.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        hashing = background.submit(_hash_all, targets, keys)
+        sworn = _sworn_events("archives.transfer_accept", ArchivalPackage._meta.label_lower,
+                              sorted(packages))
+        for pk in packages:
+            _count_journal(audit, sworn.get(pk))
+        _check_journal(audit, packages, sworn)
+        hashed = hashing.result()
+    expected = _check_objects(audit, objects, sworn, started_at, hashed)
     _check_manifests(audit, packages, expected, sworn)
     if sample is None:
         _check_refused(audit, organisation)

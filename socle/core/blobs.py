@@ -59,7 +59,6 @@ from django.utils.functional import SimpleLazyObject, empty
 from .journal import audit_record
 from .middleware import TOO_LARGE_MESSAGE, human_size
 from .models import Blob, User
-from .pdf_active_content import pdf_active_content
 
 CHUNK = 1024 * 1024
 SNIFF_SIZE = 8192
@@ -504,6 +503,9 @@ INERT_ATTACHMENT_TYPES = frozenset({"text/plain", "text/csv", "application/json"
 
 
 def _refuse_active_pdf(spool: IO[bytes]) -> None:
+    # Imported here: pypdf costs 40 ms at start-up to the commands that never see a PDF.
+    from .pdf_active_content import pdf_active_content
+
     found = pdf_active_content(spool, inert_attachment=lambda data: detect_type(data)
                                in INERT_ATTACHMENT_TYPES)
     if found:

@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from ninja import Field, Schema
@@ -46,8 +46,8 @@ class PageIn(Schema):
 
 
 def cursor_encode(*values: Any) -> str:
-    """Return an opaque cursor holding a few JSON values (datetimes as ISO 8601)."""
-    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    """Return an opaque cursor holding a few JSON values (dates and datetimes as ISO 8601)."""
+    plain = [value.isoformat() if isinstance(value, date) else value for value in values]
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
@@ -70,6 +70,8 @@ def cursor_decode(cursor: str, *kinds: type) -> list[Any]:
                 if moment.tzinfo is None:
                     raise ValueError(value)
                 decoded.append(moment)
+            elif kind is date:
+                decoded.append(date.fromisoformat(value))
             elif kind is int:
                 if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
                     raise ValueError(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
@@ -14,7 +14,15 @@ from ninja import Field, Query, Router, Schema, Status
 from socle.core.access import can
 from socle.core.api_schemas import ErrorOut, InvalidOut
 from socle.core.middleware import too_large_response
-from socle.core.pagination import NEXT_DESCRIPTION, PageIn, page_by_position, page_of_list, position_of
+from socle.core.pagination import (
+    NEXT_DESCRIPTION,
+    PageIn,
+    cursor_decode,
+    cursor_encode,
+    page_by_position,
+    page_of_list,
+    position_of,
+)
 from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
@@ -228,34 +236,45 @@ class DueOut(Schema):
     node: str
     retention_end: date | None
     final_action: str
+    due: Literal["transfer", "destroy", "held"] = Field(
+        description="transfer : à verser aux archives (conservation ou tri) ; destroy : à "
+                    "détruire ; held : retenu par un gel juridique, dans aucune des deux listes.")
 
 
 class RetentionOut(Schema):
     organisation: str
     on: date
-    to_transfer: list[DueOut]
-    to_destroy: list[DueOut]
-    held: list[DueOut]
+    items: list[DueOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
 
 
 @router.get("/documents/retention", response={200: RetentionOut, 400: InvalidOut, 401: ErrorOut,
                                               404: ErrorOut},
             summary="Documents arrivés au terme de leur durée d'utilité administrative")
-def document_retention(request: HttpRequest, organisation: str, on: date | None = None) -> Any:
-    """The organisation's documents whose retention ends on `on` (default: today) or before:
-    `to_transfer` (final action keep or sort, for the archives), `to_destroy`, and `held`
-    (under legal hold, in neither list). 404 when the organisation is not visible."""
+def document_retention(request: HttpRequest, organisation: str, page: Query[PageIn],
+                       on: date | None = None,
+                       due: Literal["", "transfer", "destroy", "held"] = "") -> Any:
+    """The organisation's documents whose retention ends on `on` (default: today) or before, by
+    end of retention: each says whether it waits for a `transfer` to the archives (final action
+    keep or sort), for destruction (`destroy`), or is `held` by a legal hold; `due` keeps one
+    kind. Paged like every list. 404 when the organisation is not visible."""
     actor = request_actor(request)
     org = _org_or_404(request, organisation)
     day = on or timezone.localdate()
-    due = selectors.retention_due(actor=actor, organisation=org, on=day)
-
-    def rows(documents: list[Any]) -> list[dict[str, Any]]:
-        return [{"id": d.pk, "title": d.title, "node": d.node.code, "retention_end": d.retention_end,
-                 "final_action": d.final_action} for d in documents]
-
-    return {"organisation": org.slug, "on": day, "to_transfer": rows(due.to_transfer),
-            "to_destroy": rows(due.to_destroy), "held": rows(due.held)}
+    after: tuple[date, int] | None = None
+    if page.cursor:
+        end, pk = cursor_decode(page.cursor, date, int)
+        after = (end, pk)
+    rows = selectors.retention_due_page(actor=actor, organisation=org, on=day, kind=due,
+                                        after=after, limit=page.limit + 1)
+    items = rows[: page.limit]
+    last = items[-1] if items else None
+    next_cursor = (cursor_encode(last.retention_end, last.pk)
+                   if last is not None and last.retention_end and len(rows) > page.limit else None)
+    return {"organisation": org.slug, "on": day, "next": next_cursor,
+            "items": [{"id": d.pk, "title": d.title, "node": d.node.code,
+                       "retention_end": d.retention_end, "final_action": d.final_action,
+                       "due": selectors.retention_due_kind(d)} for d in items]}
 
 
 @router.get("/documents/{document_id}",

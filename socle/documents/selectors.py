@@ -340,6 +340,38 @@ def retention_due(*, actor: Actor, organisation: Organisation, on: date) -> Rete
     return RetentionDue(to_transfer, to_destroy, held)
 
 
+# What each document due is for (``retention_due_page``): the same split as ``retention_due``.
+RETENTION_DUE_KINDS = ("transfer", "destroy", "held")
+
+
+def retention_due_kind(document: Document) -> str:
+    """Return what a due document waits for: ``held`` (legal hold), ``destroy`` or ``transfer``."""
+    if document.legal_hold:
+        return "held"
+    return "destroy" if document.final_action == FinalAction.DESTROY else "transfer"
+
+
+def retention_due_page(*, actor: Actor, organisation: Organisation, on: date, kind: str = "",
+                       after: tuple[date, int] | None = None, limit: int = 25) -> list[Document]:
+    """Return up to ``limit`` of the organisation's documents due on ``on``, by end of retention
+    then id, after the ``(retention_end, id)`` of the previous page; ``kind`` narrows them to
+    one of ``RETENTION_DUE_KINDS``. A page costs the same at the millionth document."""
+    due = (documents_for(actor=actor).filter(organisation=organisation, retention_end__lte=on)
+           .filter(Q(legal_hold=True) | Q(final_action__in=(
+               FinalAction.DESTROY, FinalAction.KEEP, FinalAction.SORT)))
+           .select_related("node").order_by("retention_end", "pk"))
+    if kind == "held":
+        due = due.filter(legal_hold=True)
+    elif kind == "destroy":
+        due = due.filter(legal_hold=False, final_action=FinalAction.DESTROY)
+    elif kind == "transfer":
+        due = due.filter(legal_hold=False, final_action__in=(FinalAction.KEEP, FinalAction.SORT))
+    if after is not None:
+        end, pk = after
+        due = due.filter(Q(retention_end__gt=end) | Q(retention_end=end, pk__gt=pk))
+    return list(due[:limit])
+
+
 def destruction_requests_for(*, actor: Actor, organisation: Organisation) -> QuerySet[DestructionRequest]:
     """Return the destruction requests of an organisation the actor may see, newest first."""
     requests = scope(DestructionRequest.objects.all(), actor, VIEW)

@@ -293,6 +293,33 @@ def test_an_agent_uploads_a_file(blob_dir: Path, agent: Any, agent_client: Clien
     ]
 
 
+def test_an_upload_handle_lives_24_hours_for_its_uploader_only(
+        blob_dir: Path, agent: Any, agent_client: Client, make_user: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from socle.core import uploads
+
+    body = upload(agent_client, PDF).json()
+    issued = timezone.now()
+    other = make_user("autre.agent@exemple.fr")
+
+    def at(offset: timedelta) -> Upload | None:
+        monkeypatch.setattr(uploads.timezone, "now", lambda: issued + offset)
+        try:
+            return uploads.upload_lookup(actor=agent, handle=body["upload"])
+        finally:
+            monkeypatch.undo()
+
+    assert at(timedelta(hours=23, minutes=59)) is not None
+    assert at(timedelta(hours=24, seconds=1)) is None
+    assert uploads.upload_lookup(actor=other, handle=body["upload"]) is None
+    assert uploads.uploads_consume(actor=agent, handles=[body["upload"]]) == 1
+    assert uploads.upload_lookup(actor=agent, handle=body["upload"]) is None  # single use
+
+
 def test_a_disguised_executable_named_pdf_is_refused(blob_dir: Path,
                                                      agent_client: Client) -> None:
     before = on_disk(blob_dir)

@@ -39,6 +39,16 @@ def flaky_task(*, fail_times: int) -> str:
     return "fait"
 
 
+@task(queue_name="default")
+def slow_task(*, seconds: float) -> str:
+    """Runs longer than a lease; says what became of its lease meanwhile."""
+    first = TaskLease.objects.get().lease_until
+    time.sleep(seconds)
+    later = TaskLease.objects.get().lease_until
+    return json.dumps({"renewed_by": (later - first).total_seconds(),
+                       "taken_up_meanwhile": task_queue.tasks_recover()})
+
+
 @pytest.fixture(autouse=True)
 def _clear():
     OUTCOMES.clear()
@@ -105,6 +115,19 @@ def test_a_task_left_running_by_a_dead_worker_is_taken_up_once_its_lease_lapses(
     row = _row(result)
     assert row.status == "SUCCESSFUL" and OUTCOMES == ["run"]
     assert row.worker_ids[0] == "dead:1" and len(row.worker_ids) == 2
+
+
+def test_a_running_tasks_lease_is_renewed_so_no_one_takes_it_up(transactional_db, settings):
+    # A lease of 0.6 s, renewed every 0.2 s, under a task that runs 1.5 s: without renewal it
+    # would have lapsed twice over and tasks_recover() would hand the task to another worker.
+    settings.TASKS_LEASE_SECONDS = 0.6
+    result = slow_task.enqueue(seconds=1.5)
+    assert task_queue.task_run_next(worker_id="alive:1")
+    row = _row(result)
+    assert row.status == "SUCCESSFUL", row.traceback
+    seen = json.loads(row.return_value)
+    assert seen["renewed_by"] >= 1.0 and seen["taken_up_meanwhile"] == 0
+    assert row.worker_ids == ["alive:1"] and not TaskLease.objects.exists()
 
 
 def test_a_task_of_a_dead_worker_without_attempts_left_is_marked_failed(db, settings):

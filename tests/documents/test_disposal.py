@@ -216,7 +216,7 @@ def test_the_api_lists_due_documents_for_visible_organisations_only(territory, r
                                                                     file_document):
     document = due_destroy(file_document, editor, territory)
     body = api_client(editor).get("/api/v1/documents/retention?organisation=compiegne").json()
-    assert [row["id"] for row in body["to_destroy"]] == [document.pk]
+    assert [(row["id"], row["due"]) for row in body["items"]] == [(document.pk, "destroy")]
     response = api_client(other_editor).get("/api/v1/documents/retention?organisation=compiegne")
     assert response.status_code == 404 and response.json()["code"]
 
@@ -275,3 +275,30 @@ def test_a_restricted_document_does_not_leak_through_a_destruction_request(
     assert refused.value.code == "unknown_document"
     assert "disciplinaire" not in refused.value.message
     assert not DestructionRequest.objects.exists()
+
+
+def test_the_retention_api_pages_the_due_documents_and_says_what_each_waits_for(
+        territory, reference, editor, archivist, file_document, api_client):
+    destroy = [due_destroy(file_document, editor, territory, title=f"Offre {n}") for n in range(3)]
+    keep = file_document(editor, territory["compiegne"], "Budget", node="FIN-01", document_date=OLD,
+                         doc_type="budget", metadata={"exercice": 2015}, title="Budget 2015")
+    held = due_destroy(file_document, editor, territory, title="Offre contestée")
+    disposal.legal_hold_set(actor=archivist, document=held, reason="Contentieux en cours")
+    client = api_client(archivist)
+    url = "/api/v1/documents/retention?organisation=compiegne&on=2026-01-01&limit=2"
+    seen: dict[int, str] = {}
+    cursor, pages = "", 0
+    while True:
+        body = client.get(url + (f"&cursor={cursor}" if cursor else "")).json()
+        assert len(body["items"]) <= 2 and body["organisation"] == "compiegne"
+        seen.update({item["id"]: item["due"] for item in body["items"]})
+        pages += 1
+        if not (cursor := body["next"]):
+            break
+    assert pages == 3
+    assert seen == {**{d.pk: "destroy" for d in destroy}, keep.pk: "transfer", held.pk: "held"}
+    only_held = client.get(url + "&due=held").json()
+    assert [item["id"] for item in only_held["items"]] == [held.pk] and only_held["next"] is None
+    assert client.get(url + "&cursor=nimportequoi").json()["code"] == "invalid_cursor"
+    assert client.get(url + "&due=tout").status_code == 400
+
