@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test test-fast lint bench browsers ocr antivirus clean
+.PHONY: demo test test-fast lint bench browsers ocr antivirus oidc clean
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 est requis ($(PYTHON) introuvable)."; exit 1; }
@@ -21,8 +21,8 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 demo: $(VENV)/.synced
 	$(VENV)/bin/socle demo
 
-## Install what the tests need (Chromium for browser tests, tesseract for OCR, clamd) and run the whole suite
-test: $(VENV)/.synced browsers ocr antivirus
+## Install what the tests need (Chromium for browser tests, tesseract for OCR, clamd, a certified OpenID provider) and run the whole suite
+test: $(VENV)/.synced browsers ocr antivirus oidc
 	$(VENV)/bin/pytest
 
 ## The suite without the browser tests
@@ -37,6 +37,9 @@ ocr:
 
 antivirus:
 	@sh scripts/ensure-clamav.sh
+
+oidc:
+	@sh scripts/ensure-oidc-provider.sh
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check socle tests bench

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
+from .client_address import client_ip
 from .errors import Forbidden
 from .services import token_authenticate
 
@@ -26,7 +27,8 @@ class TokenAuth(HttpBearer):
         self.module = module
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        found = token_authenticate(token, method=request.method or "", path=request.path)
+        found = token_authenticate(token, method=request.method or "", path=request.path,
+                                   ip_address=client_ip(request))
         if found is None:
             return None
         if found.access == "read" and request.method not in SAFE_METHODS:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .access import forget_memberships
+from .consultations import consultation_record
 from .errors import Forbidden, ServiceError
 from .journal import audit_record
 from .models import (
@@ -200,9 +201,12 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     return token
 
 
-def token_authenticate(clear: str, *, method: str = "GET", path: str = "") -> ApiToken | None:
+def token_authenticate(clear: str, *, method: str = "GET", path: str = "",
+                       ip_address: str | None = None) -> ApiToken | None:
     """Return the live token a bearer value names (revoked, expired or of an inactive
-    person: None), its user loaded. Its use is journaled at most once a minute."""
+    person: None), its user loaded. Every use is recorded (decision 0019: one insertion in
+    the consultation register, folded into the sealed journal by a job, never the journal's
+    lock on the request's path); the token's « dernière utilisation » moves once a minute."""
     if not clear.startswith(TOKEN_PREFIX):
         return None
     prefix, _, secret = clear[len(TOKEN_PREFIX):].partition("_")
@@ -218,10 +222,9 @@ def token_authenticate(clear: str, *, method: str = "GET", path: str = "") -> Ap
     now = timezone.now()
     if not token.user.is_active or (token.expires_at is not None and token.expires_at <= now):
         return None
-    # Touch, and journal the use, at most once a minute: reads do not write on every request.
+    consultation_record(actor=token.user, action="token.use", organisation=None, target=token,
+                        data={"prefix": token.prefix, "method": method, "path": path[:200]},
+                        ip_address=ip_address)
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        with transaction.atomic():
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            audit_record(actor=token.user, action="token.use", target=token,
-                         data={"prefix": token.prefix, "method": method, "path": path[:200]})
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

@@ -27,6 +27,7 @@ from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import selectors, sharing
+from .retention import retention_due_kind
 from .services import DocumentRefused, document_create
 
 router = Router(tags=["Documents (GED)"])
@@ -274,7 +275,9 @@ def document_retention(request: HttpRequest, organisation: str, page: Query[Page
     return {"organisation": org.slug, "on": day, "next": next_cursor,
             "items": [{"id": d.pk, "title": d.title, "node": d.node.code,
                        "retention_end": d.retention_end, "final_action": d.final_action,
-                       "due": selectors.retention_due_kind(d)} for d in items]}
+                       "due": retention_due_kind(legal_hold=d.legal_hold,
+                                                 final_action=d.final_action)}
+                      for d in items]}
 
 
 @router.get("/documents/{document_id}",

@@ -38,3 +38,11 @@ def retention_compute(rule: dict[str, Any], *, created_on: date, document_date: 
     if start is None or rule.get("period") is None:
         return start, None
     return start, add_period(start, int(rule["period"]), str(rule.get("unit") or "year"))
+
+
+def retention_due_kind(*, legal_hold: bool, final_action: str) -> str:
+    """Return what a document past its retention waits for: ``held`` (a legal hold keeps it),
+    ``destroy``, or ``transfer`` to the archives (keep or sort)."""
+    if legal_hold:
+        return "held"
+    return "destroy" if final_action == "destroy" else "transfer"

@@ -344,13 +344,6 @@ def retention_due(*, actor: Actor, organisation: Organisation, on: date) -> Rete
 RETENTION_DUE_KINDS = ("transfer", "destroy", "held")
 
 
-def retention_due_kind(document: Document) -> str:
-    """Return what a due document waits for: ``held`` (legal hold), ``destroy`` or ``transfer``."""
-    if document.legal_hold:
-        return "held"
-    return "destroy" if document.final_action == FinalAction.DESTROY else "transfer"
-
-
 def retention_due_page(*, actor: Actor, organisation: Organisation, on: date, kind: str = "",
                        after: tuple[date, int] | None = None, limit: int = 25) -> list[Document]:
     """Return up to ``limit`` of the organisation's documents due on ``on``, by end of retention

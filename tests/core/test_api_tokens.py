@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from socle.core.consultations import consultations_fold
 from socle.core.errors import Forbidden, ServiceError
-from socle.core.models import ApiToken, AuditEvent
+from socle.core.models import ApiToken, AuditEvent, Consultation
 from socle.core.services import token_create
 from tests.support.clients import signed_in
 
@@ -79,18 +80,27 @@ def test_a_token_scoped_to_modules_reaches_only_those(territory, make_user):
     assert bearer(everything).get("/api/v1/cases").status_code == 200
 
 
-def test_token_use_is_journaled_at_most_once_a_minute(make_user):
+def test_every_token_use_is_recorded_then_folded_into_the_sealed_journal(make_user):
     user = make_user("agent@exemple.fr")
     token, clear = token_create(actor=None, user=user)
     client = bearer(clear)
     client.get("/api/v1/me")
     client.get("/api/v1/me")
-    uses = AuditEvent.objects.filter(action="token.use")
-    assert uses.count() == 1
-    assert uses.get().data == {"prefix": token.prefix, "method": "GET", "path": "/api/v1/me"}
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(minutes=2))
-    client.get("/api/v1/me")
-    assert uses.count() == 2
+    client.get("/api/v1/cases")
+    # Off the journal's lock: one insertion per use in the consultation register.
+    assert not AuditEvent.objects.filter(action="token.use").exists()
+    recorded = Consultation.objects.filter(action="token.use").order_by("at")
+    assert [(c.actor_id, c.data["path"]) for c in recorded] == [
+        (user.pk, "/api/v1/me"), (user.pk, "/api/v1/me"), (user.pk, "/api/v1/cases")]
+    assert all(c.ip_address == "127.0.0.1" for c in recorded)
+    consultations_fold()
+    uses = AuditEvent.objects.filter(action="token.use").order_by("seq")
+    assert [(e.actor_id, e.data["path"], len(e.data["consulted_at"])) for e in uses] == [
+        (user.pk, "/api/v1/me", 2), (user.pk, "/api/v1/cases", 1)]
+    assert uses[0].data["prefix"] == token.prefix and uses[0].data["method"] == "GET"
+    last_used = ApiToken.objects.get(pk=token.pk).last_used_at
+    client.get("/api/v1/me")  # within the minute: the token's last use does not move
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == last_used
 
 
 def test_an_agent_with_the_second_factor_creates_sees_once_and_revokes_a_token(territory, make_user):
