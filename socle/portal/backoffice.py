@@ -565,6 +565,7 @@ def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
         "may_process": may_process, "transitions": transitions,
         "agent_sets_amount": offered.fee_kind == FeeKind.AGENT,
         "forms": page_forms, "failed": failed, "refusal": refusal,
+        "failed_name": bound[0] if bound is not None else "",
         "chosen_transition": failed["to"].value() if isinstance(failed, TransitionForm) else "",
         "comment_kind": CaseEventKind.COMMENT,
     }, status=status)

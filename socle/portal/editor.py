@@ -39,7 +39,9 @@ from .editor_forms import (
     SettingsForm,
 )
 from .editor_transfer import ViewFunc, export_read, import_size_cap
+from .effective import effective
 from .models import Adoption, Procedure, SilenceMeans
+from .step_views import procedure_in_steps
 
 # Only agents holding the editor role somewhere.
 editor_required = role_required(
@@ -163,6 +165,17 @@ def editor_procedure(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Les réglages sont enregistrés.")
         return redirect(target.page_url)
     return _procedure_page(request, target, settings_form=form, status=400)
+
+
+@never_cache
+@editor_required
+@require_http_methods(["GET", "POST"])
+def editor_trial(request: HttpRequest, slug: str) -> HttpResponse:
+    """Try the revision being edited as a citizen would; the end files nothing (no case, no
+    number, no acknowledgement, mail or payment). Files given expire unused with their handle."""
+    procedure = selectors.procedure_editable_get(actor=request_actor(request), slug=slug)
+    return procedure_in_steps(request, offered=effective(procedure), commune=None,
+                              trial=services.procedure_draft(procedure))
 
 
 @editor_required
@@ -437,6 +450,7 @@ urlpatterns = [
     path("agent/demarches/importer/", editor_import, name="editor_import"),
     path("agent/demarches/<slug:slug>/", editor_procedure, name="editor_procedure"),
     path("agent/demarches/<slug:slug>/publier/", editor_publish, name="editor_publish"),
+    path("agent/demarches/<slug:slug>/essai/", editor_trial, name="editor_trial"),
     path("agent/demarches/<slug:slug>/export.json", editor_export, name="editor_export"),
     path("agent/demarches/<slug:slug>/adopter/<slug:commune>/", editor_adopt, name="editor_adopt"),
     *[path(f"agent/demarches/<slug:slug>/{route}", view, name=name)

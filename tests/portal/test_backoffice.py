@@ -584,3 +584,31 @@ def test_the_amount_of_a_free_procedure_cannot_be_set(case, caseworker):
     assert response.status_code == 409
     assert Case.objects.get(pk=case.pk).amount_due == Decimal("0.00")
 
+
+
+def test_the_case_actions_open_one_at_a_time_and_a_refusal_sits_beside_its_form(case, caseworker):
+    client = signed_in(caseworker)
+    page = client.get(reverse("portal:agent_case", args=[case.number])).content.decode()
+    opened = [line for line in page.splitlines() if line.startswith("<details class=\"action\"")]
+    assert len(opened) >= 5 and all('name="actions-dossier"' in line for line in opened)
+    assert [line for line in opened if " open>" in line] == [
+        line for line in opened if 'id="action-transition"' in line]  # the main action, open
+    # An empty message: the page comes back with that form open, its error next to it.
+    refused = client.post(reverse("portal:agent_case_message", args=[case.number]), {"text": ""})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    opened = [line for line in page.splitlines() if line.startswith("<details class=\"action\"")
+              and " open>" in line]
+    assert len(opened) == 1 and 'id="action-message"' in opened[0]
+    section = page[page.index('id="action-message"'):]
+    section = section[:section.index("</details>")]
+    assert "error-message" in section
+    # A refusal from the service (a decision the status does not allow) is shown in its form.
+    conflict = client.post(reverse("portal:agent_case_transition", args=[case.number]),
+                           {"to": "accepted", "comment": ""})
+    assert conflict.status_code == 409
+    page = conflict.content.decode()
+    section = page[page.index('id="action-transition"'):]
+    section = section[:section.index("</details>")]
+    assert 'role="alert"' in section and "ne peut pas passer" in section
+    assert 'href="#action-transition"' in page
