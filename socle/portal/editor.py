@@ -11,6 +11,7 @@ a commune adds to an intercommunal template it adopted.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -292,11 +293,14 @@ def _container_page(request: HttpRequest, target: Target, parent: str | None, *,
     return _procedure_page(request, target, add_form=add_form, refusal=refusal, status=400)
 
 
-def _saved(request: HttpRequest, target: Target, parent: str | None, message: str) -> HttpResponse:
+def _saved(request: HttpRequest, target: Target, parent: str | None, message: str,
+           changed: str = "") -> HttpResponse:
+    """Back to the list of fields, at the field just changed (``changed``: its name), or at
+    the list itself: the editor finds their place on a long form, even without JavaScript."""
     messages.success(request, message)
-    if parent:
-        return redirect(target.url("editor_field", parent))
-    return redirect(target.page_url)
+    url = target.url("editor_field", parent) if parent else target.page_url
+    place = f"?{urlencode({'champ': changed})}#champ-{changed}" if changed else "#formulaire"
+    return redirect(url + place)
 
 
 @editor_required
@@ -334,7 +338,8 @@ def editor_field_add(request: HttpRequest, slug: str, commune: str | None = None
                                               "« Élément » : modifiez-le et ajoutez les autres.")
                     return redirect(target.url("editor_field", definition["name"]))
                 return _saved(request, target, path,
-                              f"Le champ « {definition['label']} » est ajouté.")
+                              f"Le champ « {definition['label']} » est ajouté.",
+                              changed=str(definition["name"]))
     return _container_page(request, target, path, add_form=form)
 
 
@@ -395,7 +400,8 @@ def editor_field(request: HttpRequest, slug: str, path: str,
                     return _field_page(request, target, path, form=form, refusal=exc.message,
                                        status=400)
                 return _saved(request, target, parent or None,
-                              f"Le champ « {definition['label']} » est enregistré.")
+                              f"Le champ « {definition['label']} » est enregistré.",
+                              changed=str(definition["name"]))
     return _field_page(request, target, path, form=form, status=400)
 
 
@@ -433,7 +439,7 @@ def editor_field_move(request: HttpRequest, slug: str, path: str,
     except ServiceError as exc:
         return _container_page(request, target, parent, refusal=exc.message)
     return _saved(request, target, parent, f"Le champ « {siblings[other].get('label')} » est "
-                                           "déplacé.")
+                                           "déplacé.", changed=str(siblings[other].get("name")))
 
 
 _FIELD_ROUTES: list[tuple[str, ViewFunc, str]] = [

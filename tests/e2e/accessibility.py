@@ -89,6 +89,13 @@ class PageAudit:
         self._screenshot(page)
         assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
+    def check_in_place(self, page: Page) -> None:
+        """After a script changed the page in place (no navigation): axe on the page as it is."""
+        assert self.followed[id(page)].javascript, "sans JavaScript, rien ne change sur place"
+        results = AXE.run(page, options=AXE_OPTIONS)
+        self._screenshot(page)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
     def _loaded(self, page: Page) -> None:
         """Wait for the document a click or a form started, not the one it leaves."""
         if self.followed[id(page)].pending is None:

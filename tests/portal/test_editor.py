@@ -400,7 +400,8 @@ def test_a_commune_adds_its_own_fields_to_a_template(civil_template, venette_edi
     client.post(adopt_url, {"offered": "oui", "title": "Acte de naissance (Venette)"})
     response = add_field(client, "acte-naissance", commune="venette", type="yesno",
                          name="retrait_mairie", label="Retrait en mairie ?")
-    assert response.status_code == 302 and response["Location"] == adopt_url
+    assert response.status_code == 302
+    assert response["Location"] == f"{adopt_url}?champ=retrait_mairie#champ-retrait_mairie"
     offered = selectors.procedure_offered_get(slug="acte-naissance", commune=territory["venette"])
     assert [f.name for f in offered.fields()][-1] == "retrait_mairie"
     assert offered.title == "Acte de naissance (Venette)"
@@ -484,3 +485,16 @@ def test_publishing_refuses_a_routing_by_an_address_the_form_lacks(compiegne_edi
     response = client.post(url("editor_publish", slug="carte-resident"))
     assert response.status_code == 400
     assert "Les dossiers vont à la commune du champ « adresse »" in response.content.decode()
+
+
+def test_a_change_to_the_form_lands_back_on_the_field_changed(compiegne_editor):
+    client = logged(compiegne_editor)
+    assert create(client, "compiegne", "ma-demarche", "Ma démarche").status_code == 302
+    added = add_field(client, "ma-demarche", label="Numéro fiscal")
+    assert added.status_code == 302
+    assert added["Location"].endswith("/?champ=numero_fiscal#champ-numero_fiscal")
+    page = client.get(added["Location"]).content.decode()
+    assert '<tr id="champ-numero_fiscal" class="just-changed" tabindex="-1" ' \
+           'data-keep-place-focus>' in page
+    deleted = client.post(url("editor_field_delete", slug="ma-demarche", path="numero_fiscal"))
+    assert deleted["Location"].endswith("/#formulaire")
