@@ -59,6 +59,7 @@ from socle.core.models import Organisation, User
 from socle.core.services import ServiceError
 
 from . import antivirus, recovery, seda
+from .agencies import agency_names, organisation_for_agency, unknown_agency_hint
 from .container import ContainerRefused, Unpacked, safe_member_path, unpack
 from .formats import Identified, identify
 from .models import (
@@ -131,15 +132,6 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
-
-
-def organisation_for_agency(identifier: str) -> Organisation | None:
-    """Return the organisation answering to an agency identifier: its slug, or its SIRET."""
-    identifier = identifier.strip()
-    if not identifier:
-        return None
-    return (Organisation.objects.filter(slug__iexact=identifier).first()
-            or Organisation.objects.filter(siret=identifier).exclude(siret="").first())
 
 
 def rules_for(organisation: Organisation) -> dict[str, Rule]:
@@ -268,13 +260,24 @@ def _step_schema(run: _Run, ctx: _Context) -> None:
 def _step_agencies(run: _Run, ctx: _Context) -> None:
     organisation, manifest = ctx.organisation, ctx.m
     archival = organisation_for_agency(manifest.archival_agency)
-    if archival is None or archival.pk != organisation.pk:
-        raise StepFailed("agencies", f"Service d'archives « {manifest.archival_agency} » inconnu "
-                                     f"ou différent de « {organisation.slug} ».")
+    if archival is None:
+        raise StepFailed("agencies", f"Service d'archives « {manifest.archival_agency} » "
+                                     f"inconnu. {unknown_agency_hint('archival')}")
+    if archival.pk != organisation.pk:
+        raise StepFailed("agencies", (
+            f"Le bordereau s'adresse à « {archival.name} » (« {manifest.archival_agency} »), "
+            f"pas à « {organisation.name} » qui reçoit le versement "
+            f"({', '.join(agency_names(organisation))}) : versez-le au bon service ou corrigez "
+            "<ArchivalAgency><Identifier>."))
     producer = organisation_for_agency(manifest.transferring_agency)
-    if producer is None or not producer.path.startswith(organisation.path):
-        raise StepFailed("agencies", f"Service versant « {manifest.transferring_agency} » inconnu "
-                                     f"ou hors du ressort de « {organisation.name} ».")
+    if producer is None:
+        raise StepFailed("agencies", f"Service versant « {manifest.transferring_agency} » "
+                                     f"inconnu. {unknown_agency_hint('transferring')}")
+    if not producer.path.startswith(organisation.path):
+        raise StepFailed("agencies", (
+            f"Le service versant « {producer.name} » (« {manifest.transferring_agency} ») "
+            f"n'est pas du ressort de « {organisation.name} » : seuls ses services et ceux qui "
+            "en dépendent lui versent leurs archives."))
     ctx.producer = producer
     run.ok("agencies", f"Service d'archives : {organisation.name} ; service versant : "
                        f"{producer.name}.")

@@ -333,3 +333,24 @@ class GedTransferDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ged_transfer_id}: {self.documents_document_id}"
+
+
+class AgencyIdentifier(models.Model):
+    """A name by which SEDA messages designate an organisation as an agency (archival,
+    transferring, originating), besides its slug and SIRET: the archives service's code an
+    archivist uses (« FRAD01 »), a ministry's acronym (« DGFIP »)… Unique across the platform,
+    compared without case."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="agency_identifiers")
+    identifier = models.CharField(max_length=100, unique=True)  # upper case
+    label = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering: ClassVar = ["organisation__path", "identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier

@@ -33,6 +33,8 @@ MODULE = Module(
             "Contrôler l'intégrité de toutes les copies de chaque offre"),
     ),
     journal_actions={
+        "archives.agency_identifier_add": "Identifiant de service déclaré (SEDA)",
+        "archives.agency_identifier_remove": "Identifiant de service retiré (SEDA)",
         "archives.audit_request": "Audit d'intégrité demandé",
         "archives.dip_consult": "Téléchargement d'un paquet de diffusion",
         "archives.eliminate": "Élimination d'archives",

@@ -11,7 +11,14 @@ from django.utils import timezone
 from socle.core.access import Actor, get_or_404, scope
 from socle.core.models import Organisation
 
-from .models import ArchivalPackage, ArchiveObject, FixityAudit, PackageStatus, Transfer
+from .models import (
+    AgencyIdentifier,
+    ArchivalPackage,
+    ArchiveObject,
+    FixityAudit,
+    PackageStatus,
+    Transfer,
+)
 from .search_terms import search_roots
 
 VIEW = "archives.view"
@@ -133,3 +140,14 @@ def indicator_archived_bytes(*, actor: Actor, start: dt.date, end: dt.date,
 
     return indicator_sum(_indicator_packages(actor=actor, start=start, end=end,
                                              organisation=organisation), "size")
+
+
+def agency_identifiers_for(*, actor: Actor) -> QuerySet[AgencyIdentifier]:
+    """The declared identifiers of the organisations whose archives the actor sees."""
+    return scope(AgencyIdentifier.objects.select_related("organisation", "created_by"), actor,
+                 "archives.view")
+
+
+def agency_identifier_get_for(*, actor: Actor, pk: object) -> AgencyIdentifier:
+    """One declared identifier the actor sees, or 404."""
+    return get_or_404(agency_identifiers_for(actor=actor), pk=pk)

@@ -8,11 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from socle.core.access import can
+from socle.core.errors import Conflict, Forbidden
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 from socle.core.services import ServiceError
 
-from .models import ArchivalPackage, Elimination, PackageStatus
+from .agencies import IDENTIFIER_PATTERN, organisation_for_agency
+from .models import AgencyIdentifier, ArchivalPackage, Elimination, PackageStatus
 from .offers import digest_key, manifest_key, object_key, offers
 
 
@@ -107,3 +109,38 @@ def audit_request(*, actor: User, organisation: Organisation, sample: float) -> 
                      data={"sample": sample})
         transaction.on_commit(lambda: verify_organisation_task.enqueue(
             organisation_id=organisation.pk, actor_id=actor.pk, sample=sample))
+
+
+def agency_identifier_add(*, actor: User, organisation: Organisation, identifier: str,
+                          label: str = "") -> AgencyIdentifier:
+    """Declare a name the organisation answers to in SEDA messages."""
+    if not can(actor, "archives.ingest", organisation):
+        raise Forbidden("Vous ne pouvez pas déclarer d'identifiant pour cette organisation.")
+    value = identifier.strip()
+    if not IDENTIFIER_PATTERN.fullmatch(value):
+        raise ServiceError("Un identifiant de service tient en 100 caractères au plus : lettres "
+                           "sans accent, chiffres et . _ : / -, sans espace (par exemple "
+                           "FRAD060).", code="invalid_identifier")
+    value = value.upper()
+    taken = organisation_for_agency(value)
+    if taken is not None:
+        raise Conflict(f"« {value} » désigne déjà « {taken.name} » : un identifiant ne "
+                           "désigne qu'une organisation.", code="identifier_taken")
+    with transaction.atomic():
+        declared = AgencyIdentifier.objects.create(organisation=organisation, identifier=value,
+                                                   label=label.strip()[:200], created_by=actor)
+        audit_record(actor=actor, action="archives.agency_identifier_add",
+                     organisation=organisation, target=declared,
+                     data={"identifier": value, "label": declared.label})
+    return declared
+
+
+def agency_identifier_remove(*, actor: User, declared: AgencyIdentifier) -> None:
+    """Withdraw a declared identifier (packages already archived keep what they said)."""
+    if not can(actor, "archives.ingest", declared.organisation):
+        raise Forbidden("Vous ne pouvez pas retirer cet identifiant.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="archives.agency_identifier_remove",
+                     organisation=declared.organisation, target=declared,
+                     data={"identifier": declared.identifier})
+        declared.delete()

@@ -23,7 +23,15 @@ from socle.core.upload_handlers import accepts_uploads
 from . import ged_transfer, selectors
 from .dissemination import dip_build
 from .ingest import transfer_ingest
-from .services import AUDIT, AUDIT_SAMPLES, audit_request, package_eliminate, package_hold_set
+from .services import (
+    AUDIT,
+    AUDIT_SAMPLES,
+    agency_identifier_add,
+    agency_identifier_remove,
+    audit_request,
+    package_eliminate,
+    package_hold_set,
+)
 
 # Only agents holding an archives role somewhere.
 archivist_required = role_required(
@@ -274,7 +282,54 @@ def audits(request: HttpRequest) -> HttpResponse:
     return redirect("archives:audits")
 
 
+def _agencies_page(request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
+    actor = request_actor(request)
+    return render(request, "archives/agency_identifiers.html", {
+        "declared": selectors.agency_identifiers_for(actor=actor)[:500],
+        "organisations": organisations_for(actor, "archives.ingest"),
+        "error": error, "posted": request.POST if status != 200 else {},
+    }, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@archivist_required
+def agency_identifiers(request: HttpRequest) -> HttpResponse:
+    """The names SEDA messages may give each organisation (« FRAD01 »), declared by an archivist."""
+    if request.method != "POST":
+        return _agencies_page(request)
+    actor = request_actor(request)
+    organisation = organisations_for(actor, "archives.ingest").filter(
+        slug=request.POST.get("organisation", "")[:80]).first()
+    if organisation is None:
+        return _agencies_page(request, "Choisissez l'organisation que l'identifiant désigne.", 400)
+    try:
+        declared = agency_identifier_add(actor=actor, organisation=organisation,
+                                         identifier=request.POST.get("identifier", "")[:200],
+                                         label=request.POST.get("label", "")[:200])
+    except ServiceError as exc:
+        return _agencies_page(request, exc.message, 409 if exc.code == "identifier_taken" else 400)
+    messages.success(request, f"« {declared.identifier} » désigne désormais {organisation.name} "
+                              "dans les bordereaux SEDA.")
+    return redirect("archives:agency_identifiers")
+
+
+@require_POST
+@archivist_required
+def agency_identifier_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = request_actor(request)
+    declared = selectors.agency_identifier_get_for(actor=actor, pk=pk)
+    try:
+        agency_identifier_remove(actor=actor, declared=declared)
+    except ServiceError as exc:
+        return _agencies_page(request, exc.message, 403)
+    messages.success(request, f"L'identifiant « {declared.identifier} » est retiré.")
+    return redirect("archives:agency_identifiers")
+
+
 urlpatterns = [
+    path("archives/identifiants/", agency_identifiers, name="agency_identifiers"),
+    path("archives/identifiants/<int:pk>/retirer/", agency_identifier_delete,
+         name="agency_identifier_delete"),
     path("archives/audits/", audits, name="audits"),
     path("archives/ged/", ged_proposals, name="ged_proposals"),
     path("archives/ged/preparer/", ged_prepare, name="ged_prepare"),

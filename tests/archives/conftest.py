@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from socle.archives.models import ArchivalProfile, FinalAction, Rule, RuleKind
+from socle.archives.models import AgencyIdentifier, ArchivalProfile, FinalAction, Rule, RuleKind
 from socle.core.models import Organisation, User
 from tests.support.clamd import ClamdProtocolServer
 from tests.support.reference import REFERENCE_ROOT, reference_path
@@ -109,8 +109,12 @@ def arc(territory: dict[str, Organisation]) -> Organisation:
 @pytest.fixture
 def frad01(db: None) -> Organisation:
     """The agencies of the reference samples: FRAD01 (archives) and DGFIP (transferring)."""
-    frad01 = org_create("frad01", None, kind="epci")
-    org_create("dgfip", frad01)
+    frad01 = org_create("archives-departementales-ain", None, kind="epci")
+    dgfip = org_create("dgfip-ain", frad01)
+    # The names the samples give them, as an archivist declares them.
+    AgencyIdentifier.objects.create(organisation=frad01, identifier="FRAD01",
+                                    label="Code du service d'archives")
+    AgencyIdentifier.objects.create(organisation=dgfip, identifier="DGFIP")
     # Vitam's test profile PROFIL_TNR_RNG requires this title (its RNG is not in the reference
     # folder): the same requirement, written as a Schematron.
     ArchivalProfile.objects.create(organisation=frad01, identifier="PROFIL_TNR_RNG", schema=(

@@ -60,10 +60,10 @@ def reply_valid(transfer: Transfer, version: str) -> etree._Element:
 
 def test_the_reference_sample_ok_468_is_accepted(frad01: Organisation, offers: list[Path],
                                                  seda_schemas: dict, clamd: Any) -> None:
-    identifier, _ = ingest(sample("OK_468.zip"), "frad01")
+    identifier, _ = ingest(sample("OK_468.zip"), "archives-departementales-ain")
     package = ArchivalPackage.objects.get(identifier=identifier)
     assert package.title == "Versement de la matrice cadastrale numérique"
-    assert package.organisation.slug == "dgfip"
+    assert package.organisation.slug == "dgfip-ain"
     assert package.appraisal_rule == "APP-00001"
     assert package.final_action == "Keep"
     paths = {obj.path: obj for obj in package.contents.all()}
@@ -81,7 +81,7 @@ def test_the_reference_sample_ok_468_is_accepted(frad01: Organisation, offers: l
 
 def test_the_reference_sample_ko_468_is_refused(frad01: Organisation, offers: list[Path],
                                                 seda_schemas: dict) -> None:
-    transfer = refused(sample("KO_468.zip"), "frad01", offers)
+    transfer = refused(sample("KO_468.zip"), "archives-departementales-ain", offers)
     assert transfer.status == "rejected"
     assert failed_step(transfer).name == "profile"
     assert "matrice cadastrale" in failed_step(transfer).reason
@@ -92,11 +92,23 @@ def test_the_reference_sample_ko_468_is_refused(frad01: Organisation, offers: li
 def test_a_sample_is_refused_when_its_agencies_are_unknown(territory: dict, offers: list[Path]
                                                            ) -> None:
     transfer = refused(sample("OK_468.zip"), "arc", offers)
-    assert failed_step(transfer).name == "agencies"
+    step = failed_step(transfer)
+    assert step.name == "agencies"
+    # The archivist is told what to change, in their words.
+    assert "Service d'archives « FRAD01 » inconnu" in step.reason
+    assert "Identifiants des services" in step.reason and "<ArchivalAgency>" in step.reason
+
+
+def test_a_sample_sent_to_the_wrong_archives_service_says_which_it_names(
+        frad01: Organisation, territory: dict, offers: list[Path]) -> None:
+    transfer = refused(sample("OK_468.zip"), "arc", offers)
+    reason = failed_step(transfer).reason
+    assert f"s'adresse à « {frad01.name} » (« FRAD01 »)" in reason
+    assert "versez-le au bon service" in reason
 
 
 def test_a_vitam_sample_with_a_cycle_is_refused(frad01: Organisation, offers: list[Path]) -> None:
-    transfer = refused(sample("TestSipCyclic.zip"), "frad01", offers)
+    transfer = refused(sample("TestSipCyclic.zip"), "archives-departementales-ain", offers)
     assert transfer.status == "rejected"
 
 
