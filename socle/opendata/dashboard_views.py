@@ -43,8 +43,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise Http404("Commune inconnue ou hors de vos organisations.")  # another commune's: not found
     today = timezone.localdate()
     charts = [
-        chart_for(actor=actor, indicator=i, today=today, months=months, organisation=commune)
-        for i in indicators_for(actor=actor)
+        chart_for(actor=actor, indicator=i, today=today, months=months, organisation=commune, ident=str(n))
+        for n, i in enumerate(indicators_for(actor=actor))
     ]
     if request.GET.get("format") == "pdf":
         return _pdf(request, charts, commune=commune, communes=list(communes), months=months)
@@ -77,8 +77,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _pdf(
-    request: HttpRequest, charts: list[Chart], *, commune: Organisation | None,
-    communes: list[Organisation], months: int,
+    request: HttpRequest,
+    charts: list[Chart],
+    *,
+    commune: Organisation | None,
+    communes: list[Organisation],
+    months: int,
 ) -> HttpResponse:
     """The same charts as a PDF for a council meeting."""
     actor = request_actor(request)

@@ -74,7 +74,13 @@ def indicator_value(
 
 
 def chart_for(
-    *, actor: Actor, indicator: Indicator, today: date, months: int, organisation: Organisation | None = None
+    *,
+    actor: Actor,
+    indicator: Indicator,
+    today: date,
+    months: int,
+    organisation: Organisation | None = None,
+    ident: str = "",
 ) -> Chart:
     """Compute an indicator month by month and draw it."""
     points = []
@@ -90,7 +96,7 @@ def chart_for(
                 ),
             )
         )
-    return Chart(indicator, points, svg_bars(indicator.label, indicator.unit, points))
+    return Chart(indicator, points, svg_bars(indicator.label, indicator.unit, points, ident=ident))
 
 
 def _figure(value: float) -> str:
@@ -101,21 +107,29 @@ def _figure(value: float) -> str:
     )
 
 
-def svg_bars(title: str, unit: str, points: list[Point]) -> str:
-    """Draw a bar chart as SVG, with its title and a description that says every figure."""
+def svg_bars(
+    title: str, unit: str, points: list[Point], *, texts: list[str] | None = None, ident: str = ""
+) -> str:
+    """Draw a bar chart as SVG, with its title and a description that says every figure.
+
+    ``texts`` replaces the figure written on each bar and in the description (« moins de 5 »
+    on a public chart); ``ident`` keeps the ids unique when a page holds several charts.
+    """
     width, height, left, bottom, top = 640, 240, 48, 40, 16
     plot_h = height - bottom - top
     step = (width - left - 8) / max(1, len(points))
     peak = max((p.value for p in points), default=0) or 1
-    description = "; ".join(f"{p.label} : {_figure(p.value)} {unit}" for p in points)
+    said = texts if texts is not None else [_figure(p.value) for p in points]
+    description = "; ".join(f"{p.label} : {text} {unit}" for p, text in zip(points, said, strict=True))
+    t, d = f"t{ident}", f"d{ident}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="t d" class="chart"><title id="t">{escape(title)}</title>'
-        f'<desc id="d">{escape(description)}</desc>',
+        f'aria-labelledby="{t} {d}" class="chart"><title id="{t}">{escape(title)}</title>'
+        f'<desc id="{d}">{escape(description)}</desc>',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 8}" y2="{top + plot_h}" stroke="#3a3a3a"/>',
         f'<text x="4" y="{top + 10}" font-size="12" fill="#3a3a3a">{escape(_figure(peak))}</text>',
     ]
-    for index, point in enumerate(points):
+    for index, (point, text) in enumerate(zip(points, said, strict=True)):
         bar = plot_h * point.value / peak
         x = left + index * step + step * 0.15
         parts.append(
@@ -128,7 +142,7 @@ def svg_bars(title: str, unit: str, points: list[Point]) -> str:
         )
         parts.append(
             f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h - bar - 4:.1f}" font-size="11" '
-            f'text-anchor="middle" fill="#161616">{escape(_figure(point.value))}</text>'
+            f'text-anchor="middle" fill="#161616">{escape(text)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

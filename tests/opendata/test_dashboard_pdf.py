@@ -42,7 +42,11 @@ def test_the_pdf_holds_title_organisation_period_filters_and_every_figure(demo, 
     indicator = indicator_get_for(actor=reader, name="opendata.obligations_met")
     assert indicator is not None
     chart = chart_for(
-        actor=reader, indicator=indicator, today=timezone.localdate(), months=6, organisation=demo["compiegne"]
+        actor=reader,
+        indicator=indicator,
+        today=timezone.localdate(),
+        months=6,
+        organisation=demo["compiegne"],
     )
     assert chart.total > 0  # the demo publishes Compiègne's files: the figures are not all zero
     for point in chart.points:
@@ -55,7 +59,10 @@ def test_another_communes_dashboard_is_a_404_in_every_format(demo, make_user):
     margny = signed_in(make_user("elu@margny.fr", roles=[(demo["margny-les-compiegne"], "opendata.reader")]))
     for suffix in ("", "&format=csv", "&format=pdf"):
         assert margny.get(reverse("opendata:dashboard") + "?commune=compiegne" + suffix).status_code == 404
-    assert margny.get(reverse("opendata:dashboard") + "?commune=margny-les-compiegne&format=pdf").status_code == 200
+    assert (
+        margny.get(reverse("opendata:dashboard") + "?commune=margny-les-compiegne&format=pdf").status_code
+        == 200
+    )
 
 
 def test_the_pdf_of_all_followed_communes_is_titled_by_the_top_organisation(demo, make_user):
