@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from socle.core.errors import ServiceError
+from socle.core.modules import indicators
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 from socle.core.selectors import organisation_get_public
@@ -94,11 +95,15 @@ def open_indicators(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "L'indicateur est publié sur le tableau de bord public.")
             return redirect("opendata:open_indicators")
+    labels = {i.name: f"{i.label} ({i.unit})" for i in indicators()}
+    openings = [
+        (o, labels.get(o.indicator, o.indicator)) for o in selectors.open_indicators_managed(actor=actor)
+    ]
     return render(
         request,
         "opendata/open_indicators.html",
         {
-            "openings": selectors.open_indicators_managed(actor=actor),
+            "openings": openings,
             "organisations": organisations,
             "indicators": [(i, counts_cases(i)) for i in openable_indicators()],
             "granularities": Granularity.choices,

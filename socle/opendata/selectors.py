@@ -178,6 +178,10 @@ class CommuneObligations:
         return sum(1 for r in self.rows if r.status != Status.NOT_APPLICABLE)
 
 
+def _on_or_before(moment: datetime, day: date) -> bool:
+    return timezone.localtime(moment).date() <= day
+
+
 def _row(
     obligation: Obligation, commune: Organisation, datasets: list[Dataset], today: date
 ) -> ObligationRow:
@@ -200,10 +204,21 @@ def _row(
         )
     dataset = mine[0]
     files = list(dataset.distributions.all())
+    # As things stood on ``today``: a check or a publication made later does not count yet
+    # (the dashboards ask for past months).
     last = max(
-        (f.last_validation for f in files if f.last_validation), key=lambda v: v.created_at, default=None
+        (
+            f.last_validation
+            for f in files
+            if f.last_validation and _on_or_before(f.last_validation.created_at, today)
+        ),
+        key=lambda v: v.created_at,
+        default=None,
     )
-    published = max((f.published_at for f in files if f.published_at), default=None)
+    published = max(
+        (f.published_at for f in files if f.published_at and _on_or_before(f.published_at, today)),
+        default=None,
+    )
     if last is not None and not last.valid:
         return ObligationRow(
             obligation,
