@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from .csv_reading import CsvTable, Unreadable, csv_read
+from .insee import INSEE_PATTERN, WHAT_IS_CHECKED, insee_reason
 from .schemas import TableSchema
 
 MAX_LISTED_ERRORS = 10_000
@@ -586,8 +587,13 @@ def _custom_errors(
                             {"value": column.col[int(index)]},
                         )
                     )
-        if insee_codes is not None and "INSEE" in column.name.upper():
-            unknown = column.valid & ~column.col.is_in(list(insee_codes))
+        if "INSEE" in column.name.upper():
+            # the territory's codes are known; any other must be a possible French commune's
+            unknown = (
+                column.valid
+                & ~column.col.is_in(list(insee_codes or ()))
+                & ~column.col.str.contains(INSEE_PATTERN).fill_null(False)
+            )
             for index in _positions(unknown):
                 if keep[index]:
                     found.append(
@@ -679,7 +685,8 @@ def _message(raw: _Raw, columns: list[_Column]) -> str:
         "formula-value": f"{where}la valeur « {value} » commence comme une formule de tableur "
         "(=, +, -, @) : elle pourrait s'exécuter chez qui ouvre le fichier. Retirez ce caractère "
         "ou mettez la valeur en texte.",
-        "insee-code-value": f"{where}le code INSEE « {value} » n'est celui d'aucune commune du territoire.",
+        "insee-code-value": f"{where}le code INSEE « {value} » n'est celui d'aucune commune : "
+        f"{insee_reason(str(value))} ; {WHAT_IS_CHECKED}.",
     }
     return texts.get(code, f"{where}erreur « {code} ».")
 
