@@ -60,6 +60,7 @@ GRANT_FIELDS = [
     {"name": "nom_association", "label": "Nom de l'association", "type": "text", "required": True},
     {"name": "siret", "label": "SIRET", "type": "text"},
     {"name": "rna", "label": "RNA", "type": "text"},
+    {"name": "categorie_juridique", "label": "Catégorie juridique", "type": "text"},
     {"name": "courriel", "label": "Courriel", "type": "text"},
     {"name": "projet_titre", "label": "Projet", "type": "text"},
     {"name": "montant_demande", "label": "Montant", "type": "text", "required": True},
@@ -119,4 +120,4 @@ def accepted_grants(territory, make_user):
     dataset.producer_siret = "21601590000592"
     dataset.save()
     distribution_create(actor=steward, dataset=dataset, title="Subventions", table_schema="scdl/subventions")
-    return {"dataset": dataset, "cases": cases, "steward": steward}
+    return {"dataset": dataset, "cases": cases, "steward": steward, "offered": offered, "citizen": citizen}
