@@ -104,7 +104,7 @@ def shown(value: float, *, threshold: int) -> tuple[str, float]:
 def public_charts(*, organisation: Organisation, today: date) -> list[PublicChart]:
     """Compute the public dashboard of an organisation: its open indicators and nothing else."""
     declared = {i.name: i for i in openable_indicators()}
-    charts = []
+    charts: list[PublicChart] = []
     for opening in open_indicators_public(organisation=organisation):
         indicator = declared.get(opening.indicator)
         agent = opening.opened_by
