@@ -8,6 +8,7 @@ figures as a table (RGAA 1.1 and 1.3), so that they read without JavaScript.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -43,6 +44,29 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     return start, end
+
+
+def period_bounds(text: str, today: date) -> tuple[str, date, date]:
+    """Read a period: a month ``AAAA-MM``, a quarter ``AAAA-T1`` to ``AAAA-T4`` or a year ``AAAA``.
+
+    Return its canonical name and [start, end); the current month when ``text`` is empty.
+    Raise ValueError on anything else.
+    """
+    text = text.strip().upper()
+    if not text:
+        return f"{today.year:04d}-{today.month:02d}", *month_bounds(today.year, today.month)
+    if re.fullmatch(r"[0-9]{4}", text):
+        year = int(text)
+        return text, date(year, 1, 1), date(year + 1, 1, 1)
+    quarter = re.fullmatch(r"([0-9]{4})-T([1-4])", text)
+    if quarter:
+        year, number = int(quarter[1]), int(quarter[2])
+        return text, date(year, 3 * number - 2, 1), date(year + (number == 4), (3 * number) % 12 + 1, 1)
+    month = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)
+    if month:
+        year, number = int(month[1]), int(month[2])
+        return text, *month_bounds(year, number)  # month_bounds refuses month 13
+    raise ValueError(text)
 
 
 def months_back(today: date, count: int) -> list[tuple[int, int]]:
