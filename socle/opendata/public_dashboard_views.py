@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from socle.core.errors import ServiceError
+from socle.core.module_activation import module_enabled
 from socle.core.modules import indicators
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
@@ -45,8 +46,8 @@ def public_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def public_dashboard(request: HttpRequest, organisation: str) -> HttpResponse:
     found = organisation_get_public(slug=organisation[:80])
-    if found is None:
-        raise Http404("Organisation inconnue.")
+    if found is None or not module_enabled("opendata", found):
+        raise Http404("Organisation inconnue.")  # or the module switched off for it: its public pages too
     charts = public_charts(organisation=found, today=timezone.localdate())
     return _public(
         request,

@@ -194,3 +194,12 @@ def test_quarters_cross_the_year():
     labels = [label for label, _, _ in periods("quarter", date(2026, 2, 10))]
     assert labels == ["T2 2025", "T3 2025", "T4 2025", "T1 2026"]
     assert periods("quarter", date(2026, 11, 3))[-1][1:] == (date(2026, 10, 1), date(2027, 1, 1))
+
+
+def test_the_public_dashboard_of_an_organisation_whose_module_is_off_is_a_404(client, territory, steward):
+    from socle.core.module_activation import module_disable
+
+    indicator_open(actor=steward, organisation=territory["compiegne"], indicator="opendata.obligations_met")
+    module_disable(actor=None, module="opendata", organisation=territory["compiegne"])
+    assert client.get(reverse("opendata:public_dashboard", args=["compiegne"])).status_code == 404
+    assert "Compiègne" not in client.get(reverse("opendata:public_index")).content.decode().split("<h1")[1]
