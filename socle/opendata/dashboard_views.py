@@ -101,8 +101,7 @@ def _pdf(
         f"commune : {commune.name}" if commune else f"toutes les communes suivies ({len(communes)})",
         f"période : {months} derniers mois",
     )
-    user = getattr(request, "user", None)
-    author = user.get_full_name() if user is not None and hasattr(user, "get_full_name") else ""
+    author = actor.display_name
     content = dashboard_pdf(
         Heading(
             title="Tableau de bord" + (f" — {commune.name}" if commune else ""),

@@ -12,7 +12,7 @@ from socle.core.errors import ServiceError
 from socle.core.module_activation import module_enabled
 from socle.core.modules import indicators
 from socle.core.page_guards import role_required
-from socle.core.request_actor import request_actor
+from socle.core.request_actor import request_actor, request_actor_or_none
 from socle.core.selectors import organisation_get_public
 
 from . import selectors, services
@@ -31,7 +31,7 @@ steward_required = role_required(
 def _public(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     # The same page for every visitor: a shared cache may keep it; a signed-in agent's page
     # carries their name in the header, so it stays private.
-    signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
+    signed_in = request_actor_or_none(request) is not None
     response["Cache-Control"] = "private, no-cache" if signed_in else f"public, max-age={MAX_AGE}"
     response["Vary"] = "Cookie"
     return response

@@ -38,7 +38,7 @@ def test_the_pdf_holds_title_organisation_period_filters_and_every_figure(demo, 
     text = _text(response.content)
     assert "Tableau de bord — Compiègne" in text
     assert "Période : du " in text and "(6 derniers mois)" in text
-    assert "commune : Compiègne" in text
+    assert "commune : Compiègne" in text and f"par {reader.display_name}" in text
     indicator = indicator_get_for(actor=reader, name="opendata.obligations_met")
     assert indicator is not None
     chart = chart_for(
