@@ -87,7 +87,9 @@ def _figures(chart: Chart, body: ParagraphStyle) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                 ("ALIGN", (1, 1), (1, -1), "RIGHT"),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.8, GREY),
                 ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
@@ -116,6 +118,9 @@ def dashboard_pdf(heading: Heading, charts: Sequence[Chart]) -> bytes:
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=10, leading=13)
     small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=GREY)
+    heading2 = ParagraphStyle(
+        "indicator", parent=styles["Heading2"], fontSize=13, spaceBefore=4, spaceAfter=4
+    )
     story: list[Any] = [
         Paragraph(_escape(heading.organisation), styles["Heading3"]),
         Paragraph(_escape(heading.title), styles["Title"]),
@@ -135,15 +140,13 @@ def dashboard_pdf(heading: Heading, charts: Sequence[Chart]) -> bytes:
         story.append(Paragraph("Aucun indicateur ne porte sur les organisations suivies.", body))
     width = doc.width
     for chart in charts:
-        graphic = _bars(chart, width - 8.4 * cm, 6.2 * cm)
+        graphic = _bars(chart, width - 8.4 * cm, 5.6 * cm)
         side = Table([[graphic, _figures(chart, body)]], colWidths=[width - 8 * cm, 8 * cm])
         side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(
             KeepTogether(
                 [
-                    Paragraph(
-                        _escape(f"{chart.indicator.label} ({chart.indicator.unit})"), styles["Heading2"]
-                    ),
+                    Paragraph(_escape(f"{chart.indicator.label} ({chart.indicator.unit})"), heading2),
                     side,
                     Spacer(1, 0.3 * cm),
                 ]
