@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from socle.core.errors import ServiceError
+from socle.core.models import Organisation
 from socle.core.module_activation import module_enabled
 from socle.core.modules import indicators
 from socle.core.page_guards import role_required
@@ -17,7 +21,7 @@ from socle.core.selectors import organisation_get_public
 
 from . import selectors, services
 from .models import Granularity
-from .public_dashboards import SMALL_COUNT, counts_cases, openable_indicators, public_charts
+from .public_dashboards import SMALL_COUNT, PublicChart, counts_cases, openable_indicators, public_charts
 
 MAX_AGE = 300  # seconds a shared cache may keep a public dashboard: the figures move once a day at most
 
@@ -49,10 +53,52 @@ def public_dashboard(request: HttpRequest, organisation: str) -> HttpResponse:
     if found is None or not module_enabled("opendata", found):
         raise Http404("Organisation inconnue.")  # or the module switched off for it: its public pages too
     charts = public_charts(organisation=found, today=timezone.localdate())
+    if request.GET.get("format") == "csv":
+        return _public(request, _csv(found, charts))
     return _public(
         request,
         render(request, "opendata/public_dashboard.html", {"organisation": found, "charts": charts}),
     )
+
+
+def _csv(organisation: Organisation, charts: list[PublicChart]) -> HttpResponse:
+    """The public figures as a file: a hidden figure stays hidden (empty value, « moins de N »)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "organisation",
+            "indicateur",
+            "libelle",
+            "unite",
+            "regroupement",
+            "periode",
+            "debut",
+            "fin",
+            "valeur",
+            "affichage",
+        ]
+    )
+    for chart in charts:
+        for point in chart.points:
+            hidden = point.text.startswith("moins de")
+            writer.writerow(
+                [
+                    organisation.slug,
+                    chart.indicator.name,
+                    chart.indicator.label,
+                    chart.indicator.unit,
+                    chart.opening.granularity,
+                    point.label,
+                    point.start.isoformat(),
+                    point.end.isoformat(),
+                    "" if hidden else point.value,
+                    point.text,
+                ]
+            )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="indicateurs-{organisation.slug}.csv"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -127,6 +127,14 @@ def test_a_count_of_cases_is_aggregated_as_declared_and_small_counts_hidden(clie
     assert re.search(rf"<th scope=\"row\">{today.year}</th><td>moins de 5</td>", page)
     assert f"{today.year} : moins de 5 subventions" in page
     assert ">3<" not in page and ": 3 subventions" not in page
+    exported = client.get(reverse("opendata:public_dashboard", args=["compiegne"]) + "?format=csv")
+    lines = exported.content.decode().splitlines()
+    assert lines[0].startswith("organisation,indicateur,") and len(lines) == 1 + 3  # three years
+    assert (
+        "compiegne,opendata.grants_awarded,Subventions accordées (démarches en ligne),"
+        f"subventions,year,{today.year}," in lines[-1]
+    )
+    assert lines[-1].endswith(",,moins de 5") and exported["Cache-Control"].startswith("public")
 
 
 def test_a_steward_who_lost_the_role_no_longer_feeds_the_public_page(client, territory, steward):
