@@ -221,15 +221,15 @@ class IndicatorValueOut(Schema):
         description="L'organisation (et ce qui est en dessous), ou null pour tout "
         "ce que l'appelant peut voir."
     )
-    period: str = Field(description="Le mois, AAAA-MM.")
+    period: str = Field(description="Le mois (AAAA-MM), le trimestre (AAAA-T1 à AAAA-T4) ou l'année (AAAA).")
     start: str
-    end: str = Field(description="Premier jour du mois suivant (exclu).")
+    end: str = Field(description="Premier jour après la période (exclu).")
     value: float
 
 
 @router.get(
     "/indicators/{name}",
-    summary="La valeur d'un indicateur pour un mois, sur ce que l'appelant peut voir",
+    summary="La valeur d'un indicateur sur un mois, un trimestre ou une année, pour ce que l'appelant voit",
     response={200: IndicatorValueOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
 def indicator(request: HttpRequest, name: str, organisation: str = "", period: str = "") -> Any:
@@ -243,13 +243,13 @@ def indicator(request: HttpRequest, name: str, organisation: str = "", period: s
         target = organisations_for(actor, found.permission).filter(slug=organisation[:80]).first()
         if target is None:
             raise NotFound("Organisation inconnue.")
-    today = timezone.localdate()
     try:
-        year, month = (int(p) for p in period.split("-")) if period else (today.year, today.month)
-        start, end = dashboards.month_bounds(year, month)
+        named, start, end = dashboards.period_bounds(period[:10], timezone.localdate())
     except ValueError:
         raise ServiceError(
-            "Période illisible : attendu AAAA-MM, par exemple 2025-03.", code="invalid_period"
+            "Période illisible : attendu un mois AAAA-MM (2025-03), un trimestre AAAA-T1 à AAAA-T4 "
+            "(2025-T1) ou une année AAAA (2025).",
+            code="invalid_period",
         ) from None
     value = dashboards.indicator_value(
         actor=actor, indicator=found, start=start, end=end, organisation=target
@@ -259,7 +259,7 @@ def indicator(request: HttpRequest, name: str, organisation: str = "", period: s
         "label": found.label,
         "unit": found.unit,
         "organisation": target.slug if target else None,
-        "period": f"{year:04d}-{month:02d}",
+        "period": named,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "value": value,

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from socle.core.access import organisations_for
-from socle.core.models import OrganisationKind
+from socle.core.models import Organisation, OrganisationKind
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 
-from .dashboards import chart_for, indicators_for
+from .dashboard_pdf import Heading, dashboard_pdf
+from .dashboards import Chart, chart_for, indicators_for
 
 agent_required = role_required(
     "core.view_organisation",
@@ -35,12 +37,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .filter(kind=OrganisationKind.COMMUNE)
         .order_by("name")
     )
-    commune = communes.filter(slug=request.GET.get("commune", "")[:80]).first()
+    asked = request.GET.get("commune", "")[:80]
+    commune = communes.filter(slug=asked).first() if asked else None
+    if asked and commune is None:
+        raise Http404("Commune inconnue ou hors de vos organisations.")  # another commune's: not found
     today = timezone.localdate()
     charts = [
-        chart_for(actor=actor, indicator=i, today=today, months=months, organisation=commune)
-        for i in indicators_for(actor=actor)
+        chart_for(actor=actor, indicator=i, today=today, months=months, organisation=commune, ident=str(n))
+        for n, i in enumerate(indicators_for(actor=actor))
     ]
+    if request.GET.get("format") == "pdf":
+        return _pdf(request, charts, commune=commune, communes=list(communes), months=months)
     if request.GET.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -67,3 +74,46 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "opendata/dashboard.html",
         {"charts": charts, "communes": communes, "commune": commune, "months": months, "periods": PERIODS},
     )
+
+
+def _pdf(
+    request: HttpRequest,
+    charts: list[Chart],
+    *,
+    commune: Organisation | None,
+    communes: list[Organisation],
+    months: int,
+) -> HttpResponse:
+    """The same charts as a PDF for a council meeting."""
+    actor = request_actor(request)
+    followed = organisations_for(actor, "core.view_organisation").order_by("path").first()
+    if commune is not None:
+        organisation = commune.name
+    elif followed is not None:
+        organisation = followed.name
+    else:
+        organisation = "Organisations suivies"
+    first = charts[0].points[0].start if charts and charts[0].points else timezone.localdate()
+    last = charts[0].points[-1].end if charts and charts[0].points else timezone.localdate()
+    until = min(last - timedelta(days=1), timezone.localdate())
+    period = f"du {first:%d/%m/%Y} au {until:%d/%m/%Y} ({months} derniers mois)"
+    filters = (
+        f"commune : {commune.name}" if commune else f"toutes les communes suivies ({len(communes)})",
+        f"période : {months} derniers mois",
+    )
+    author = actor.display_name
+    content = dashboard_pdf(
+        Heading(
+            title="Tableau de bord" + (f" — {commune.name}" if commune else ""),
+            organisation=organisation,
+            period=period,
+            filters=filters,
+            drawn_on=timezone.localdate(),
+            author=author,
+        ),
+        charts,
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"tableau-de-bord-{commune.slug if commune else 'ensemble'}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

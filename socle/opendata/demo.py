@@ -224,6 +224,43 @@ def _grant_cases(commune: Organisation) -> int:
     return accepted
 
 
+DEMO_OPEN_INDICATORS = (
+    ("opendata.obligations_met", "month", 0),
+    ("opendata.datasets_published", "quarter", 0),
+    ("opendata.grants_awarded", "quarter", 3),
+)
+
+
+def _open_indicators(commune: Organisation) -> int:
+    """Publish Compiègne's public dashboard, opened by its data steward (once)."""
+    from socle.core.access import can
+
+    from .models import OpenIndicator
+    from .public_dashboards import openable_indicators
+    from .services import indicator_open
+
+    if OpenIndicator.objects.filter(organisation=commune).exists():
+        return 0
+    steward = (
+        Membership.objects.filter(organisation=commune, role="opendata.steward", revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if steward is None:
+        return 0
+    declared = {i.name: i for i in openable_indicators()}
+    opened = 0
+    for name, granularity, threshold in DEMO_OPEN_INDICATORS:
+        indicator = declared.get(name)
+        if indicator is not None and can(steward.user, indicator.permission, commune):
+            indicator_open(
+                actor=steward.user, organisation=commune, indicator=name, granularity=granularity,
+                min_count=threshold,
+            )
+            opened += 1
+    return opened
+
+
 def demo_load() -> list[str]:
     """Create the demo catalogues and generate their files; running it again changes nothing new."""
     if "scdl/subventions" not in schemas_available():
@@ -284,8 +321,10 @@ def demo_load() -> list[str]:
                 filename="subventions-2025.csv",
             )
     summary = generate() if created else "fichiers déjà générés"
+    opened = _open_indicators(compiegne) if compiegne is not None else 0
     return [
         f"Données ouvertes : {grants} subventions accordées, {created} jeux de données créés "
         f"({Dataset.objects.count()} au total, "
-        f"{Validation.objects.count()} contrôles) ; {summary} ({date.today():%d/%m/%Y})."
+        f"{Validation.objects.count()} contrôles) ; {summary} ; {opened} indicateurs publiés sur le "
+        f"tableau de bord public ({date.today():%d/%m/%Y})."
     ]

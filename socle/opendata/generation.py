@@ -21,6 +21,7 @@ from socle.core.selectors import organisation_get_public
 from socle.portal.selectors import QueueFilters, cases_for_agent
 
 from .models import Dataset, Generator
+from .pseudonyms import is_natural_person, pseudonym
 from .schemas import TableSchema, schema_load
 from .selectors import catalogue_entries
 
@@ -41,6 +42,11 @@ FREQ_MAJ = {
     "quarterly": "Trimestrielle",
     "annual": "Annuelle",
     "irregular": "Irrégulière",
+}
+NATURE = {
+    "": "Subvention de fonctionnement",
+    "fonctionnement": "Subvention de fonctionnement",
+    "projet": "Subvention pour un projet ou un événement",
 }
 LICENCE = {"lo-2.0": "Licence Ouverte-LO", "odbl": "Open Database License-ODBL"}
 
@@ -94,9 +100,7 @@ def subventions_rows(dataset: Dataset) -> list[dict[str, Any]]:
     rows = []
     for case in cases.order_by("closed_at", "pk")[:50_000]:
         data = case.data or {}
-        if not data.get("siret") and not data.get("rna"):
-            # Neither SIRET nor RNA: a natural person, whose name is personal data; not published.
-            continue
+        person = is_natural_person(data)  # named by a stable pseudonym only (pseudonyms.py)
         amount = _amount(data.get("montant_demande"))
         total = _amount(data.get("budget_total"))
         share = (
@@ -111,10 +115,19 @@ def subventions_rows(dataset: Dataset) -> list[dict[str, Any]]:
                 "idAttribuant": _siret(dataset),
                 "dateConvention": decided,
                 "referenceDecision": case.number,
-                "nomBeneficiaire": data.get("nom_association", ""),
-                "idBeneficiaire": data.get("siret", ""),
-                "rnaBeneficiaire": data.get("rna", ""),
-                "objet": (data.get("projet_titre") or "Subvention de fonctionnement")[:256],
+                "nomBeneficiaire": pseudonym(
+                    organisation_id=dataset.organisation_id,
+                    name=str(data.get("nom_association", "")),
+                    siret=str(data.get("siret") or ""),
+                )
+                if person
+                else data.get("nom_association", ""),
+                "idBeneficiaire": "" if person else data.get("siret", ""),
+                "rnaBeneficiaire": "" if person else data.get("rna", ""),
+                # a person's project title may name them: only the nature of the grant is said
+                "objet": NATURE.get(str(data.get("nature", "")), NATURE[""])
+                if person
+                else (data.get("projet_titre") or "Subvention de fonctionnement")[:256],
                 "montant": amount,
                 "nature": "aide en numéraire",
                 "conditionsVersement": "Versement unique",

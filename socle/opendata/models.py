@@ -133,3 +133,39 @@ class Validation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table_schema} ({self.created_at:%Y-%m-%d})"
+
+
+class Granularity(models.TextChoices):
+    MONTH = "month", "Par mois"
+    QUARTER = "quarter", "Par trimestre"
+    YEAR = "year", "Par année"
+
+
+class OpenIndicator(models.Model):
+    """An indicator an organisation shows on its public dashboard, aggregated as it declared."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    indicator = models.CharField(max_length=80)  # an Indicator's name of the module contract
+    granularity = models.CharField(max_length=8, choices=Granularity.choices, default=Granularity.QUARTER)
+    # a count under this threshold (but above 0) is shown as « moins de N », never as the figure
+    min_count = models.PositiveSmallIntegerField(default=5)
+    # the figures are computed with this agent's rights: they hide what this agent could not see
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["organisation", "indicator"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "indicator"], name="opendata_open_indicator_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(granularity__in=["month", "quarter", "year"]),
+                name="opendata_open_indicator_granularity_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} ({self.organisation_id})"

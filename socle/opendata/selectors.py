@@ -13,7 +13,7 @@ from socle.core.access import Actor, get_or_404, organisations_for, scope
 from socle.core.models import Organisation, OrganisationKind
 from socle.core.module_activation import module_paths_off
 
-from .models import Access, Dataset, Distribution, Frequency, Validation
+from .models import Access, Dataset, Distribution, Frequency, OpenIndicator, Validation
 from .obligations import OBLIGATIONS, THRESHOLD_TEXT, Obligation, Status, due_date, obligation_applies
 
 VIEW = "opendata.view"
@@ -178,6 +178,10 @@ class CommuneObligations:
         return sum(1 for r in self.rows if r.status != Status.NOT_APPLICABLE)
 
 
+def _on_or_before(moment: datetime, day: date) -> bool:
+    return timezone.localtime(moment).date() <= day
+
+
 def _row(
     obligation: Obligation, commune: Organisation, datasets: list[Dataset], today: date
 ) -> ObligationRow:
@@ -200,10 +204,21 @@ def _row(
         )
     dataset = mine[0]
     files = list(dataset.distributions.all())
+    # As things stood on ``today``: a check or a publication made later does not count yet
+    # (the dashboards ask for past months).
     last = max(
-        (f.last_validation for f in files if f.last_validation), key=lambda v: v.created_at, default=None
+        (
+            f.last_validation
+            for f in files
+            if f.last_validation and _on_or_before(f.last_validation.created_at, today)
+        ),
+        key=lambda v: v.created_at,
+        default=None,
     )
-    published = max((f.published_at for f in files if f.published_at), default=None)
+    published = max(
+        (f.published_at for f in files if f.published_at and _on_or_before(f.published_at, today)),
+        default=None,
+    )
     if last is not None and not last.valid:
         return ObligationRow(
             obligation,
@@ -271,3 +286,69 @@ def generated_distributions() -> QuerySet[Distribution]:
     return Distribution.objects.exclude(dataset__generator="").select_related(
         "dataset__organisation", "dataset__steward"
     )
+
+
+GRANT_PROCEDURE = "subvention-association"
+
+
+def indicator_datasets_published(
+    *, actor: Actor, start: date, end: date, organisation: Organisation | None = None
+) -> int:
+    """Count the open datasets with a file published before ``end``, in the actor's organisations."""
+    datasets = scope(Dataset.objects.filter(access=Access.OPEN), actor, VIEW).filter(
+        distributions__published_at__lt=timezone.make_aware(datetime.combine(end, datetime.min.time()))
+    )
+    if organisation is not None:
+        datasets = datasets.filter(organisation__path__startswith=organisation.path)
+    return datasets.distinct().count()
+
+
+def indicator_grants_awarded(
+    *, actor: Actor, start: date, end: date, organisation: Organisation | None = None
+) -> int:
+    """Count the grant requests accepted over [start, end) among the cases the actor may see."""
+    from socle.core.indicators import indicator_queryset
+    from socle.portal.selectors import QueueFilters, cases_for_agent
+
+    cases = cases_for_agent(actor=actor, filters=QueueFilters(procedure=GRANT_PROCEDURE, status="accepted"))
+    return indicator_queryset(
+        cases,
+        actor=actor,
+        permission="portal.view_case",
+        date_field="closed_at",
+        start=start,
+        end=end,
+        organisation=organisation,
+    ).count()
+
+
+def open_indicators_public(*, organisation: Organisation) -> list[OpenIndicator]:
+    """Return what an organisation shows on its public dashboard (empty if the module is off there)."""
+    if any(organisation.path.startswith(path) for path in module_paths_off("opendata")):
+        return []
+    return list(OpenIndicator.objects.filter(organisation=organisation).select_related("opened_by"))
+
+
+def open_indicators_managed(*, actor: Actor) -> list[OpenIndicator]:
+    """Return the open indicators of the organisations whose data the actor administers."""
+    return list(
+        scope(OpenIndicator.objects.all(), actor, MANAGE)
+        .select_related("organisation", "opened_by")
+        .order_by("organisation__path", "indicator")
+    )
+
+
+def organisations_with_open_indicators() -> list[Organisation]:
+    """Return the organisations that publish a public dashboard."""
+    off = module_paths_off("opendata")
+    ids = OpenIndicator.objects.values("organisation")
+    return [
+        o
+        for o in Organisation.objects.filter(pk__in=ids).order_by("path")
+        if not any(o.path.startswith(p) for p in off)
+    ]
+
+
+def open_indicator_managed_get(*, actor: Actor, pk: int) -> OpenIndicator:
+    """Return an opening of an organisation whose data the actor administers, or 404."""
+    return get_or_404(scope(OpenIndicator.objects.select_related("organisation"), actor, MANAGE), pk=pk)

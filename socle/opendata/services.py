@@ -16,7 +16,17 @@ from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 
 from .formats import derived_copies
-from .models import Access, Dataset, Distribution, Frequency, Generator, Licence, Validation
+from .models import (
+    Access,
+    Dataset,
+    Distribution,
+    Frequency,
+    Generator,
+    Granularity,
+    Licence,
+    OpenIndicator,
+    Validation,
+)
 from .schemas import schema_load
 from .validation import ValidationReport, bytes_validate
 
@@ -281,3 +291,82 @@ def udata_sync(*, base_url: str) -> str:
             )
         sent += 1
     return f"{sent} jeu(x) de données envoyé(s) à udata, {failed} en échec."
+
+
+def indicator_open(
+    *,
+    actor: User,
+    organisation: Organisation,
+    indicator: str,
+    granularity: str = Granularity.QUARTER,
+    min_count: int = 5,
+) -> OpenIndicator:
+    """Show an indicator on the organisation's public dashboard, aggregated as declared here.
+
+    Only an administrator of the organisation's data who may read the indicator there opens
+    it; only an indicator its module declares publishable may be opened; a count of cases
+    keeps a threshold of at least ``SMALL_COUNT`` under which its figure is hidden.
+    """
+    from .public_dashboards import SMALL_COUNT, counts_cases, openable_indicators
+
+    _require(actor, organisation)
+    declared = next((i for i in openable_indicators() if i.name == indicator), None)
+    if declared is None:
+        raise ServiceError(
+            "Cet indicateur n'est pas publiable : son application ne le déclare pas ouvert.",
+            code="indicator_not_open",
+            errors={"indicator": "Choisissez un indicateur publiable."},
+        )
+    if not can(actor, declared.permission, organisation):
+        raise Forbidden(
+            "Vous ne pouvez pas lire cet indicateur pour cette organisation : vous ne pouvez pas l'ouvrir."
+        )
+    if granularity not in Granularity.values:
+        raise ServiceError(
+            "Regroupement inconnu.",
+            errors={"granularity": "Choisissez par mois, par trimestre ou par année."},
+        )
+    floor = SMALL_COUNT if counts_cases(declared) else 0
+    if not floor <= min_count <= 100:
+        raise ServiceError(
+            f"Le seuil doit être compris entre {floor} et 100.",
+            errors={"min_count": f"Indiquez un nombre entier de {floor} à 100."},
+        )
+    with transaction.atomic():
+        opening, created = OpenIndicator.objects.update_or_create(
+            organisation=organisation,
+            indicator=indicator,
+            defaults={
+                "granularity": granularity,
+                "min_count": min_count,
+                "opened_by": actor,
+                "opened_at": timezone.now(),
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="opendata.indicator_open",
+            organisation=organisation,
+            target=opening,
+            data={
+                "indicator": indicator,
+                "granularity": granularity,
+                "min_count": min_count,
+                "created": created,
+            },
+        )
+    return opening
+
+
+def indicator_close(*, actor: User, opening: OpenIndicator) -> None:
+    """Take an indicator off the organisation's public dashboard."""
+    _require(actor, opening.organisation)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="opendata.indicator_close",
+            organisation=opening.organisation,
+            target=opening,
+            data={"indicator": opening.indicator},
+        )
+        opening.delete()

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from . import dashboard_views, dcat_views, views
+from . import dashboard_views, dcat_views, public_dashboard_views, views
 
 app_name = "opendata"
 
 urlpatterns = [
     path("donnees/", views.portal, name="portal"),
+    path("donnees/indicateurs/", public_dashboard_views.public_index, name="public_index"),
+    path(
+        "donnees/indicateurs/<slug:organisation>/",
+        public_dashboard_views.public_dashboard,
+        name="public_dashboard",
+    ),
     path("donnees/<slug:organisation>/<slug:slug>/", views.dataset_page, name="dataset"),
     path("donnees/fichiers/<int:pk>.<str:fmt>", views.download, name="download"),
     path("data/catalog", dcat_views.catalog, name="catalog"),
@@ -17,4 +23,5 @@ urlpatterns = [
     path("agent/donnees/controles/<int:pk>/publier", views.validation_publish, name="validation_publish"),
     path("agent/donnees/obligations/", views.cockpit, name="cockpit"),
     path("agent/tableau-de-bord/", dashboard_views.dashboard, name="dashboard"),
+    path("agent/tableau-de-bord/public/", public_dashboard_views.open_indicators, name="open_indicators"),
 ]

@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 
 from .csv_reading import CsvTable, Unreadable, csv_read
+from .insee import INSEE_PATTERN, WHAT_IS_CHECKED, insee_reason
+from .pseudonyms import PSEUDONYM_PATTERN
 from .schemas import TableSchema
 
 MAX_LISTED_ERRORS = 10_000
@@ -527,6 +529,16 @@ def siret_valid(col: pl.Series) -> pl.Series:
     return pl.Series(ok, dtype=pl.Boolean)
 
 
+def _both_missing(first: _Column, second: _Column, by_name: dict[str, _Column]) -> pl.Series:
+    missing = first.null & second.null
+    if "nomBeneficiaire" in by_name:
+        # a natural person published under socle's pseudonym has, by law, no identifier
+        # (CRPA L. 312-1-2, pseudonyms.py); Validata would report the row
+        named = by_name["nomBeneficiaire"].col.str.contains(PSEUDONYM_PATTERN).fill_null(False)
+        missing = missing & ~named
+    return missing
+
+
 def _custom_errors(
     columns: list[_Column], schema: TableSchema, keep: np.ndarray, insee_codes: frozenset[str] | None
 ) -> list[_Raw]:
@@ -557,7 +569,8 @@ def _custom_errors(
             by_name
         ):
             first, second = by_name[params["column1"]], by_name[params["column2"]]
-            for index in _positions(first.null & second.null):
+            missing = _both_missing(first, second, by_name)
+            for index in _positions(missing):
                 if keep[index]:
                     found.append(
                         _Raw(
@@ -586,8 +599,13 @@ def _custom_errors(
                             {"value": column.col[int(index)]},
                         )
                     )
-        if insee_codes is not None and "INSEE" in column.name.upper():
-            unknown = column.valid & ~column.col.is_in(list(insee_codes))
+        if "INSEE" in column.name.upper():
+            # the territory's codes are known; any other must be a possible French commune's
+            unknown = (
+                column.valid
+                & ~column.col.is_in(list(insee_codes or ()))
+                & ~column.col.str.contains(INSEE_PATTERN).fill_null(False)
+            )
             for index in _positions(unknown):
                 if keep[index]:
                     found.append(
@@ -679,7 +697,8 @@ def _message(raw: _Raw, columns: list[_Column]) -> str:
         "formula-value": f"{where}la valeur « {value} » commence comme une formule de tableur "
         "(=, +, -, @) : elle pourrait s'exécuter chez qui ouvre le fichier. Retirez ce caractère "
         "ou mettez la valeur en texte.",
-        "insee-code-value": f"{where}le code INSEE « {value} » n'est celui d'aucune commune du territoire.",
+        "insee-code-value": f"{where}le code INSEE « {value} » n'est celui d'aucune commune : "
+        f"{insee_reason(str(value))} ; {WHAT_IS_CHECKED}.",
     }
     return texts.get(code, f"{where}erreur « {code} ».")
 

@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from socle.opendata.models import Generator
+from socle.opendata.services import dataset_create, distribution_create
+from socle.portal import selectors as portal_selectors
+from socle.portal.services import case_submit, case_transition, procedure_create, procedure_publish
 from tests.support.reference import reference_path
 
 
@@ -50,3 +54,70 @@ GOOD = (
     "Ville de Compiègne,21601590000592,2025-03-27,DEL-2025-07,Harmonie municipale,21601590000592,,"
     "Fonctionnement,1500.50,aide en numéraire,Versement unique,2025-04-15,,non,0.5,"
 )
+
+
+GRANT_FIELDS = [
+    {"name": "nom_association", "label": "Nom de l'association", "type": "text", "required": True},
+    {"name": "siret", "label": "SIRET", "type": "text"},
+    {"name": "rna", "label": "RNA", "type": "text"},
+    {"name": "categorie_juridique", "label": "Catégorie juridique", "type": "text"},
+    {"name": "courriel", "label": "Courriel", "type": "text"},
+    {"name": "projet_titre", "label": "Projet", "type": "text"},
+    {"name": "montant_demande", "label": "Montant", "type": "text", "required": True},
+    {"name": "budget_total", "label": "Budget", "type": "text"},
+]
+
+
+@pytest.fixture
+def accepted_grants(territory, make_user):
+    compiegne = territory["compiegne"]
+    editor = make_user("redaction@exemple.fr", roles=[(territory["arc"], "portal.editor")])
+    steward = make_user(
+        "donnees@compiegne.fr", roles=[(compiegne, "opendata.steward"), (compiegne, "portal.caseworker")]
+    )
+    procedure = procedure_create(
+        actor=editor,
+        organisation=compiegne,
+        slug="subvention-association",
+        title="Demande de subvention",
+        fields=GRANT_FIELDS,
+    )
+    procedure_publish(actor=editor, procedure=procedure)
+    offered = portal_selectors.procedure_offered_get(slug="subvention-association", commune=compiegne)
+    citizen = make_user("president@asso.fr", commune=compiegne)
+    cases = []
+    for name, amount, decided in (
+        ("Jean Dupont", "500", "accepted"),
+        ("Harmonie municipale", "24500", "accepted"),
+        ("Club de judo", "1200", "accepted"),
+        ("Refusée", "99000", "refused"),
+    ):
+        person = name == "Jean Dupont"  # a natural person: no SIRET, no RNA
+        case = case_submit(
+            actor=citizen,
+            offered=offered,
+            data={
+                "nom_association": name,
+                "siret": "" if person else "21601590000592",
+                "rna": "" if person else "W602001234",
+                "courriel": "secret@asso.fr",
+                "projet_titre": f"Saison 2025 — {name}",
+                "montant_demande": amount,
+                "budget_total": "50000",
+            },
+        )
+        case_transition(actor=steward, case=case, to="in_instruction")
+        case_transition(actor=steward, case=case, to=decided, comment="Décision du conseil")
+        cases.append(case)
+    dataset = dataset_create(
+        actor=steward,
+        organisation=compiegne,
+        slug="subventions",
+        title="Subventions",
+        legal_basis="subventions",
+        generator=Generator.SUBVENTIONS,
+    )
+    dataset.producer_siret = "21601590000592"
+    dataset.save()
+    distribution_create(actor=steward, dataset=dataset, title="Subventions", table_schema="scdl/subventions")
+    return {"dataset": dataset, "cases": cases, "steward": steward, "offered": offered, "citizen": citizen}

@@ -73,3 +73,17 @@ def test_the_chart_says_every_figure_in_its_text_alternative():
 
 def test_months_back_crosses_the_year():
     assert months_back(date(2025, 2, 10), 3) == [(2024, 12), (2025, 1), (2025, 2)]
+
+
+def test_an_indicator_reads_over_a_quarter_or_a_year(demo, make_user, api_client):
+    margny = api_client(make_user("elu@margny.fr", roles=[(demo["margny-les-compiegne"], "opendata.reader")]))
+    base = "/api/v1/indicators/opendata.obligations_met?organisation=margny-les-compiegne"
+    year = margny.get(f"{base}&period=2026").json()
+    assert (year["period"], year["start"], year["end"]) == ("2026", "2026-01-01", "2027-01-01")
+    quarter = margny.get(f"{base}&period=2026-t4").json()
+    assert (quarter["period"], quarter["start"], quarter["end"]) == ("2026-T4", "2026-10-01", "2027-01-01")
+    month = margny.get(f"{base}&period=2026-02").json()
+    assert (month["start"], month["end"]) == ("2026-02-01", "2026-03-01")
+    for bad in ("2026-T5", "2026-00", "26", "2026-1-1"):
+        refused = margny.get(f"{base}&period={bad}")
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_period"

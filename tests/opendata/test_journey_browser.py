@@ -1,5 +1,5 @@
-"""In Chromium: the DCSI reads the cockpit; a Compiègne agent fixes an invalid file and publishes it;
-a visitor finds it and downloads it. axe-core checks every page."""
+"""In Chromium: the DCSI reads the cockpit; a Compiègne agent fixes an invalid subventions file and
+publishes it; a visitor finds it and downloads it. axe-core checks every page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from socle.opendata.demo import demo_load
 from tests.e2e.conftest import _chromium_missing, _orm_beside_playwright, audit, browser  # noqa: F401
 from tests.e2e.test_ged_journey import agent_with_second_factor, signed_in_agent
+
+from .conftest import GOOD, HEADER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(_chromium_missing()), reason=_chromium_missing())]
 
@@ -41,37 +43,34 @@ def test_the_dcsi_reads_the_cockpit_an_agent_publishes_a_fixed_file_a_visitor_do
     page = signed_in_agent(audit, agent, agent_totp)
     page.goto("/agent/donnees/")
     audit.check(page, title="Catalogue des données", h1="Catalogue des données")
-    page.get_by_role("link", name="Délibérations du conseil municipal — Compiègne").click()
-    audit.check(page, title="Délibérations du conseil municipal — Compiègne — Catalogue des données")
-    broken = tmp_path / "deliberations.csv"
-    header = (
-        "COLL_NOM,COLL_SIRET,DELIB_ID,DELIB_DATE,DELIB_MATIERE_CODE,DELIB_MATIERE_NOM,DELIB_OBJET,"
-        "BUDGET_ANNEE,BUDGET_NOM,PREF_ID,PREF_DATE,VOTE_EFFECTIF,VOTE_REEL,VOTE_POUR,VOTE_CONTRE,"
-        "VOTE_ABSTENTION,DELIB_URL"
-    )
-    row = "Compiègne,21601590000592,2025-011,{date},7.1,Budget,Budget supplémentaire 2025,,,,,45,41,41,0,0,"
-    broken.write_text(f"{header}\n{row.format(date='16/10/2025')}\n", encoding="utf-8")
+    title = "Subventions accordées aux associations — Compiègne"
+    page.get_by_role("link", name=title).click()
+    audit.check(page, title=f"{title} — Catalogue des données")
+    broken = tmp_path / "subventions.csv"
+    wrong_amount = GOOD.replace(",1500.50,", ',"1500,50",')  # a decimal comma: not a number
+    broken.write_text(f"{HEADER}\n{wrong_amount}\n", encoding="utf-8")
     page.get_by_label("Fichier CSV (UTF-8, séparateur virgule)").set_input_files(str(broken))
     page.get_by_role("button", name="Contrôler le fichier").click()
-    audit.check(page, title="Contrôle du fichier deliberations.csv")
-    expect(page.get_by_role("table", name="Erreurs, cellule par cellule")).to_contain_text("AAAA-MM-JJ")
-    page.get_by_role("link", name="Délibérations du conseil municipal — Compiègne").click()
-    audit.check(page, title="Délibérations du conseil municipal — Compiègne — Catalogue des données")
-    broken.write_text(f"{header}\n{row.format(date='2025-10-16')}\n", encoding="utf-8")
+    audit.check(page, title="Contrôle du fichier subventions.csv")
+    expect(page.get_by_role("table", name="Erreurs, cellule par cellule")).to_contain_text("montant")
+    expect(page.get_by_role("button", name="Publier ce fichier")).to_have_count(0)  # invalid: not published
+    page.get_by_role("link", name=title).click()
+    audit.check(page, title=f"{title} — Catalogue des données")
+    broken.write_text(f"{HEADER}\n{GOOD}\n", encoding="utf-8")
     page.get_by_label("Fichier CSV (UTF-8, séparateur virgule)").set_input_files(str(broken))
     page.get_by_role("button", name="Contrôler le fichier").click()
-    audit.check(page, title="Contrôle du fichier deliberations.csv")
+    audit.check(page, title="Contrôle du fichier subventions.csv")
     page.get_by_role("button", name="Publier ce fichier").click()
-    audit.check(page, title="Délibérations du conseil municipal — Compiègne — Catalogue des données")
+    audit.check(page, title=f"{title} — Catalogue des données")
 
     visitor = audit.open(javascript=False)
-    visitor.goto("/donnees/?q=Délibérations")
+    visitor.goto("/donnees/?q=Subventions")
     audit.check(visitor, title="Données ouvertes", h1="Données ouvertes de l'agglomération et des communes")
-    visitor.get_by_role("link", name="Délibérations du conseil municipal — Compiègne").click()
-    audit.check(visitor, title="Délibérations du conseil municipal — Compiègne — Données ouvertes")
-    expect(visitor.get_by_role("table")).to_contain_text("Budget supplémentaire 2025")
+    visitor.get_by_role("link", name=title).click()
+    audit.check(visitor, title=f"{title} — Données ouvertes")
+    expect(visitor.get_by_role("table")).to_contain_text("Harmonie municipale")
     with visitor.expect_download() as download:
         visitor.get_by_role("link", name="CSV").click()
     saved = tmp_path / "telecharge.csv"
     download.value.save_as(saved)
-    assert "Budget supplémentaire 2025" in saved.read_text(encoding="utf-8")
+    assert "Harmonie municipale" in saved.read_text(encoding="utf-8")

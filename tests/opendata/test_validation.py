@@ -120,11 +120,43 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_refused() -> None:
     assert "formule" in report.errors[0].message
 
 
-def test_an_insee_code_unknown_to_the_territory_is_reported() -> None:
+def test_an_insee_code_is_checked_for_the_whole_of_france() -> None:
     header = ",".join(f["name"] for f in descriptor("prenoms")["fields"])
-    data = f"{header}\nCompiègne,60159,F,Louise,12,2024\nAilleurs,75056,F,Louise,12,2024\n"
+    rows = [
+        ("Compiègne", "60159"),  # the territory's
+        ("Paris", "75056"),  # outside the territory, a French commune's code: accepted
+        ("Ajaccio", "2A004"),
+        ("Saint-Denis", "97411"),
+        ("Nulle", "99001"),  # no department 99
+        ("Corse", "20004"),  # 20 is no longer a department (the schema's pattern says so too)
+        ("Oise", "60000"),  # no commune 000
+        ("Mer", "97100"),
+    ]
+    data = header + "\n" + "".join(f"{name},{code},F,Louise,12,2024\n" for name, code in rows)
     report = bytes_validate(data.encode(), schema_load("scdl/prenoms"), insee_codes=frozenset({"60159"}))
-    assert [(e.row, e.code) for e in report.errors] == [(3, "insee-code-value")]
+    found = [e for e in report.errors if e.field == "COLL_INSEE"]
+    assert [(e.row, e.code) for e in found] == [
+        (6, "insee-code-value"),
+        (7, "constraint-error"),
+        (7, "insee-code-value"),
+        (8, "insee-code-value"),
+        (9, "insee-code-value"),
+    ]
+    first = found[0].message
+    assert "aucun département français n'a le numéro « 99 »" in first
+    assert "existence de la commune elle-même n'est vérifiée que pour les communes du territoire" in first
+    assert "« 20 »" in found[2].message and "« 000 »" in found[3].message and "« 00 »" in found[4].message
+    # without the territory (the command on a machine without socle's database), the same check
+    alone = bytes_validate(data.encode(), schema_load("scdl/prenoms"))
+    assert [e.row for e in alone.errors if e.code == "insee-code-value"] == [6, 7, 8, 9]
+
+
+def test_the_insee_check_helpers_agree() -> None:
+    from socle.opendata.insee import insee_code_possible, insee_reason
+
+    assert insee_code_possible("60159") and insee_code_possible("2B033") and insee_code_possible("98714")
+    assert not insee_code_possible("6015") and not insee_code_possible("2C001")
+    assert "cinq caractères" in insee_reason("6015")
 
 
 def test_every_message_is_in_french_and_names_the_row_and_column() -> None:
