@@ -1,6 +1,6 @@
 """What the mobility module declares to the platform."""
 
-from socle.core.modules import DemoAccount, Job, Module
+from socle.core.modules import DemoAccount, Job, Module, ProcessingActivity
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -16,6 +16,8 @@ MODULE = Module(
     navigation=(
         NavItem("Se déplacer", "mobility:network",
                 description="Lignes, arrêts et horaires des bus du territoire."),
+        NavItem("Alertes du réseau", "mobility:alerts",
+                description="Recevoir par courriel les perturbations de vos lignes et arrêts."),
         NavItem("Vélos VéloTIC", "mobility:velotic",
                 description="Stations de vélos en libre-service et vélos disponibles."),
         NavItem("Horaires du réseau (GTFS)", "mobility:feeds", audience="agent",
@@ -51,6 +53,9 @@ MODULE = Module(
         "mobility.rental_end": "Location de vélo terminée",
         "mobility.bike_incident": "Incident signalé sur un vélo",
         "mobility.incident_resolve": "Incident sur un vélo résolu",
+        "mobility.alert_subscribe": "Abonnement aux alertes demandé (en attente de confirmation)",
+        "mobility.alert_confirm": "Abonnement aux alertes confirmé",
+        "mobility.alert_unsubscribe": "Désabonnement des alertes",
     },
     jobs=(
         Job("mobility.realtime_poll", "socle.mobility.jobs:realtime_poll", "every 1m",
@@ -59,5 +64,20 @@ MODULE = Module(
             "Rapprocher les locations de vélos de l'état des cadenas"),
         Job("mobility.realtime_simulate", "socle.mobility.jobs:realtime_simulate", "every 1m",
             "Simuler les retards de l'exploitant (démonstration)"),
+        Job("mobility.alerts_dispatch", "socle.mobility.jobs:alerts_dispatch", "every 5m",
+            "Envoyer les alertes en attente aux abonnés, supprimer les abonnements non confirmés"),
+    ),
+    processing_activities=(
+        ProcessingActivity(
+            name="Alertes aux voyageurs du réseau de transport",
+            purpose="Prévenir par courriel les voyageurs abonnés des perturbations des lignes et "
+                    "arrêts qu'ils ont choisis.",
+            legal_basis="Consentement (RGPD, art. 6-1-a), recueilli par double confirmation",
+            data_subjects="Voyageurs abonnés aux alertes",
+            data_categories="Adresse électronique, profil déclaré (tout public, élève, actif), "
+                            "lignes et arrêts choisis",
+            retention="Jusqu'au désabonnement (l'adresse est alors effacée) ; trois jours pour "
+                      "une demande non confirmée",
+        ),
     ),
 )

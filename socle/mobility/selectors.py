@@ -17,6 +17,9 @@ from socle.core.module_activation import module_enabled
 
 from . import gbfs, gtfs_rt
 from .models import (
+    AlertDelivery,
+    AlertStatus,
+    AlertSubscription,
     Bike,
     BikeIncident,
     BikeStation,
@@ -338,6 +341,41 @@ def route_stops(*, route: Route) -> QuerySet[Stop]:
 def service_days_count(*, version: FeedVersion, day: date) -> int:
     """Count the services of a timetable version that run on a given day."""
     return ServiceDay.objects.filter(version=version, day=day).count()
+
+
+# ---- Alerts to travellers
+
+
+def _names(version_id: int, route_ids: list[str], stop_ids: list[str]) -> list[str]:
+    routes = Route.objects.filter(version=version_id, route_id__in=route_ids).order_by("short_name")
+    stops = Stop.objects.filter(version=version_id, stop_id__in=stop_ids).order_by("name")
+    return ([f"ligne {r.short_name or r.route_id}" for r in routes]
+            + [f"arrêt {s.name}" for s in stops])
+
+
+def alert_choices_label(*, version: FeedVersion, route_ids: list[str], stop_ids: list[str]) -> str:
+    """Say in French what a subscription covers: its lines and stops, or the whole network."""
+    names = _names(version.pk, route_ids, stop_ids)
+    return ", ".join(names) if names else "tout le réseau"
+
+
+def alert_places_label(*, disruption: Disruption) -> str:
+    """Say in French which lines and stops a disruption concerns."""
+    current = feed_current()
+    names = _names(current.pk, disruption.route_ids, disruption.stop_ids) if current else []
+    return ", ".join(names[:6]) + ("…" if len(names) > 6 else "") if names else "le réseau"
+
+
+def alert_subscriptions_count_for(*, actor: Actor) -> int:
+    """Count the confirmed alert subscriptions of the networks the actor may see."""
+    return scope(AlertSubscription.objects.filter(status=AlertStatus.ACTIVE), actor, VIEW).count()
+
+
+def alert_deliveries_sent(*, disruption_ids: list[int]) -> dict[int, int]:
+    """Count, per disruption, the alert mails that left."""
+    rows = (AlertDelivery.objects.filter(disruption_id__in=disruption_ids, sent_at__isnull=False)
+            .values("disruption_id").annotate(n=Count("pk")))
+    return {row["disruption_id"]: row["n"] for row in rows}
 
 
 # ---- VéloTIC
