@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,10 +28,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
 from socle.core.errors import ServiceError
 from socle.core.journal import audit_record
-from socle.core.notifications import absolute_url, email_notify
+from socle.core.notifications import absolute_url, email_build, email_notify
 from socle.core.throttle import throttle_hit
 
 from . import selectors
@@ -201,8 +203,6 @@ def _concerns(subscription: AlertSubscription, disruption: Disruption) -> bool:
 
 def alerts_fanout(*, disruption_id: int) -> int:
     """Find a disruption's subscribers and queue one mail each, once; return how many queued."""
-    from .alert_tasks import alert_send_task
-
     with transaction.atomic():
         disruption = Disruption.objects.select_for_update().filter(pk=disruption_id).first()
         if disruption is None:
@@ -229,8 +229,6 @@ def alerts_fanout(*, disruption_id: int) -> int:
 
 def alerts_fanout_later(disruption: Disruption) -> None:
     """Queue the fan-out of a new disruption once the transaction that wrote it commits."""
-    from .alert_tasks import alerts_fanout_task
-
     pk = disruption.pk
     transaction.on_commit(lambda: alerts_fanout_task.enqueue(disruption_id=pk))
 
@@ -248,3 +246,58 @@ def subscriptions_purge(*, now: datetime | None = None) -> int:
     deleted, _ = AlertSubscription.objects.filter(status=AlertStatus.PENDING,
                                                   confirm_expires_at__lt=moment).delete()
     return deleted
+
+
+# ---- Background tasks
+
+
+@task(queue_name="default")
+def alerts_fanout_task(*, disruption_id: int) -> int:
+    """Find the subscribers a disruption concerns and queue their mails (idempotent)."""
+    return alerts_fanout(disruption_id=disruption_id)
+
+
+def _body(delivery: AlertDelivery, link: str) -> tuple[str, str]:
+    disruption = delivery.disruption
+    places = selectors.alert_places_label(disruption=disruption)
+    subject = f"Perturbation — {places} : {disruption.title}"[:200]
+    moment = timezone.localtime(disruption.starts_at)
+    lines = [f"Bonjour,\n\n{disruption.title}", f"Concerne : {places}.",
+             f"Depuis le {moment:%d/%m/%Y} à {moment:%H:%M}"
+             + (f", jusqu'au {timezone.localtime(disruption.ends_at):%d/%m/%Y à %H:%M}."
+                if disruption.ends_at else ".")]
+    if disruption.description:
+        lines.append(disruption.description)
+    lines.append("Horaires et prochains départs : " + absolute_url(reverse("mobility:network")))
+    lines.append("Vous recevez ce message parce que vous vous êtes abonné aux alertes du réseau. "
+                 f"Pour ne plus les recevoir, un clic suffit :\n{link}")
+    return subject, "\n\n".join(lines)
+
+
+@task(queue_name="default")
+def alert_send_task(*, delivery_id: int) -> int:
+    """Mail one disruption to one subscriber, unless it was sent already or the subscriber left.
+
+    The delivery is marked sent in the transaction that sends it: a relay failure leaves it
+    due (the queue retries), a sent one is never sent again by a replay.
+    """
+    with transaction.atomic():
+        delivery = (AlertDelivery.objects.select_for_update().select_related("subscription", "disruption")
+                    .filter(pk=delivery_id).first())
+        if delivery is None or delivery.sent_at is not None or delivery.skipped:
+            return 0
+        subscription = delivery.subscription
+        if subscription.status != AlertStatus.ACTIVE or not subscription.email:
+            delivery.skipped = True
+            delivery.save(update_fields=["skipped"])
+            return 0
+        link = unsubscribe_url(subscription)
+        subject, body = _body(delivery, link)
+        message = email_build(to=[subscription.email], subject=subject, body=body)
+        message.extra_headers["List-Unsubscribe"] = f"<{link}>"
+        message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.extra_headers["List-Id"] = f"<alertes-mobilite.{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+        sent = message.send()
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["sent_at"])
+    return sent

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.api_schemas import ErrorOut
+from socle.core.client_address import client_ip
 from socle.core.pagination import (
     NEXT_DESCRIPTION,
     PageIn,
@@ -18,13 +19,14 @@ from socle.core.pagination import (
     page_of_list,
     position_of,
 )
-from socle.core.client_address import client_ip
 from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
 from . import alerts, selectors, services, velotic
+from .api_ondemand import register as ondemand_register
 
 router = Router(tags=["mobilité"])
+ondemand_register(router)
 
 _FEED_BODY = {
     "required": True,
