@@ -50,9 +50,37 @@ def feed_versions_for(*, actor: Actor) -> QuerySet[FeedVersion]:
     return scope(FeedVersion.objects.select_related("organisation"), actor, VIEW)
 
 
+def feed_versions_of(*, actor: Actor, version: FeedVersion) -> QuerySet[FeedVersion]:
+    """Return the other versions of a version's organisation the actor may see, newest first."""
+    return (feed_versions_for(actor=actor).filter(organisation=version.organisation_id)
+            .exclude(pk=version.pk).defer("summary", "report"))
+
+
 def feed_version_get_for(*, actor: Actor, pk: object) -> FeedVersion:
     """Return one feed version the actor may see, or 404."""
     return get_or_404(feed_versions_for(actor=actor), pk=pk)
+
+
+def feed_versions_diff(*, actor: Actor, old: FeedVersion, new: FeedVersion) -> dict[str, dict[str, object]]:
+    """Return what changed from one version to another of the same organisation (cached: versions never change)."""
+    from django.core.cache import cache
+
+    from socle.core.blobs import blob_open
+
+    from .gtfs_diff import feeds_diff
+    from .gtfs_feed import feed_read
+
+    if old.organisation_id != new.organisation_id:
+        raise Http404("Ces versions ne sont pas du même réseau.")
+    for version in (old, new):
+        feed_version_get_for(actor=actor, pk=version.pk)
+    key = f"mobility:gtfs-diff:{old.pk}:{new.pk}"
+    found = cache.get(key)
+    if found is None:
+        with blob_open(old.blob) as first, blob_open(new.blob) as second:
+            found = feeds_diff(feed_read(first), feed_read(second))
+        cache.set(key, found, 24 * 3600)
+    return dict(found)
 
 
 def _network_owner() -> Organisation | None:
