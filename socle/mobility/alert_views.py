@@ -62,8 +62,8 @@ def confirm(request: HttpRequest, secret: str) -> HttpResponse:
     current = selectors.feed_current()
     label = selectors.alert_choices_label(version=current, route_ids=subscription.route_ids,
                                           stop_ids=subscription.stop_ids) if current else ""
-    return render(request, "mobility/alerts_confirm.html", {"subscription": subscription, "label": label,
-                                                            "profile": alerts.PROFILES.get(subscription.profile)})
+    return render(request, "mobility/alerts_confirm.html", {
+        "subscription": subscription, "label": label, "profile": alerts.PROFILES.get(subscription.profile)})
 
 
 @csrf_exempt  # RFC 8058: the mail reader's POST has no session nor CSRF token; the signed token is the key

@@ -38,7 +38,8 @@ from socle.core.throttle import throttle_hit
 from . import selectors
 from .models import AlertDelivery, AlertStatus, AlertSubscription, Disruption, FeedVersion
 
-PROFILES = {"any": "Tout public", "student": "Élève ou étudiant", "worker": "Actif (trajets domicile-travail)"}
+PROFILES = {"any": "Tout public", "student": "Élève ou étudiant",
+            "worker": "Actif (trajets domicile-travail)"}
 CONFIRM_VALID = timedelta(days=3)
 MAX_CHOICES = 30
 PENDING_PER_ADDRESS_PER_DAY = 3
@@ -119,9 +120,10 @@ def alert_subscribe(*, email: str, profile: str = "any", route_ids: list[str] | 
         audit_record(actor=None, action="mobility.alert_subscribe", organisation=current.organisation,
                      target=subscription, data={"profile": profile, "routes": routes, "stops": stops})
         link = absolute_url(reverse("mobility:alerts_confirm", args=[secret]))
+        covered = selectors.alert_choices_label(version=current, route_ids=routes, stop_ids=stops)
         email_notify(to=[address], subject="Confirmez votre abonnement aux alertes du réseau",
                      body="Bonjour,\n\nVous avez demandé à recevoir par courriel les perturbations "
-                          f"du réseau : {selectors.alert_choices_label(version=current, route_ids=routes, stop_ids=stops)}.\n\n"
+                          f"du réseau : {covered}.\n\n"
                           f"Pour confirmer, ouvrez ce lien (valable 3 jours) :\n{link}\n\n"
                           "Si vous n'avez rien demandé, ignorez ce message : aucune alerte ne "
                           "vous sera envoyée.")
@@ -210,7 +212,8 @@ def alerts_fanout(*, disruption_id: int) -> int:
         # JSON containment is not portable (SQLite) and the lists are short: matched here.
         targets = [s.pk for s in AlertSubscription.objects.filter(_matching(disruption)).only(
             "pk", "route_ids", "stop_ids") if _concerns(s, disruption)]
-        known = set(AlertDelivery.objects.filter(disruption=disruption).values_list("subscription_id", flat=True))
+        known = set(AlertDelivery.objects.filter(disruption=disruption).values_list("subscription_id",
+                                                                                    flat=True))
         AlertDelivery.objects.bulk_create(
             [AlertDelivery(subscription_id=pk, disruption=disruption) for pk in targets if pk not in known],
             ignore_conflicts=True)

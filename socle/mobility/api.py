@@ -252,7 +252,9 @@ def alert_subscription_create(request: HttpRequest, body: AlertSubscriptionIn) -
 
     The answer is the same whether or not the address already has subscriptions.
     """
-    alerts.alert_subscribe(email=body.email, profile=body.profile, route_ids=[r[:100] for r in body.route_ids],
+    alerts.alert_subscribe(email=body.email, profile=body.profile,
+                           route_ids=[r[:100] for r in body.route_ids],
                            stop_ids=[s[:100] for s in body.stop_ids], client=client_ip(request))
     return Status(202, {"status": "pending",
-                        "message": "Un courriel de confirmation a été envoyé à cette adresse si elle est valide."})
+                        "message": "Un courriel de confirmation a été envoyé à cette adresse "
+                                   "si elle est valide."})

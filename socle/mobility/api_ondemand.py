@@ -14,6 +14,7 @@ from socle.core.request_actor import request_actor
 
 from . import ondemand, selectors
 
+
 class OnDemandStopOut(Schema):
     stop_id: str
     name: str
@@ -79,7 +80,8 @@ def register(router: Router) -> None:
         runs = list(selectors.ondemand_runs_open(now=timezone.now())[:500])
         names = selectors.stop_names(stop_ids=sorted({s for run in runs for s in run.zone.stop_ids}))
         rows = [{"id": r.pk, "zone": r.zone.zone_id, "zone_name": r.zone.name, "day": r.day.isoformat(),
-                 "window_start": r.window_start.isoformat("minutes"), "window_end": r.window_end.isoformat("minutes"),
+                 "window_start": r.window_start.isoformat("minutes"),
+                 "window_end": r.window_end.isoformat("minutes"),
                  "seats_free": r.capacity - r.seats_booked,
                  "stops": [{"stop_id": s, "name": names.get(s, s)} for s in r.zone.stop_ids]} for r in runs]
         return page_of_list(rows, page)
@@ -91,7 +93,8 @@ def register(router: Router) -> None:
     def booking_create(request: HttpRequest, body: BookingIn) -> Any:
         """Book seats on a run, from a stop of its zone to another; a full run is a 409."""
         run = selectors.ondemand_run_open_get(pk=body.run, now=timezone.now())
-        booking = ondemand.booking_create(actor=request_actor(request), run=run, pickup_stop_id=body.pickup_stop_id,
+        booking = ondemand.booking_create(actor=request_actor(request), run=run,
+                                          pickup_stop_id=body.pickup_stop_id,
                                           dropoff_stop_id=body.dropoff_stop_id, seats=body.seats)
         return Status(201, _booking_out(booking))
 
@@ -106,7 +109,8 @@ def register(router: Router) -> None:
         return {"items": [_booking_out(b) for b in items], "next": next_cursor}
 
 
-    @router.post("/mobility/bookings/{reference}/cancel", response={200: BookingOut, 401: ErrorOut, 404: ErrorOut,
+    @router.post("/mobility/bookings/{reference}/cancel", response={200: BookingOut, 401: ErrorOut,
+                                                                    404: ErrorOut,
                                                                      409: ErrorOut},
                  summary="Annuler une réservation AlloTIC (pénalité moins de deux heures avant)")
     def booking_cancel(request: HttpRequest, reference: str) -> Any:

@@ -86,7 +86,8 @@ def _allotic(owner: Organisation) -> str:
     if OnDemandZone.objects.filter(organisation=owner).exists():
         return "AlloTIC : zone de démonstration déjà en place."
     version = FeedVersion.objects.filter(organisation=owner, published_at__isnull=False).first()
-    stops = list(Stop.objects.filter(version=version, stop_id__in=ALLOTIC_STOPS).values_list("stop_id", flat=True))
+    stops = list(Stop.objects.filter(version=version, stop_id__in=ALLOTIC_STOPS).values_list("stop_id",
+                                                                                             flat=True))
     if len(stops) < 2:
         return "AlloTIC : pas assez d'arrêts dans le réseau de démonstration pour une zone."
     zone = zone_create(actor=None, organisation=owner, zone_id="basse-automne", name="Basse Automne",

@@ -14,7 +14,8 @@ import polars as pl
 from .gtfs_feed import GtfsFeed
 
 SAMPLES = 10
-KINDS = (("routes", "routes.txt", "route_id"), ("stops", "stops.txt", "stop_id"), ("trips", "trips.txt", "trip_id"))
+KINDS = (("routes", "routes.txt", "route_id"), ("stops", "stops.txt", "stop_id"), ("trips", "trips.txt",
+                                                                                   "trip_id"))
 SEPARATOR = "\x1f"
 
 
@@ -48,7 +49,8 @@ def _signed(feed: GtfsFeed, name: str, key: str, columns: list[str]) -> pl.DataF
         if "stop_times" not in table.columns:
             table = table.with_columns(pl.lit("").alias("stop_times"))
     values = [pl.col(c).cast(pl.String).fill_null("") for c in columns]
-    return table.select(pl.col(key).cast(pl.String), pl.concat_str(values, separator=SEPARATOR).alias("_signature"),
+    return table.select(pl.col(key).cast(pl.String), pl.concat_str(values,
+                                                                   separator=SEPARATOR).alias("_signature"),
                         *[pl.col(c).cast(pl.String).fill_null("").alias(f"_v_{c}") for c in columns])
 
 

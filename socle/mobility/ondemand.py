@@ -58,7 +58,8 @@ def zone_create(*, actor: User | None, organisation: Organisation, zone_id: str,
     current = selectors.feed_current()
     stops = sorted(set(stop_ids))
     if current is None:
-        raise ServiceError("Aucun horaire n'est publié : les arrêts des zones en viennent.", code="no_timetable")
+        raise ServiceError("Aucun horaire n'est publié : les arrêts des zones en viennent.",
+                           code="no_timetable")
     unknown = selectors.unknown_ids(version=current, route_ids=[], stop_ids=stops)
     if len(stops) < 2 or unknown:
         raise ServiceError("Une zone dessert au moins deux arrêts connus du réseau"
@@ -190,9 +191,9 @@ def booking_no_show(*, actor: User | None, booking: OnDemandBooking,
 
 
 def penalty_pay_start(*, actor: User, booking: OnDemandBooking) -> str:
-    """File, by the traveller's own click, the portal's penalty procedure as a draft; return its case number."""
-    from socle.portal import selectors as portal_selectors
-    from socle.portal import services as portal_services
+    """File the portal's penalty procedure as a draft on the traveller's own click; return its number."""
+    from socle.portal.selectors import procedure_offered_in
+    from socle.portal.services import case_draft_save
 
     if booking.user_id != actor.pk:
         raise NotFound("Réservation introuvable.")
@@ -200,7 +201,7 @@ def penalty_pay_start(*, actor: User, booking: OnDemandBooking) -> str:
         raise Conflict("Aucune pénalité n'est due pour cette réservation.", code="no_penalty")
     if booking.penalty_case:
         return booking.penalty_case
-    offered = portal_selectors.procedure_offered_in(organisation=booking.organisation, slug=PENALTY_PROCEDURE)
+    offered = procedure_offered_in(organisation=booking.organisation, slug=PENALTY_PROCEDURE)
     if offered is None:
         raise Unavailable("Le paiement en ligne des pénalités n'est pas encore proposé : "
                           "adressez-vous à l'agence TIC.", code="penalty_procedure_missing")
@@ -208,7 +209,7 @@ def penalty_pay_start(*, actor: User, booking: OnDemandBooking) -> str:
         booking = OnDemandBooking.objects.select_for_update().select_related("run").get(pk=booking.pk)
         if booking.penalty_case:
             return booking.penalty_case
-        case = portal_services.case_draft_save(actor=actor, offered=offered, data={
+        case = case_draft_save(actor=actor, offered=offered, data={
             "numero_reservation": booking.reference, "date_trajet": booking.run.day.isoformat(),
             "motif": booking.penalty_reason})
         booking.penalty_case = case.number

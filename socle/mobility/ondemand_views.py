@@ -30,7 +30,8 @@ def _int(text: str, default: int = 0) -> int:
 def _book(request: HttpRequest) -> None:
     actor = request_actor(request)
     run = selectors.ondemand_run_open_get(pk=_int(request.POST.get("run", "")), now=timezone.now())
-    booking = ondemand.booking_create(actor=actor, run=run, pickup_stop_id=request.POST.get("pickup", "")[:100],
+    booking = ondemand.booking_create(actor=actor, run=run, pickup_stop_id=request.POST.get("pickup",
+                                                                                            "")[:100],
                                       dropoff_stop_id=request.POST.get("dropoff", "")[:100],
                                       seats=_int(request.POST.get("seats", "1"), 1))
     messages.success(request, f"Trajet réservé : votre numéro de réservation est {booking.reference}.")

@@ -62,7 +62,7 @@ def feed_version_get_for(*, actor: Actor, pk: object) -> FeedVersion:
 
 
 def feed_versions_diff(*, actor: Actor, old: FeedVersion, new: FeedVersion) -> dict[str, dict[str, object]]:
-    """Return what changed from one version to another of the same organisation (cached: versions never change)."""
+    """Return what changed between two versions of one organisation (cached: a version never changes)."""
     from django.core.cache import cache
 
     from socle.core.blobs import blob_open
@@ -418,7 +418,8 @@ def ondemand_runs_open(*, now: datetime, days: int = 14) -> QuerySet[OnDemandRun
     if owner is None or not module_enabled("mobility", owner):
         return OnDemandRun.objects.none()
     today = timezone.localtime(now).date()
-    return (OnDemandRun.objects.filter(organisation=owner, day__gte=today, day__lte=today + timedelta(days=days))
+    return (OnDemandRun.objects.filter(organisation=owner, day__gte=today,
+                                       day__lte=today + timedelta(days=days))
             .select_related("zone").order_by("day", "window_start", "pk"))
 
 
@@ -486,13 +487,14 @@ def penalty_state(*, booking: OnDemandBooking) -> PenaltyState | None:
     if not booking.penalty_reason:
         return None
     if not booking.penalty_case:
-        return PenaltyState("À payer : pénalité de " + f"{booking.penalty_amount:.2f}".replace(".", ",") + " €")
-    from socle.portal import selectors as portal_selectors
+        return PenaltyState("À payer : pénalité de " + f"{booking.penalty_amount:.2f}".replace(".",
+                                                                                               ",") + " €")
+    from socle.portal.selectors import case_payments, cases_of_citizen
 
-    case = portal_selectors.cases_of_citizen(actor=booking.user).filter(number=booking.penalty_case).first()
+    case = cases_of_citizen(actor=booking.user).filter(number=booking.penalty_case).first()
     if case is None:
         return PenaltyState("Démarche de paiement introuvable", case_number=booking.penalty_case)
-    if any(p.status == "paid" for p in portal_selectors.case_payments(case=case)):
+    if any(p.status == "paid" for p in case_payments(case=case)):
         return PenaltyState("Payée", paid=True, case_number=case.number)
     labels = {"draft": "Démarche de paiement à déposer", "awaiting_payment": "À payer en ligne"}
     return PenaltyState(labels.get(case.status, "Démarche déposée, en cours de traitement"),

@@ -134,7 +134,8 @@ def test_an_agents_alert_reaches_the_right_subscribers_once_with_one_click_unsub
     with captured(execute=True):
         realtime.disruption_create(actor=transport, title="Travaux", route_ids=["r1"], stop_ids=["s2"])
     _worker()
-    assert sorted(a for m in smtp_server.messages for a in m.rcpt_tos) == ["actif@exemple.fr", "eleve@exemple.fr",
+    assert sorted(a for m in smtp_server.messages for a in m.rcpt_tos) == ["actif@exemple.fr",
+                                                                           "eleve@exemple.fr",
                                                                            "tout@exemple.fr"]
     assert stop_student.status == AlertStatus.ACTIVE and whole.status == AlertStatus.ACTIVE
 
@@ -150,7 +151,8 @@ def test_an_unsubscribe_token_opens_nothing_else_and_cannot_be_forged(
         response = reader.post(reverse("mobility:alerts_unsubscribe", args=[bad]))
         assert response.status_code == 400 and "pas valide" in response.content.decode()
     # Not a confirmation secret, and a re-created nonce voids the old token.
-    assert reader.post(reverse("mobility:alerts_confirm", args=[token])).status_code == 403  # CSRF: a page form
+    assert reader.post(reverse("mobility:alerts_confirm",
+                               args=[token])).status_code == 403  # CSRF: a page form
     assert Client().post(reverse("mobility:alerts_confirm", args=[token])).status_code == 400
     old = alerts.unsubscribe_token(two)
     two.nonce = "renouvele"
@@ -163,7 +165,8 @@ def test_an_unsubscribe_token_opens_nothing_else_and_cannot_be_forged(
 
 def test_an_operators_alert_read_at_every_poll_is_mailed_once(
         network, smtp_server, django_capture_on_commit_callbacks):  # noqa: F811
-    subscribe_and_confirm(smtp_server, django_capture_on_commit_callbacks, "flux@exemple.fr", route_ids=["r1"])
+    subscribe_and_confirm(smtp_server, django_capture_on_commit_callbacks, "flux@exemple.fr",
+                          route_ids=["r1"])
     smtp_server.messages.clear()
     now = int(timezone.now().timestamp())
     for second in range(3):
@@ -205,7 +208,8 @@ def test_a_flood_of_requests_for_one_address_is_dropped_and_the_page_says_the_sa
     for _ in range(5):
         response = client.post(reverse("mobility:alerts"), {"email": "cible@exemple.fr"})
         assert response.status_code == 200
-    assert AlertSubscription.objects.filter(email="cible@exemple.fr").count() == alerts.PENDING_PER_ADDRESS_PER_DAY
+    kept = AlertSubscription.objects.filter(email="cible@exemple.fr").count()
+    assert kept == alerts.PENDING_PER_ADDRESS_PER_DAY
 
 
 def test_the_api_asks_for_a_subscription_and_refuses_bad_input_with_a_code(network, client):  # noqa: F811

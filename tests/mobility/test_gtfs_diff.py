@@ -18,7 +18,8 @@ from .conftest import BASE, build_feed
 def _changed() -> bytes:
     routes = [BASE["routes.txt"][0], ["r1", "a", "1", "Gare - Hôpital par le centre", "3"],
               ["r2", "a", "2", "Mairie - Gare", "3"]]
-    stops = [BASE["stops.txt"][0], BASE["stops.txt"][1], BASE["stops.txt"][3], ["s4", "Lycée", "49.44", "2.86"]]
+    stops = [BASE["stops.txt"][0], BASE["stops.txt"][1], BASE["stops.txt"][3], ["s4", "Lycée", "49.44",
+                                                                                "2.86"]]
     trips = [*BASE["trips.txt"], ["r2", "wk", "t3", "Gare", "1"]]
     times = [BASE["stop_times.txt"][0],
              ["t1", "08:00:00", "08:00:00", "s1", "1"], ["t1", "08:07:00", "08:07:00", "s3", "2"],  # retimed
@@ -41,7 +42,8 @@ def test_the_diff_counts_and_samples_added_removed_and_changed_rows():
 
 
 def test_the_same_feed_twice_has_no_change_even_with_bom_and_a_nested_folder():
-    diff = feeds_diff(feed_read(io.BytesIO(build_feed())), feed_read(io.BytesIO(build_feed(bom=True, folder="x/"))))
+    diff = feeds_diff(feed_read(io.BytesIO(build_feed())), feed_read(io.BytesIO(build_feed(bom=True,
+                                                                                           folder="x/"))))
     assert all(d["added"] == d["removed"] == d["changed"] == 0 for d in diff.values())
 
 

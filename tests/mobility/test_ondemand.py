@@ -28,7 +28,8 @@ def run(network, territory):  # noqa: F811
     zone = ondemand.zone_create(actor=None, organisation=territory["arc"], zone_id="nord", name="Zone nord",
                                 stop_ids=["s1", "s2", "s3"])
     tomorrow = timezone.localdate() + timedelta(days=1)
-    return ondemand.run_create(actor=None, zone=zone, day=tomorrow, window_start=time(10), window_end=time(12),
+    return ondemand.run_create(actor=None, zone=zone, day=tomorrow, window_start=time(10),
+                               window_end=time(12),
                                vehicle="Minibus 1", capacity=3)
 
 
@@ -58,7 +59,8 @@ def test_a_traveller_books_through_the_page_and_cancels_for_free(run, rider, cli
     page.post(reverse("mobility:allotic"), {"action": "cancel", "reference": booking.reference})
     booking.refresh_from_db()
     run.refresh_from_db()
-    assert booking.status == BookingStatus.CANCELLED and booking.penalty_reason == "" and run.seats_booked == 0
+    assert booking.status == BookingStatus.CANCELLED and booking.penalty_reason == ""
+    assert run.seats_booked == 0
     assert AuditEvent.objects.filter(action="mobility.booking_cancel").exists()
 
 
@@ -78,11 +80,11 @@ def test_seats_are_never_sold_beyond_the_vehicles_capacity(run, make_user):
 def test_concurrent_bookings_of_the_last_seats_on_postgresql_only_fit_the_capacity(territory, make_user):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: run with SOCLE_DATABASE_URL (the sequential case is above)")
+    import io
+
     from socle.mobility.services import gtfs_import, gtfs_publish
 
     from .test_realtime import live_feed
-
-    import io
 
     version = gtfs_import(actor=None, organisation=territory["arc"], source=io.BytesIO(live_feed()),
                           filename="reseau.zip")
@@ -92,7 +94,8 @@ def test_concurrent_bookings_of_the_last_seats_on_postgresql_only_fit_the_capaci
     run = ondemand.run_create(actor=None, zone=zone, day=timezone.localdate() + timedelta(days=1),
                               window_start=time(9), window_end=time(10), vehicle="V", capacity=2)
     riders = [make_user(f"r{n}@exemple.fr") for n in range(5)]
-    errors = run_concurrently(5, lambda n: ondemand.booking_create(actor=riders[n], run=run, pickup_stop_id="s1",
+    errors = run_concurrently(5, lambda n: ondemand.booking_create(actor=riders[n], run=run,
+                                                                   pickup_stop_id="s1",
                                                                    dropoff_stop_id="s2"))
     assert len(errors) == 3 and all(isinstance(e, Conflict) for e in errors)
     assert OnDemandRun.objects.get(pk=run.pk).seats_booked == 2
@@ -136,7 +139,7 @@ def test_a_late_cancellation_and_a_no_show_make_a_penalty_due(run, rider, make_u
         ondemand.booking_cancel(actor=absent_rider, booking=absent, now=_at(run, -0.5))
     absent = ondemand.booking_no_show(actor=transport, booking=absent, now=_at(run, -0.5))
     assert absent.status == BookingStatus.NO_SHOW and absent.penalty_reason == "absence"
-    assert "À payer : pénalité de 5,00 €" == selectors.penalty_state(booking=absent).label
+    assert selectors.penalty_state(booking=absent).label == "À payer : pénalité de 5,00 €"
     with pytest.raises(Forbidden):
         ondemand.booking_no_show(actor=rider, booking=absent)
 
@@ -167,12 +170,14 @@ def test_an_agent_opens_a_run_from_the_page_and_bad_input_is_refused(network, tr
                                                            "window_start": "12:00", "window_end": "11:00",
                                                            "vehicle": "V", "capacity": "8"})
     assert bad.status_code == 400 and "doit suivre" in bad.content.decode()
-    assert page.post(reverse("mobility:allotic_service"), {"action": "run", "zone": zone.pk, "day": day,
-                                                            "window_start": "08:00", "window_end": "09:30",
-                                                            "vehicle": "Taxi 4", "capacity": "4"}).status_code == 302
+    opened = page.post(reverse("mobility:allotic_service"), {"action": "run", "zone": zone.pk, "day": day,
+                                                              "window_start": "08:00", "window_end": "09:30",
+                                                              "vehicle": "Taxi 4", "capacity": "4"})
+    assert opened.status_code == 302
     assert OnDemandRun.objects.get().capacity == 4
     with pytest.raises(ServiceError, match="au moins deux arrêts"):
-        ondemand.zone_create(actor=None, organisation=territory["arc"], zone_id="x", name="X", stop_ids=["s1"])
+        ondemand.zone_create(actor=None, organisation=territory["arc"], zone_id="x", name="X",
+                             stop_ids=["s1"])
 
 
 @pytest.fixture
@@ -213,7 +218,8 @@ def test_without_the_portals_procedure_paying_is_refused_plainly(run, rider, tra
     booking = ondemand.booking_create(actor=rider, run=run, pickup_stop_id="s1", dropoff_stop_id="s2",
                                       now=_at(run, 5))
     booking = ondemand.booking_no_show(actor=transport, booking=booking, now=_at(run, -1))
-    response = signed_in(rider, method="password").post(reverse("mobility:allotic_pay", args=[booking.reference]))
+    response = signed_in(rider, method="password").post(reverse("mobility:allotic_pay",
+                                                                args=[booking.reference]))
     assert response.status_code == 503 and "agence TIC" in response.content.decode()
     booking.refresh_from_db()
     assert booking.penalty_case == ""
