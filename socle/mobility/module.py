@@ -1,6 +1,6 @@
 """What the mobility module declares to the platform."""
 
-from socle.core.modules import DemoAccount, Job, Module, ProcessingActivity
+from socle.core.modules import DemoAccount, Indicator, Job, Module, ProcessingActivity
 from socle.core.navigation import NavItem
 from socle.core.roles import role
 
@@ -77,6 +77,16 @@ MODULE = Module(
             "Simuler les retards de l'exploitant (démonstration)"),
         Job("mobility.alerts_dispatch", "socle.mobility.jobs:alerts_dispatch", "every 5m",
             "Envoyer les alertes en attente aux abonnés, supprimer les abonnements non confirmés"),
+    ),
+    indicators=(
+        Indicator("mobility.bike_rentals", "Locations de vélos VéloTIC", "locations",
+                  "socle.mobility.indicators:bike_rentals", "mobility.view"),
+        Indicator("mobility.ondemand_seats", "Places réservées sur AlloTIC", "places",
+                  "socle.mobility.indicators:ondemand_seats", "mobility.view"),
+        Indicator("mobility.ondemand_no_shows", "Absences aux trajets AlloTIC", "absences",
+                  "socle.mobility.indicators:ondemand_no_shows", "mobility.view"),
+        Indicator("mobility.alert_subscriptions", "Abonnements aux alertes confirmés", "abonnements",
+                  "socle.mobility.indicators:alert_subscriptions", "mobility.view"),
     ),
     processing_activities=(
         ProcessingActivity(

@@ -234,5 +234,10 @@ def test_the_pages_offer_alerts_and_agents_see_counts_only_of_their_network(
     assert "1 voyageur abonné" in page and "compte@exemple.fr" not in page
     other = make_user("transport.compiegne@exemple.fr", roles=[(territory["compiegne"], "mobility.agent")])
     assert "0 voyageur abonné" in signed_in(other).get(reverse("mobility:realtime")).content.decode()
+    from socle.mobility.indicators import alert_subscriptions
+
+    today = timezone.localdate()
+    assert alert_subscriptions(actor=transport, start=today, end=today + timedelta(days=1)) == 1
+    assert alert_subscriptions(actor=other, start=today, end=today + timedelta(days=1)) == 0
     citizen = make_user("habitant@exemple.fr", commune=territory["compiegne"])
     assert signed_in(citizen).get(reverse("mobility:realtime")).status_code == 403

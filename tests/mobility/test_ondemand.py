@@ -247,3 +247,21 @@ def test_the_api_lists_runs_books_lists_and_cancels(run, rider, api_client):
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert caller.post(f"/api/v1/mobility/bookings/{reference}/cancel").status_code == 409
     assert caller.post("/api/v1/mobility/bookings/AT-INCONNU/cancel").status_code == 404
+
+
+def test_the_indicators_count_seats_and_no_shows_for_the_networks_agents_only(run, rider, make_user,
+                                                                              transport,  # noqa: F811
+                                                                              territory):
+    from socle.mobility import indicators
+
+    ondemand.booking_create(actor=rider, run=run, pickup_stop_id="s1", dropoff_stop_id="s2", seats=2)
+    absent = ondemand.booking_create(actor=make_user("absent@exemple.fr"), run=run, pickup_stop_id="s1",
+                                     dropoff_stop_id="s2", now=_at(run, 5))
+    ondemand.booking_no_show(actor=transport, booking=absent, now=_at(run, -1))
+    period = {"start": run.day, "end": run.day + timedelta(days=1)}
+    assert indicators.ondemand_seats(actor=transport, **period) == 3
+    assert indicators.ondemand_no_shows(actor=transport, **period) == 1
+    other = make_user("transport.compiegne@exemple.fr", roles=[(territory["compiegne"], "mobility.agent")])
+    assert indicators.ondemand_seats(actor=other, **period) == 0
+    assert indicators.ondemand_seats(actor=transport, start=run.day + timedelta(days=1),
+                                     end=run.day + timedelta(days=2)) == 0
