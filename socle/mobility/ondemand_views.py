@@ -78,6 +78,8 @@ def booking_page(request: HttpRequest) -> HttpResponseBase:
 
 @require_POST
 def penalty_pay(request: HttpRequest, reference: str) -> HttpResponseBase:
+    if request_actor_or_none(request) is None:
+        return redirect(reverse("core:login") + "?next=" + reverse("mobility:allotic"))
     actor = request_actor(request)
     booking = selectors.booking_of_get(actor=actor, reference=reference[:20])
     try:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,6 +157,9 @@ def test_only_the_networks_agents_see_bookings_and_record_no_shows(run, rider, t
     assert refused.status_code == 404
     assert signed_in(rider, method="password").get(reverse("mobility:allotic_service")).status_code == 403
     # Another traveller's reference is not found, on the page as in the API.
+    anonymous = Client().post(reverse("mobility:allotic_pay", args=[booking.reference]))
+    assert anonymous.status_code in (302, 401) and OnDemandBooking.objects.get().penalty_case == ""
+    assert Client().post(reverse("mobility:allotic"), {"action": "book", "run": run.pk}).status_code == 302
     intruder = make_user("intrus@exemple.fr")
     assert signed_in(intruder, method="password").post(
         reverse("mobility:allotic_pay", args=[booking.reference])).status_code == 404
