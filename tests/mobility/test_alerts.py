@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -147,7 +148,9 @@ def test_an_unsubscribe_token_opens_nothing_else_and_cannot_be_forged(
     reader = Client(enforce_csrf_checks=True)
     token = alerts.unsubscribe_token(one)
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
-    for bad in (forged, "1", "x" * 400, token.replace(str(one.pk), str(two.pk), 1)):
+    other_nonce = signing.dumps([two.pk, one.nonce], salt=alerts.UNSUBSCRIBE_SALT)  # signed, wrong pair
+    other_salt = signing.dumps([one.pk, one.nonce])  # signed for another use
+    for bad in (forged, "1", "x" * 400, other_nonce, other_salt):
         response = reader.post(reverse("mobility:alerts_unsubscribe", args=[bad]))
         assert response.status_code == 400 and "pas valide" in response.content.decode()
     # Not a confirmation secret, and a re-created nonce voids the old token.
