@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from socle.core.api_schemas import ErrorOut
+from socle.core.client_address import client_ip
 from socle.core.pagination import (
     NEXT_DESCRIPTION,
     PageIn,
@@ -21,9 +22,11 @@ from socle.core.pagination import (
 from socle.core.request_actor import request_actor
 from socle.core.upload_handlers import UploadRefused, upload_refused_response
 
-from . import selectors, services, velotic
+from . import alerts, selectors, services, velotic
+from .api_ondemand import register as ondemand_register
 
 router = Router(tags=["mobilité"])
+ondemand_register(router)
 
 _FEED_BODY = {
     "required": True,
@@ -227,3 +230,31 @@ def rental_end(request: HttpRequest, rental_id: int) -> Any:
     actor = request_actor(request)
     rental = selectors.rental_get_of(actor=actor, pk=rental_id)
     return _rental_out(velotic.rental_end(actor=actor, rental=rental))
+
+
+class AlertSubscriptionIn(Schema):
+    email: str = Field(max_length=254)
+    profile: str = Field("any", description="« any » (tout public), « student » ou « worker ».")
+    route_ids: list[str] = Field(default_factory=list, max_length=alerts.MAX_CHOICES)
+    stop_ids: list[str] = Field(default_factory=list, max_length=alerts.MAX_CHOICES)
+
+
+class AlertSubscriptionAcceptedOut(Schema):
+    status: str = Field(description="Toujours « pending » : l'abonnement attend sa confirmation.")
+    message: str
+
+
+@router.post("/mobility/alert-subscriptions", auth=None,
+             response={202: AlertSubscriptionAcceptedOut, 400: ErrorOut, 429: ErrorOut},
+             summary="Demander les alertes du réseau par courriel (double confirmation)")
+def alert_subscription_create(request: HttpRequest, body: AlertSubscriptionIn) -> Any:
+    """Ask for disruption alerts by email; a confirmation link is mailed, nothing is sent before.
+
+    The answer is the same whether or not the address already has subscriptions.
+    """
+    alerts.alert_subscribe(email=body.email, profile=body.profile,
+                           route_ids=[r[:100] for r in body.route_ids],
+                           stop_ids=[s[:100] for s in body.stop_ids], client=client_ip(request))
+    return Status(202, {"status": "pending",
+                        "message": "Un courriel de confirmation a été envoyé à cette adresse "
+                                   "si elle est valide."})

@@ -68,6 +68,41 @@ def _velotic(owner: Organisation, version: FeedVersion) -> str:
     )
 
 
+ALLOTIC_STOPS = ("verberie", "saintines", "saint-sauveur", "bethisy-saint-pierre", "bethisy-saint-martin",
+                 "nery", "saint-vaast-de-longmont", "le-meux", "armancourt", "jaux")
+DEMO_TRAVELLER = "habitant.verberie@demo.socle.fr"
+
+
+def _allotic(owner: Organisation) -> str:
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from socle.core.models import User
+
+    from .models import OnDemandZone
+    from .ondemand import booking_create, run_create, zone_create
+
+    if OnDemandZone.objects.filter(organisation=owner).exists():
+        return "AlloTIC : zone de démonstration déjà en place."
+    version = FeedVersion.objects.filter(organisation=owner, published_at__isnull=False).first()
+    stops = list(Stop.objects.filter(version=version, stop_id__in=ALLOTIC_STOPS).values_list("stop_id",
+                                                                                             flat=True))
+    if len(stops) < 2:
+        return "AlloTIC : pas assez d'arrêts dans le réseau de démonstration pour une zone."
+    zone = zone_create(actor=None, organisation=owner, zone_id="basse-automne", name="Basse Automne",
+                       stop_ids=stops)
+    today = timezone.localdate()
+    runs = [run_create(actor=None, zone=zone, day=today + timedelta(days=offset), window_start=time(start),
+                       window_end=time(start + 2), vehicle="Minibus AlloTIC 1", capacity=8)
+            for offset in range(1, 8) for start in (9, 14)]
+    traveller = User.objects.filter(email=DEMO_TRAVELLER).first()
+    if traveller is not None:
+        booking_create(actor=traveller, run=runs[0], pickup_stop_id=stops[0], dropoff_stop_id=stops[-1])
+    return (f"AlloTIC : zone « Basse Automne » ({len(stops)} arrêts), {len(runs)} courses de 8 places "
+            f"sur 7 jours ; une réservation pour {DEMO_TRAVELLER} (/mobilite/allotic/).")
+
+
 def demo_load() -> list[str]:
     owner = Organisation.objects.filter(slug=settings.PLATFORM_ROOT_SLUG).first()
     if owner is None:
@@ -78,6 +113,7 @@ def demo_load() -> list[str]:
             "Mobilité : horaires de démonstration déjà publiés.",
             _simulated(),
             _velotic(owner, published),
+            _allotic(owner),
         ]
     communes = dict(Organisation.objects.filter(kind=OrganisationKind.COMMUNE).values_list("slug", "name"))
     version = gtfs_import(
@@ -90,6 +126,7 @@ def demo_load() -> list[str]:
     return [
         _simulated(),
         _velotic(owner, version),
+        _allotic(owner),
         f"Mobilité : réseau fictif de démonstration publié (horaires n° {version.number}, "
         f"{len(version.summary['trips'])} voyages), /mobilite/gtfs.zip.",
     ]

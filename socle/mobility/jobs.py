@@ -49,3 +49,12 @@ def rentals_reconcile() -> str:
     done = reconcile()
     return (f"{done['opened']} ouvertes, {done['failed']} non ouvertes, {done['closed']} closes, "
             f"{done['unreachable']} cadenas injoignables.")
+
+
+def alerts_dispatch() -> str:
+    """Find the subscribers of disruptions whose fan-out task was lost; purge unconfirmed ones."""
+    from .alerts import alerts_fanout, alerts_pending, subscriptions_purge
+
+    queued = sum(alerts_fanout(disruption_id=pk) for pk in alerts_pending())
+    purged = subscriptions_purge()
+    return f"{queued} alertes mises en file, {purged} abonnements non confirmés supprimés."

@@ -156,6 +156,9 @@ class Disruption(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=RealtimeSource.choices)
     external_id = models.CharField(max_length=200, blank=True, default="")  # the feed's entity id
+    # Who the alert is for (a key of alerts.PROFILES): "any" reaches every subscriber.
+    audience = models.CharField(max_length=10, default="any")
+    alerted_at = models.DateTimeField(null=True, blank=True)  # when its subscribers were found
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -321,3 +324,128 @@ class BikeIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} sur {self.bike}"
+
+
+class AlertStatus(models.TextChoices):
+    PENDING = "pending", "En attente de confirmation"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Désabonnée"
+
+
+class AlertSubscription(models.Model):
+    """A traveller's wish to be told by email of disruptions on lines or stops (double opt-in)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(max_length=254, blank=True, default="")  # blanked once ended
+    profile = models.CharField(max_length=10, default="any")  # a key of alerts.PROFILES
+    route_ids = models.JSONField(default=list)  # none of both: the whole network
+    stop_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.PENDING)
+    confirm_digest = models.CharField(max_length=64, blank=True, default="")  # SHA-256 of the link's secret
+    confirm_expires_at = models.DateTimeField(null=True, blank=True)
+    nonce = models.CharField(max_length=40)  # part of the unsubscribe token, checked here
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [models.Index(fields=["organisation", "status"], name="alertsub_status"),
+                             models.Index(fields=["confirm_digest"], name="alertsub_confirm")]
+
+    def __str__(self) -> str:
+        return f"Alertes n° {self.pk}"
+
+
+class AlertDelivery(models.Model):
+    """One disruption told to one subscriber: the unique pair is what makes it happen once."""
+
+    subscription = models.ForeignKey(AlertSubscription, on_delete=models.CASCADE, related_name="+")
+    disruption = models.ForeignKey(Disruption, on_delete=models.CASCADE, related_name="deliveries")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.BooleanField(default=False)  # the subscription ended before the mail left
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["subscription", "disruption"], name="alertdelivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alerte {self.disruption_id} pour {self.subscription_id}"
+
+
+class OnDemandZone(models.Model):
+    """An AlloTIC zone: the stops of the network where on-demand trips pick up and drop off."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    zone_id = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+    stop_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "zone_id"], name="ondemandzone_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OnDemandRun(models.Model):
+    """One vehicle serving one zone during one time window of one day, with its seats."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(OnDemandZone, on_delete=models.PROTECT, related_name="runs")
+    day = models.DateField()
+    window_start = models.TimeField()
+    window_end = models.TimeField()
+    vehicle = models.CharField(max_length=60)
+    capacity = models.PositiveSmallIntegerField()
+    seats_booked = models.PositiveSmallIntegerField(default=0)  # moved by conditional updates only
+
+    class Meta:
+        ordering: ClassVar = ["day", "window_start", "vehicle"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["zone", "day", "window_start", "vehicle"],
+                                    name="ondemandrun_unique"),
+            models.CheckConstraint(condition=models.Q(seats_booked__lte=models.F("capacity")),
+                                   name="ondemandrun_within_capacity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone} le {self.day:%d/%m/%Y} {self.window_start:%H:%M}"
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", "Réservée"
+    CANCELLED = "cancelled", "Annulée"
+    LATE_CANCELLED = "late_cancelled", "Annulée tardivement"
+    NO_SHOW = "no_show", "Absent au rendez-vous"
+    DONE = "done", "Effectuée"
+
+
+class OnDemandBooking(models.Model):
+    """A traveller's seats on a run, from a stop to a stop of its zone."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(OnDemandRun, on_delete=models.PROTECT, related_name="bookings")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=20, unique=True)
+    pickup_stop_id = models.CharField(max_length=100)
+    dropoff_stop_id = models.CharField(max_length=100)
+    seats = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The penalty of a late cancellation or a no-show, paid through the portal's procedure.
+    penalty_amount = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    penalty_reason = models.CharField(max_length=20, blank=True, default="")  # the procedure's motif
+    penalty_case = models.CharField(max_length=20, blank=True, default="")  # the portal case number
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Réservation {self.reference}"

@@ -17,6 +17,7 @@ from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
 
 from . import selectors
+from .alerts import PROFILES, alerts_fanout_later
 from .gtfs_rt import CAUSES, EFFECTS, RealtimeReport, feed_rt_check
 from .models import Disruption, FeedVersion, RealtimeFetch, RealtimeSource, TripRealtime
 
@@ -65,8 +66,13 @@ def trip_delay_set(*, actor: User | None, trip_id: str, service_day: date, delay
 def disruption_create(*, actor: User | None, title: str, description: str = "",
                       cause: str = "UNKNOWN_CAUSE", effect: str = "UNKNOWN_EFFECT",
                       route_ids: list[str] | None = None, stop_ids: list[str] | None = None,
-                      starts_at: datetime | None = None, ends_at: datetime | None = None) -> Disruption:
-    """Tell travellers of a disruption on lines or stops, from now or from a given time."""
+                      starts_at: datetime | None = None, ends_at: datetime | None = None,
+                      audience: str = "any") -> Disruption:
+    """Tell travellers of a disruption on lines or stops, from now or from a given time.
+
+    Its subscribers (by line, stop and, unless ``audience`` is "any", profile) are mailed
+    by background tasks once it is recorded.
+    """
     current = _published_or_refuse()
     _check_manager(actor, current.organisation)
     routes, stops = sorted(set(route_ids or [])), sorted(set(stop_ids or []))
@@ -77,6 +83,8 @@ def disruption_create(*, actor: User | None, title: str, description: str = "",
         errors["cause"] = "Cause inconnue."
     if effect not in EFFECTS:
         errors["effect"] = "Effet inconnu."
+    if audience not in PROFILES:
+        errors["audience"] = "Public inconnu."
     if not routes and not stops:
         errors["route_ids"] = "Choisissez au moins une ligne ou un arrêt."
     unknown = selectors.unknown_ids(version=current, route_ids=routes, stop_ids=stops)
@@ -91,9 +99,11 @@ def disruption_create(*, actor: User | None, title: str, description: str = "",
         disruption = Disruption.objects.create(
             organisation=current.organisation, title=title.strip()[:200], description=description.strip(),
             cause=cause, effect=effect, route_ids=routes, stop_ids=stops, starts_at=start,
-            ends_at=ends_at, source=RealtimeSource.AGENT, created_by=actor)
+            ends_at=ends_at, source=RealtimeSource.AGENT, created_by=actor, audience=audience)
         audit_record(actor=actor, action="mobility.disruption_create", organisation=current.organisation,
-                     target=disruption, data={"title": disruption.title, "routes": routes, "stops": stops})
+                     target=disruption, data={"title": disruption.title, "routes": routes, "stops": stops,
+                                              "audience": audience})
+        alerts_fanout_later(disruption)
     return disruption
 
 
@@ -127,11 +137,14 @@ def _apply(current: FeedVersion, report: RealtimeReport, kind: str, now: datetim
     seen = []
     for alert in report.alerts:
         seen.append(alert.external_id)
-        Disruption.objects.update_or_create(
+        disruption, created = Disruption.objects.update_or_create(
             organisation=current.organisation, source=RealtimeSource.FEED, external_id=alert.external_id,
             defaults={"title": alert.title, "description": alert.description, "cause": alert.cause,
                       "effect": alert.effect, "route_ids": alert.route_ids, "stop_ids": alert.stop_ids,
                       "starts_at": _moment(alert.starts_at) or now, "ends_at": _moment(alert.ends_at)})
+        # An alert read again at each poll is the same disruption: its subscribers were told once.
+        if created:
+            alerts_fanout_later(disruption)
     # A full dataset that no longer carries an alert means the operator ended it.
     (Disruption.objects.filter(organisation=current.organisation, source=RealtimeSource.FEED)
      .exclude(external_id__in=seen).filter(ends_at__isnull=True).update(ends_at=now))

@@ -17,6 +17,7 @@ from socle.core.page_guards import error_page, role_required
 from socle.core.request_actor import request_actor
 
 from . import gtfs_rt, realtime, selectors, siri_lite
+from .alerts import PROFILES
 
 agent_required = role_required(
     selectors.VIEW, title="Espace réservé au service transport",
@@ -118,7 +119,7 @@ def _post_disruption(request: HttpRequest) -> str:
         description=request.POST.get("description", "")[:4000],
         cause=request.POST.get("cause", "UNKNOWN_CAUSE"), effect=request.POST.get("effect", "UNKNOWN_EFFECT"),
         route_ids=[r[:100] for r in request.POST.getlist("route_ids")][:200], stop_ids=stops[:200],
-        ends_at=ends_at)
+        ends_at=ends_at, audience=request.POST.get("audience", "any")[:20])
     return ""
 
 
@@ -139,12 +140,14 @@ def realtime_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     now = timezone.now()
     current = selectors.feed_current()
+    listed = list(selectors.disruptions_for(actor=actor)[:50])
+    sent = selectors.alert_deliveries_sent(disruption_ids=[d.pk for d in listed])
     return render(request, "mobility/realtime.html", {
         "today": today, "current": current,
         "can_manage": selectors.realtime_managed_for(actor=actor).exists(),
         "trips": selectors.trips_realtime_for(actor=actor, day=today)[:200],
-        "disruptions": [(d, d.ends_at is None or d.ends_at > now)
-                        for d in selectors.disruptions_for(actor=actor)[:50]],
+        "disruptions": [(d, d.ends_at is None or d.ends_at > now, sent.get(d.pk, 0)) for d in listed],
+        "subscribers": selectors.alert_subscriptions_count_for(actor=actor), "profiles": PROFILES,
         "fetches": selectors.realtime_fetches_for(actor=actor)[:10],
         "routes": selectors.routes_public() if current else [],
         "causes": gtfs_rt.CAUSES, "effects": gtfs_rt.EFFECTS,

@@ -17,6 +17,9 @@ from socle.core.module_activation import module_enabled
 
 from . import gbfs, gtfs_rt
 from .models import (
+    AlertDelivery,
+    AlertStatus,
+    AlertSubscription,
     Bike,
     BikeIncident,
     BikeStation,
@@ -25,6 +28,9 @@ from .models import (
     Departure,
     Disruption,
     FeedVersion,
+    OnDemandBooking,
+    OnDemandRun,
+    OnDemandZone,
     RealtimeFetch,
     Rental,
     RentalStatus,
@@ -44,9 +50,37 @@ def feed_versions_for(*, actor: Actor) -> QuerySet[FeedVersion]:
     return scope(FeedVersion.objects.select_related("organisation"), actor, VIEW)
 
 
+def feed_versions_of(*, actor: Actor, version: FeedVersion) -> QuerySet[FeedVersion]:
+    """Return the other versions of a version's organisation the actor may see, newest first."""
+    return (feed_versions_for(actor=actor).filter(organisation=version.organisation_id)
+            .exclude(pk=version.pk).defer("summary", "report"))
+
+
 def feed_version_get_for(*, actor: Actor, pk: object) -> FeedVersion:
     """Return one feed version the actor may see, or 404."""
     return get_or_404(feed_versions_for(actor=actor), pk=pk)
+
+
+def feed_versions_diff(*, actor: Actor, old: FeedVersion, new: FeedVersion) -> dict[str, dict[str, object]]:
+    """Return what changed between two versions of one organisation (cached: a version never changes)."""
+    from django.core.cache import cache
+
+    from socle.core.blobs import blob_open
+
+    from .gtfs_diff import feeds_diff
+    from .gtfs_feed import feed_read
+
+    if old.organisation_id != new.organisation_id:
+        raise Http404("Ces versions ne sont pas du même réseau.")
+    for version in (old, new):
+        feed_version_get_for(actor=actor, pk=version.pk)
+    key = f"mobility:gtfs-diff:{old.pk}:{new.pk}"
+    found = cache.get(key)
+    if found is None:
+        with blob_open(old.blob) as first, blob_open(new.blob) as second:
+            found = feeds_diff(feed_read(first), feed_read(second))
+        cache.set(key, found, 24 * 3600)
+    return dict(found)
 
 
 def _network_owner() -> Organisation | None:
@@ -338,6 +372,133 @@ def route_stops(*, route: Route) -> QuerySet[Stop]:
 def service_days_count(*, version: FeedVersion, day: date) -> int:
     """Count the services of a timetable version that run on a given day."""
     return ServiceDay.objects.filter(version=version, day=day).count()
+
+
+# ---- Alerts to travellers
+
+
+def _names(version_id: int, route_ids: list[str], stop_ids: list[str]) -> list[str]:
+    routes = Route.objects.filter(version=version_id, route_id__in=route_ids).order_by("short_name")
+    stops = Stop.objects.filter(version=version_id, stop_id__in=stop_ids).order_by("name")
+    return ([f"ligne {r.short_name or r.route_id}" for r in routes]
+            + [f"arrêt {s.name}" for s in stops])
+
+
+def alert_choices_label(*, version: FeedVersion, route_ids: list[str], stop_ids: list[str]) -> str:
+    """Say in French what a subscription covers: its lines and stops, or the whole network."""
+    names = _names(version.pk, route_ids, stop_ids)
+    return ", ".join(names) if names else "tout le réseau"
+
+
+def alert_places_label(*, disruption: Disruption) -> str:
+    """Say in French which lines and stops a disruption concerns."""
+    current = feed_current()
+    names = _names(current.pk, disruption.route_ids, disruption.stop_ids) if current else []
+    return ", ".join(names[:6]) + ("…" if len(names) > 6 else "") if names else "le réseau"
+
+
+def alert_subscriptions_count_for(*, actor: Actor) -> int:
+    """Count the confirmed alert subscriptions of the networks the actor may see."""
+    return scope(AlertSubscription.objects.filter(status=AlertStatus.ACTIVE), actor, VIEW).count()
+
+
+def alert_deliveries_sent(*, disruption_ids: list[int]) -> dict[int, int]:
+    """Count, per disruption, the alert mails that left."""
+    rows = (AlertDelivery.objects.filter(disruption_id__in=disruption_ids, sent_at__isnull=False)
+            .values("disruption_id").annotate(n=Count("pk")))
+    return {row["disruption_id"]: row["n"] for row in rows}
+
+
+# ---- AlloTIC (on-demand transport)
+
+
+def ondemand_runs_open(*, now: datetime, days: int = 14) -> QuerySet[OnDemandRun]:
+    """Return the coming runs of the network's zones, with their zone, soonest first."""
+    owner = _network_owner()
+    if owner is None or not module_enabled("mobility", owner):
+        return OnDemandRun.objects.none()
+    today = timezone.localtime(now).date()
+    return (OnDemandRun.objects.filter(organisation=owner, day__gte=today,
+                                       day__lte=today + timedelta(days=days))
+            .select_related("zone").order_by("day", "window_start", "pk"))
+
+
+def ondemand_run_open_get(*, pk: object, now: datetime) -> OnDemandRun:
+    """Return one coming run, or 404."""
+    return get_or_404(ondemand_runs_open(now=now), pk=pk)
+
+
+def stop_names(*, stop_ids: list[str]) -> dict[str, str]:
+    """Return the names of stops of the published timetables, by stop_id."""
+    current = feed_current()
+    if current is None:
+        return {}
+    return dict(Stop.objects.filter(version=current, stop_id__in=stop_ids).values_list("stop_id", "name"))
+
+
+def bookings_of(*, actor: User) -> QuerySet[OnDemandBooking]:
+    """Return a traveller's own AlloTIC bookings, newest first."""
+    return OnDemandBooking.objects.filter(user=actor).select_related("run", "run__zone")
+
+
+def booking_of_get(*, actor: User, reference: str) -> OnDemandBooking:
+    """Return one of a traveller's own bookings by its reference, or 404."""
+    return get_or_404(bookings_of(actor=actor), reference=reference)
+
+
+def ondemand_zones_for(*, actor: Actor) -> QuerySet[OnDemandZone]:
+    """Return the AlloTIC zones the actor may see."""
+    return scope(OnDemandZone.objects.all(), actor, VIEW)
+
+
+def ondemand_runs_for(*, actor: Actor, since: date) -> QuerySet[OnDemandRun]:
+    """Return the runs from a day on that the actor may see."""
+    return scope(OnDemandRun.objects.filter(day__gte=since), actor, VIEW).select_related("zone")
+
+
+def bookings_for(*, actor: Actor, since: date | None = None,
+                 penalties: bool = False) -> QuerySet[OnDemandBooking]:
+    """Return the bookings the actor may see (agents of the network): from a day, or with a penalty."""
+    rows = scope(OnDemandBooking.objects.all(), actor, VIEW).select_related("run", "run__zone", "user")
+    if since is not None:
+        rows = rows.filter(run__day__gte=since).order_by("run__day", "run__window_start", "pk")
+    return rows.exclude(penalty_reason="") if penalties else rows
+
+
+def booking_get_for(*, actor: Actor, pk: object) -> OnDemandBooking:
+    """Return one booking the actor may see, or 404."""
+    return get_or_404(bookings_for(actor=actor), pk=pk)
+
+
+def zone_get_for(*, actor: Actor, pk: object) -> OnDemandZone:
+    """Return one zone the actor may see, or 404."""
+    return get_or_404(ondemand_zones_for(actor=actor), pk=pk)
+
+
+@dataclass(frozen=True)
+class PenaltyState:
+    label: str  # French
+    paid: bool = False
+    case_number: str = ""
+
+
+def penalty_state(*, booking: OnDemandBooking) -> PenaltyState | None:
+    """Say where a booking's penalty stands, reading its portal case (by number) when filed."""
+    if not booking.penalty_reason:
+        return None
+    if not booking.penalty_case:
+        return PenaltyState("À payer : pénalité de " + f"{booking.penalty_amount:.2f}".replace(".",
+                                                                                               ",") + " €")
+    from socle.portal.selectors import case_payments, cases_of_citizen
+
+    case = cases_of_citizen(actor=booking.user).filter(number=booking.penalty_case).first()
+    if case is None:
+        return PenaltyState("Démarche de paiement introuvable", case_number=booking.penalty_case)
+    if any(p.status == "paid" for p in case_payments(case=case)):
+        return PenaltyState("Payée", paid=True, case_number=case.number)
+    labels = {"draft": "Démarche de paiement à déposer", "awaiting_payment": "À payer en ligne"}
+    return PenaltyState(labels.get(case.status, "Démarche déposée, en cours de traitement"),
+                        case_number=case.number)
 
 
 # ---- VéloTIC

@@ -173,12 +173,3 @@ def gtfs_publish(*, actor: User | None, version: FeedVersion) -> FeedVersion:
         audit_record(actor=actor, action="mobility.feed_publish", organisation=version.organisation,
                      target=version, data={"number": version.number})
     return version
-
-
-def gtfs_diff(*, old: FeedVersion, new: FeedVersion) -> dict[str, dict[str, list[str]]]:
-    """Return what was added and removed between two versions: routes, stops and trips."""
-    diff = {}
-    for key in ("routes", "stops", "trips"):
-        before, after = set(old.summary.get(key, [])), set(new.summary.get(key, []))
-        diff[key] = {"added": sorted(after - before), "removed": sorted(before - after)}
-    return diff

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import realtime_views, velotic_views, views
+from . import alert_views, ondemand_views, realtime_views, velotic_views, views
 
 app_name = "mobility"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("agent/mobilite/temps-reel/", realtime_views.realtime_page, name="realtime"),
     path("agent/mobilite/temps-reel/perturbations/<int:pk>/terminer", realtime_views.disruption_end,
          name="disruption_end"),
+    path("mobilite/alertes/", alert_views.subscribe, name="alerts"),
+    path("mobilite/alertes/confirmer/<str:secret>", alert_views.confirm, name="alerts_confirm"),
+    path("mobilite/alertes/desabonnement/<str:token>", alert_views.unsubscribe, name="alerts_unsubscribe"),
+    path("mobilite/allotic/", ondemand_views.booking_page, name="allotic"),
+    path("mobilite/allotic/<str:reference>/payer", ondemand_views.penalty_pay, name="allotic_pay"),
+    path("agent/mobilite/allotic/", ondemand_views.service_page, name="allotic_service"),
     path("mobilite/velos/", velotic_views.stations, name="velotic"),
     path("mobilite/velos/stations/<str:station_id>/", velotic_views.station, name="velotic_station"),
     path("mobilite/velos/ma-location/", velotic_views.rental, name="velotic_rental"),

@@ -115,11 +115,22 @@ def feeds(request: HttpRequest) -> HttpResponse:
 def feed_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = request_actor(request)
     version = selectors.feed_version_get_for(actor=actor, pk=pk)
-    previous = (selectors.feed_versions_for(actor=actor)
-                .filter(organisation=version.organisation, number__lt=version.number).first())
+    others = list(selectors.feed_versions_of(actor=actor, version=version)[:100])
+    wanted = request.GET.get("avec", "")
+    compared = next((o for o in others if str(o.number) == wanted), None) if wanted else \
+        next((o for o in others if o.number < version.number), None)
+    if wanted and compared is None:
+        return error_page(request, "Version introuvable",
+                          "Cette version n'existe pas pour ce réseau : choisissez-en une dans la liste.", 404)
+    diff = None
+    if compared is not None:
+        old, new = (compared, version) if compared.number < version.number else (version, compared)
+        found = selectors.feed_versions_diff(actor=actor, old=old, new=new)
+        diff = [("Lignes", found["routes"]), ("Arrêts", found["stops"]), ("Voyages", found["trips"])]
     return render(request, "mobility/feed_detail.html", {
-        "version": version, "report": version.report, "previous": previous,
-        "diff": services.gtfs_diff(old=previous, new=version) if previous else None})
+        "version": version, "report": version.report, "others": others, "compared": compared,
+        "diff_old": min(version.number, compared.number) if compared else None,
+        "diff_new": max(version.number, compared.number) if compared else None, "diff": diff})
 
 
 @require_POST

@@ -83,7 +83,8 @@ def test_the_diff_between_versions_lists_what_changed(territory, transport):
     second = gtfs_import(actor=transport, organisation=territory["arc"], source=io.BytesIO(more),
                          filename="v2.zip")
     page = signed_in(transport).get(reverse("mobility:feed", args=[second.pk])).content.decode()
-    assert "Lignes : 1 ajoutée(s), 0 retirée(s) (r2)" in page
+    assert "De la version n° 1 à la version n° 2" in page
+    assert '<th scope="row">Lignes</th>\n    <td data-label="Ajoutés">1 : r2</td>' in page
 
 
 def test_another_communes_agent_sees_no_version_and_gets_404(territory, transport, make_user, published):

@@ -47,7 +47,8 @@ def fleet(territory, make_user, locks):
     return {"gare": gare, "mairie": mairie, "bikes": bikes, "rider": rider, "subscription": subscription}
 
 
-def test_a_subscriber_rents_a_bike_and_returns_it_at_another_station(fleet, locks, client):
+def test_a_subscriber_rents_a_bike_and_returns_it_at_another_station(fleet, locks, client, make_user,
+                                                                     territory):
     rider = signed_in(fleet["rider"])
     page = rider.post(reverse("mobility:velotic_station", args=["gare"]), {"bike": "001"})
     assert page.status_code == 302
@@ -67,6 +68,11 @@ def test_a_subscriber_rents_a_bike_and_returns_it_at_another_station(fleet, lock
     assert bike.station == fleet["mairie"] and bike.status == BikeStatus.AVAILABLE
     assert list(AuditEvent.objects.filter(action__startswith="mobility.rental").values_list(
         "action", flat=True).order_by("pk")) == ["mobility.rental_start", "mobility.rental_end"]
+    from socle.mobility.indicators import bike_rentals
+
+    today = timezone.localdate()
+    agent = make_user("transport@exemple.fr", roles=[(territory["arc"], "mobility.agent")])
+    assert bike_rentals(actor=agent, start=today, end=today + timedelta(days=1)) == 1
 
 
 def test_without_a_running_subscription_or_when_suspended_no_bike_is_unlocked(fleet, locks, make_user):
