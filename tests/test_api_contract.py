@@ -11,19 +11,21 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import jsonschema
 import pytest
 from django.test import Client
+from django.utils import timezone
 from ninja import NinjaAPI, Router, Schema
 
 from socle.archives.fixity import archives_verify
 from socle.core.api_schemas import schema_name_clashes
 from socle.core.services import membership_grant, token_create
 from socle.mail.services import contact_create, mail_type_create
-from socle.mobility import velotic
+from socle.mobility import ondemand, velotic
 from socle.mobility.services import gtfs_import, gtfs_publish
 from socle.portal import selectors as portal_selectors
 from socle.portal.services import case_submit, procedure_create, procedure_publish
@@ -385,6 +387,29 @@ def test_every_operation_answers_as_the_published_schema_says(
     api.call(anonymous, "get", "/api/v1/mobility/stops?limit=0", 400)
     api.call(anonymous, "get", "/api/v1/mobility/stops/s1/departures", 200)
     api.call(anonymous, "get", "/api/v1/mobility/stops/inconnu/departures", 404)
+    # ---- AlloTIC (on-demand transport) and travellers' alerts
+    zone = ondemand.zone_create(actor=None, organisation=world["arc"], zone_id="nord",
+                                name="Zone nord", stop_ids=["s1", "s2", "s3"])
+    run = ondemand.run_create(actor=None, zone=zone, day=timezone.localdate() + timedelta(days=1),
+                              window_start=time(10), window_end=time(12), vehicle="Minibus 1",
+                              capacity=3)
+    runs = api.call(anonymous, "get", "/api/v1/mobility/ondemand-runs?limit=5", 200)
+    assert [r["id"] for r in runs["items"]] == [run.pk]
+    api.call(anonymous, "get", "/api/v1/mobility/ondemand-runs?cursor=x", 400)
+    trip = {"run": run.pk, "pickup_stop_id": "s1", "dropoff_stop_id": "s2"}
+    booking = api.call(citizen, "post", "/api/v1/mobility/bookings", 201, **post_json(trip))
+    api.call(citizen, "post", "/api/v1/mobility/bookings", 404,
+             **post_json({**trip, "run": 999999}))
+    api.call(anonymous, "post", "/api/v1/mobility/bookings", 401, **post_json(trip))
+    mine = api.call(citizen, "get", "/api/v1/mobility/bookings", 200)
+    assert [b["reference"] for b in mine["items"]] == [booking["reference"]]
+    api.call(anonymous, "get", "/api/v1/mobility/bookings", 401)
+    cancel = f"/api/v1/mobility/bookings/{booking['reference']}/cancel"
+    api.call(citizen, "post", cancel, 200)
+    api.call(citizen, "post", "/api/v1/mobility/bookings/INCONNUE/cancel", 404)
+    alerts_url = "/api/v1/mobility/alert-subscriptions"
+    api.call(anonymous, "post", alerts_url, 202, **post_json({"email": "voyageur@exemple.fr"}))
+    api.call(anonymous, "post", alerts_url, 400, **post_json({"email": "pas une adresse"}))
     validations = "/api/v1/mobility/gtfs/validations"
     report = api.call(citizen, "post", validations, 200,
                       data={"file": named(build_feed({"agency.txt": None}), "reseau.zip")})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -134,15 +135,35 @@ def stops(request: HttpRequest, page: Query[PageIn], q: str = "") -> Any:
     return {"items": items, "next": next_cursor}
 
 
-@router.get("/mobility/stops/{stop_id}/departures", response={200: list[DepartureOut], 404: ErrorOut},
+class DeparturePageOut(Schema):
+    items: list[DepartureOut]
+    next: str | None = Field(description=NEXT_DESCRIPTION)
+
+
+@router.get("/mobility/stops/{stop_id}/departures",
+            response={200: DeparturePageOut, 400: ErrorOut, 404: ErrorOut},
             auth=None, summary="Prochains départs d'un arrêt")
-def departures(request: HttpRequest, stop_id: str) -> Any:
-    """The next theoretical departures from a stop."""
+def departures(request: HttpRequest, stop_id: str, page: Query[PageIn]) -> Any:
+    """The next departures from a stop, by expected time (timetable plus known delay), paged
+    like every list: the cursor holds the last departure's time and trip, the next page starts
+    after it (two departures at the same minute are told apart by their trip)."""
     stop = selectors.stop_public_get(stop_id=stop_id[:100])
-    upcoming = selectors.departures_next(stop=stop, now=timezone.localtime(), limit=20)
-    return [{"at": d.at.isoformat(), "route_id": d.route.route_id,
-             "route_short_name": d.route.short_name, "headsign": d.headsign,
-             "realtime": d.realtime} for d in upcoming]
+    now = timezone.localtime()
+    after: tuple[datetime, str] | None = None
+    if page.cursor:
+        at, trip = cursor_decode(page.cursor, datetime, str)
+        after = (at, trip)
+        now = max(now, at)
+    # Enough to skip what the previous page already gave at the cursor's very minute.
+    upcoming = selectors.departures_next(stop=stop, now=now, limit=2 * page.limit + 1)
+    if after is not None:
+        upcoming = [d for d in upcoming if (d.at, d.trip_id) > after]
+    items = upcoming[: page.limit]
+    more = len(upcoming) > page.limit
+    return {"items": [{"at": d.at.isoformat(), "route_id": d.route.route_id,
+                       "route_short_name": d.route.short_name, "headsign": d.headsign,
+                       "realtime": d.realtime} for d in items],
+            "next": cursor_encode(items[-1].at, items[-1].trip_id) if more else None}
 
 
 class StationNowOut(Schema):

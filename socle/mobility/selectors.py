@@ -204,7 +204,7 @@ def departures_next(
                 trip_id=row.trip_id,
             )
         )
-    return sorted(results, key=lambda d: d.at)[:limit]
+    return sorted(results, key=lambda d: (d.at, d.trip_id))[:limit]
 
 
 def disruptions_active(

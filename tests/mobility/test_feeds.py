@@ -177,3 +177,25 @@ def test_module_switched_off_hides_the_network(published, territory, client):
 
     module_disable(actor=None, module="mobility", organisation=territory["arc"])
     assert client.get(reverse("mobility:gtfs_zip")).status_code == 404
+
+
+def test_the_departures_of_a_stop_are_paged_like_every_list(published, client, monkeypatch):
+    from socle.mobility import selectors
+
+    monday_morning = timezone.make_aware(datetime(2026, 12, 7, 5, 0))
+    _freeze(monkeypatch, monday_morning)
+    stop = selectors.stop_public_get(stop_id="s1")
+    expected = [d.at.isoformat() for d in selectors.departures_next(
+        stop=stop, now=timezone.localtime(), limit=100)]
+    assert len(expected) >= 2
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(50):
+        body = client.get("/api/v1/mobility/stops/s1/departures?limit=1"
+                          + (f"&cursor={cursor}" if cursor else "")).json()
+        assert len(body["items"]) <= 1
+        seen += [d["at"] for d in body["items"]]
+        if not (cursor := body["next"]):
+            break
+    assert seen == expected  # nothing lost, nothing repeated
+    assert client.get("/api/v1/mobility/stops/s1/departures?cursor=xyz").status_code == 400
