@@ -1,0 +1,119 @@
+"""The training service's management pages: adding a course and a session (the DCSI), and
+the annual plan with its report per course and per commune (the DCSI and the managers,
+each over the communes they report on)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from socle.core.errors import ServiceError
+from socle.core.page_guards import role_required
+from socle.core.request_actor import request_actor
+
+from . import selectors, services
+from .forms import CourseForm, SessionForm
+
+manager_required = role_required(
+    selectors.MANAGE, title="Espace réservé au service de formation",
+    message="Seul le service de formation de la DCSI gère le catalogue et les sessions.")
+report_required = role_required(
+    selectors.REPORT, title="Espace réservé aux responsables",
+    message="Seuls les responsables et le service de formation consultent le bilan du plan.")
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def course_create(request: HttpRequest) -> HttpResponse:
+    user = request_actor(request)
+    form = CourseForm(request.POST or None)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = selectors.home_organisation(actor=user)
+        try:
+            assert owner is not None
+            course = services.course_save(
+                actor=user, organisation=owner, code=data["code"], title=data["title"],
+                kind=data["kind"], audience=data["audience"],
+                duration_hours=data["duration_hours"], objectives=data["objectives"],
+                description=data["description"], awareness=data["awareness"])
+        except ServiceError as exc:
+            refusal = exc.message
+        else:
+            messages.success(request, f"Formation « {course.title} » ajoutée au catalogue.")
+            return redirect("training:course", course.pk)
+    return render(request, "training/course_form.html", {"form": form, "refusal": refusal},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _session_form(request: HttpRequest, user: Any) -> SessionForm:
+    return SessionForm(
+        request.POST or None,
+        courses=[(str(c.pk), f"{c.title} ({c.code})")
+                 for c in selectors.courses_for(actor=user)[:300]],
+        trainers=[(str(t.pk), t.display_name) for t in selectors.trainers_for(actor=user)[:300]],
+        plans=[(str(p.pk), p.title) for p in selectors.plans_for(actor=user)[:50]])
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def session_create(request: HttpRequest) -> HttpResponse:
+    user = request_actor(request)
+    form = _session_form(request, user)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        course = selectors.course_get_for(actor=user, pk=data["course"])
+        trainer = (selectors.trainers_for(actor=user).filter(pk=data["trainer"]).first()
+                   if data["trainer"] else None)
+        plan = selectors.plan_get_for(actor=user, pk=data["plan"]) if data["plan"] else None
+        tz = timezone.get_current_timezone()
+        try:
+            session = services.session_create(
+                actor=user, course=course, plan=plan, trainer=trainer,
+                start=datetime.combine(data["date"], data["start"], tzinfo=tz),
+                end=datetime.combine(data["date"], data["end"], tzinfo=tz),
+                capacity=data["capacity"], place=data["place"], remote=data["remote"])
+        except ServiceError as exc:
+            refusal = exc.message
+        else:
+            messages.success(request, "Session programmée.")
+            return redirect("training:session", session.pk)
+    return render(request, "training/session_form.html", {"form": form, "refusal": refusal},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+@report_required
+def plan(request: HttpRequest) -> HttpResponse:
+    user = request_actor(request)
+    this_year = timezone.localdate().year
+    raw = str(request.GET.get("annee", ""))
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else this_year
+    slug = str(request.GET.get("commune", ""))[:80]
+    organisation = selectors.organisation_reporting_get(actor=user, slug=slug) if slug else None
+    per_course, per_commune, total = selectors.plan_report(actor=user, year=year,
+                                                           organisation=organisation)
+    return render(request, "training/plan.html", {
+        "year": year, "years": range(this_year - 2, this_year + 2),
+        "plans": [p for p in selectors.plans_for(actor=user) if p.year == year],
+        "sessions": list(selectors.sessions_for(actor=user, year=year)[:300]),
+        "per_course": per_course, "per_commune": per_commune, "total": total,
+        "organisations": list(selectors.organisations_reporting(actor=user)),
+        "organisation": organisation, "may_manage": selectors.may_manage(actor=user),
+    })
+
+
+urlpatterns = [
+    path("formation/catalogue/nouvelle", course_create, name="course_create"),
+    path("formation/seances/nouvelle", session_create, name="session_create"),
+    path("formation/plan/", plan, name="plan"),
+]
