@@ -33,7 +33,7 @@ report_required = role_required(
 @manager_required
 def course_create(request: HttpRequest) -> HttpResponse:
     user = request_actor(request)
-    form = CourseForm(request.POST or None)
+    form = CourseForm(request.POST if request.method == "POST" else None)
     refusal = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -56,7 +56,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
 
 def _session_form(request: HttpRequest, user: Any) -> SessionForm:
     return SessionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         courses=[(str(c.pk), f"{c.title} ({c.code})")
                  for c in selectors.courses_for(actor=user)[:300]],
         trainers=[(str(t.pk), t.display_name) for t in selectors.trainers_for(actor=user)[:300]],

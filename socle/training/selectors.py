@@ -279,12 +279,13 @@ def reported_registrations(*, actor: Actor, year: int,
 
 def _rows(registrations: QuerySet[Registration], key: str, label: str) -> list[ReportRow]:
     grouped = (registrations.values(key, label).annotate(
-        sessions=Count("session", distinct=True), registered=Count("pk"),
-        attended=Count("pk", filter=Q(attended=True)),
-        hours=Sum("session__course__duration_hours", filter=Q(attended=True)))
+        n_sessions=Count("session", distinct=True), n_registered=Count("pk"),
+        n_attended=Count("pk", filter=Q(attended=True)),
+        n_hours=Sum("session__course__duration_hours", filter=Q(attended=True)))
         .order_by(label))
-    return [ReportRow(label=row[label], sessions=row["sessions"], registered=row["registered"],
-                      attended=row["attended"], hours=Decimal(row["hours"] or 0))
+    return [ReportRow(label=row[label], sessions=row["n_sessions"],
+                      registered=row["n_registered"], attended=row["n_attended"],
+                      hours=Decimal(row["n_hours"] or 0))
             for row in grouped]
 
 

@@ -90,7 +90,7 @@ def _session_context(user: Any, session: Any) -> dict[str, Any]:
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_actor(request)
     session = selectors.session_get_for(actor=user, pk=pk)
-    form = RegisterForm(request.POST or None)
+    form = RegisterForm(request.POST if request.method == "POST" else None)
     refusal = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,7 +130,7 @@ def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notices_mark_read(actor=user, ref=object_ref("training.registration", registration.pk))
     may_decide = (selectors.may_decide(actor=user, registration=registration)
                   and registration.status == RegistrationStatus.PENDING)
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(request.POST if request.method == "POST" else None)
     refusal = ""
     if request.method == "POST":
         if not may_decide:
@@ -209,7 +209,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def _need_form(request: HttpRequest, user: Any) -> NeedForm:
     organisations = [(o.slug, o.name) for o in selectors.organisations_declaring(actor=user)]
     courses = [(str(c.pk), c.title) for c in selectors.courses_for(actor=user)[:200]]
-    return NeedForm(request.POST or None, organisations=organisations, courses=courses)
+    return NeedForm(request.POST if request.method == "POST" else None, organisations=organisations, courses=courses)
 
 
 @require_http_methods(["GET", "POST"])
