@@ -109,7 +109,7 @@ def _sessions(arc: Organisation, courses: dict[str, Course], trainer: User | Non
     for code, days, hour, capacity, place in SESSIONS:
         start = _at(days, hour)
         # A course of more than a day's half is given in one day of seven hours here.
-        minutes = int(min(courses[code].duration_hours, 7) * 60)
+        minutes = int(min(float(courses[code].duration_hours), 7.0) * 60)
         sessions.append(session_create(
             actor=None, course=courses[code], start=start, end=start + timedelta(minutes=minutes),
             capacity=capacity, place=place, remote=not place, trainer=trainer,
@@ -151,11 +151,12 @@ def demo_load() -> list[str]:
                           reason="Le service est en sous-effectif ce jour-là : "
                                  "inscrivez-vous à la session suivante." if refused else "")
                 count += 1
+        taker = trainer or admin
         for session in sessions:
-            if session.start < timezone.now() and (trainer or admin) is not None:
+            if session.start < timezone.now() and taker is not None:
                 confirmed = session.registrations.filter(status="confirmed").order_by("pk")
                 present = [r.pk for i, r in enumerate(confirmed) if i % 4 != 3]
-                attendance_record(actor=trainer or admin, session=session, present=present,
+                attendance_record(actor=taker, session=session, present=present,
                                   now=session.end)
         clicker = agents.get("choisy-au-bac")
         clicker_home = home_organisation(actor=clicker) if clicker is not None else None

@@ -278,10 +278,11 @@ def registration_decide(*, actor: User, registration: Registration, approve: boo
         audit_record(actor=actor, action="training.registration_decide",
                      organisation=registration.organisation, target=registration,
                      data={"status": status, "reason": reason})
-        title = {RegistrationStatus.CONFIRMED: f"Formation acceptée : {held.course.title}",
-                 RegistrationStatus.WAITING: f"Formation acceptée, sur liste d'attente : "
-                                             f"{held.course.title}",
-                 RegistrationStatus.REFUSED: f"Formation refusée : {held.course.title}"}[status]
+        course = held.course.title
+        title = {str(RegistrationStatus.CONFIRMED): f"Formation acceptée : {course}",
+                 str(RegistrationStatus.WAITING): f"Formation acceptée, sur liste d'attente : "
+                                                  f"{course}",
+                 str(RegistrationStatus.REFUSED): f"Formation refusée : {course}"}[status]
         _tell_agent(actor, registration, title,
                     f"Motif : {reason}" if reason else f"Session du {_when(held.start)}.")
     return registration

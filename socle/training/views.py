@@ -209,7 +209,8 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def _need_form(request: HttpRequest, user: Any) -> NeedForm:
     organisations = [(o.slug, o.name) for o in selectors.organisations_declaring(actor=user)]
     courses = [(str(c.pk), c.title) for c in selectors.courses_for(actor=user)[:200]]
-    return NeedForm(request.POST if request.method == "POST" else None, organisations=organisations, courses=courses)
+    return NeedForm(request.POST if request.method == "POST" else None,
+                    organisations=organisations, courses=courses)
 
 
 @require_http_methods(["GET", "POST"])

@@ -34,7 +34,7 @@ def test_managers_see_and_decide_their_communes_registrations_only(
 
 
 def test_an_agent_sees_their_own_registration_only(two_communes, agent, colleague):
-    ours, theirs = two_communes
+    ours, _theirs = two_communes
     assert set(selectors.registrations_visible(actor=agent)) == {ours}
     assert set(selectors.registrations_visible(actor=colleague)) == set()
 
@@ -71,7 +71,7 @@ def test_another_communes_registration_is_a_404_in_the_api(two_communes, manager
 def test_a_trainer_sees_the_attendees_of_their_own_sessions_only(
         two_communes, trainer, make_user, arc, session, make_session, manager, api_client):
     other = make_user("autre-formateur@arc.exemple.fr", roles=[(arc, "training.trainer")])
-    ours, theirs = two_communes
+    ours, _theirs = two_communes
     services.registration_decide(actor=manager, registration=ours, approve=True)
     assert [r.agent for r in selectors.attendees_of(actor=trainer, session=session)] == [
         ours.agent]
