@@ -162,7 +162,7 @@ def demo_load() -> list[str]:
         clicker_home = home_organisation(actor=clicker) if clicker is not None else None
         if clicker is not None and clicker_home is not None:
             enrol_for_awareness(actor=None, agent=clicker, organisation=clicker_home,
-                                source_ref="security.campaign:demo",
+                                campaign="Campagne d'hameçonnage simulée de l'automne",
                                 reason="A cliqué sur le lien de la campagne d'hameçonnage "
                                        "simulée de l'automne.")
         needs = 0

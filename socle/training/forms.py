@@ -89,3 +89,15 @@ class SessionForm(forms.Form):
         _choices(self, "course", courses)
         _choices(self, "trainer", [("", "À désigner"), *trainers])
         _choices(self, "plan", [("", "Hors plan"), *plans])
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(label="Intitulé du plan", max_length=200)
+    notes = forms.CharField(label="Priorités et remarques", max_length=10000, required=False,
+                            widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Motif de l'annulation", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Les inscrits le reçoivent.")

@@ -10,16 +10,16 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socle.core.errors import ServiceError
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 
 from . import selectors, services
-from .forms import CourseForm, SessionForm
+from .forms import CancelForm, CourseForm, PlanForm, SessionForm
 
 manager_required = role_required(
     selectors.MANAGE, title="Espace réservé au service de formation",
@@ -109,11 +109,54 @@ def plan(request: HttpRequest) -> HttpResponse:
         "per_course": per_course, "per_commune": per_commune, "total": total,
         "organisations": list(selectors.organisations_reporting(actor=user)),
         "organisation": organisation, "may_manage": selectors.may_manage(actor=user),
+        "plan_form": PlanForm(initial={"title": f"Plan de formation {year} de la DCSI"}),
     })
+
+
+@require_POST
+@manager_required
+def plan_save(request: HttpRequest) -> HttpResponse:
+    user = request_actor(request)
+    raw = str(request.POST.get("annee", ""))
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else 0
+    form = PlanForm(request.POST)
+    owner = selectors.home_organisation(actor=user)
+    if form.is_valid() and owner is not None:
+        try:
+            services.plan_save(actor=user, organisation=owner, year=year,
+                               title=form.cleaned_data["title"], notes=form.cleaned_data["notes"])
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Plan de formation enregistré.")
+    else:
+        messages.error(request, "Le plan n'a pas été enregistré : son intitulé est obligatoire "
+                                "(200 caractères au plus).")
+    return redirect(f"{reverse('training:plan')}?annee={year or timezone.localdate().year}")
+
+
+@require_POST
+@manager_required
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_actor(request)
+    session = selectors.session_get_for(actor=user, pk=pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Indiquez le motif de l'annulation : les inscrits le reçoivent.")
+        return redirect("training:session", session.pk)
+    try:
+        services.session_cancel(actor=user, session=session, reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Session annulée ; les inscrits en sont avertis.")
+    return redirect("training:session", session.pk)
 
 
 urlpatterns = [
     path("formation/catalogue/nouvelle", course_create, name="course_create"),
     path("formation/seances/nouvelle", session_create, name="session_create"),
     path("formation/plan/", plan, name="plan"),
+    path("formation/plan/enregistrer", plan_save, name="plan_save"),
+    path("formation/seances/<int:pk>/annuler", session_cancel, name="session_cancel"),
 ]

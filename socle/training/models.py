@@ -134,7 +134,9 @@ class Registration(models.Model):
     status = models.CharField(max_length=10, choices=RegistrationStatus.choices,
                               default=RegistrationStatus.PENDING)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.AGENT)
-    source_ref = models.CharField(max_length=120, blank=True, default="")
+    # The campaign that led to an awareness enrolment, as security names it: kept for the
+    # record, never a key (security keeps the registration's id on its side, decision 0017).
+    origin_label = models.CharField(max_length=200, blank=True, default="")
     motivation = models.TextField(max_length=2000, blank=True, default="")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")

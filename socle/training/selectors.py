@@ -20,7 +20,7 @@ from django.utils import timezone
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import Membership, Organisation, User
 from socle.core.roles import roles_granting
-from socle.helpdesk import selectors as helpdesk_selectors
+from socle.helpdesk.selectors import training_needs
 
 from .models import (
     ACTIVE_STATUSES,
@@ -339,4 +339,4 @@ def organisation_declaring_get(*, actor: Actor, slug: str) -> Organisation:
 
 def helpdesk_flags(*, actor: Actor) -> list[Any]:
     """Return the helpdesk's recurring questions flagged as training needs the actor may read."""
-    return list(helpdesk_selectors.training_needs(actor=actor)[:100])
+    return list(training_needs(actor=actor)[:100])

@@ -406,8 +406,27 @@ class AwarenessEnrolment:
     already: bool = False
 
 
+def _awareness_need(actor: User | None, organisation: Organisation, campaign: str) -> Need:
+    """Count one more agent to sensitise in the commune's census (one need a year)."""
+    year = timezone.localdate().year
+    need = (Need.objects.select_for_update()
+            .filter(organisation=organisation, year=year, source=NeedSource.SECURITY).first())
+    if need is None:
+        need = Need.objects.create(
+            organisation=organisation, year=year, title="Sensibilisation à la cybersécurité",
+            description="Agents à sensibiliser après une campagne d'hameçonnage, faute de "
+                        "session ouverte.", source=NeedSource.SECURITY, author=actor)
+    elif need.headcount < 500:
+        need.headcount += 1
+        need.save(update_fields=["headcount"])
+    audit_record(actor=actor, action="training.need_declare", organisation=organisation,
+                 target=need, data={"source": NeedSource.SECURITY, "campaign": campaign,
+                                    "headcount": need.headcount})
+    return need
+
+
 def enrol_for_awareness(*, actor: User | None, agent: User, organisation: Organisation,
-                        source_ref: str = "", reason: str = "",
+                        campaign: str = "", reason: str = "",
                         now: datetime | None = None) -> AwarenessEnrolment:
     """Enrol an agent (a phishing-campaign clicker) in the next awareness session.
 
@@ -421,7 +440,7 @@ def enrol_for_awareness(*, actor: User | None, agent: User, organisation: Organi
         _require(actor, ENROL, organisation)
     if not can(agent, AGENT, organisation):
         raise NotFound("Cet agent n'appartient pas à cette organisation.")
-    source_ref = _text(source_ref, "La référence", 120)
+    campaign = _text(campaign, "La campagne", 200)
     reason = _text(reason, "Le motif", 2000)
     now = now or timezone.now()
     with transaction.atomic():
@@ -434,22 +453,16 @@ def enrol_for_awareness(*, actor: User | None, agent: User, organisation: Organi
                    .filter(course__awareness=True, course__active=True, start__gt=now,
                            cancelled_at__isnull=True).order_by("start", "pk").first())
         if session is None:
-            need = Need.objects.create(
-                organisation=organisation, year=timezone.localdate().year,
-                title="Sensibilisation à la cybersécurité", headcount=1,
-                description=reason or "Agent à sensibiliser après une campagne d'hameçonnage.",
-                source=NeedSource.SECURITY, author=actor)
-            audit_record(actor=actor, action="training.need_declare", organisation=organisation,
-                         target=need, data={"source": NeedSource.SECURITY, "ref": source_ref})
+            need = _awareness_need(actor, organisation, campaign)
             return AwarenessEnrolment(registration=None, need=need)
         registration = Registration(session=session, agent=agent, organisation=organisation,
-                                    origin=Origin.AWARENESS, source_ref=source_ref,
+                                    origin=Origin.AWARENESS, origin_label=campaign,
                                     motivation=reason, decided_by=actor, decided_at=now,
                                     created_at=now)
         _seat(session, registration)
         registration.save()
         audit_record(actor=actor, action="training.awareness_enrol", organisation=organisation,
-                     target=registration, data={"session": session.pk, "ref": source_ref,
+                     target=registration, data={"session": session.pk, "campaign": campaign,
                                                 "status": registration.status})
         _tell_agent(actor, registration,
                     f"Vous êtes inscrit à une sensibilisation : {session.course.title}",

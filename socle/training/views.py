@@ -26,7 +26,7 @@ from socle.core.request_actor import request_actor
 
 from . import selectors, services
 from .certificates import certificate_pdf
-from .forms import DecisionForm, NeedForm, RegisterForm
+from .forms import CancelForm, DecisionForm, NeedForm, RegisterForm
 from .models import CourseKind, RegistrationStatus
 
 agent_required = role_required(
@@ -82,6 +82,9 @@ def _session_context(user: Any, session: Any) -> dict[str, Any]:
         "waiting": list(selectors.waiting_of(actor=user, session=session)),
         "may_attend": selectors.may_take_attendance(actor=user, session=session),
         "started": session.start <= timezone.now(),
+        "may_cancel": (selectors.may_manage(actor=user) and session.cancelled_at is None
+                       and session.start > timezone.now()),
+        "cancel_form": CancelForm(),
     }
 
 

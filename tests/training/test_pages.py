@@ -126,3 +126,27 @@ def test_the_dcsi_adds_a_course_and_a_session(admin, trainer):
         "course": course.pk, "date": "15/01/2099", "start": "12:00", "end": "09:00",
         "place": "Salle", "capacity": 10})
     assert backwards.status_code == 400 and "La fin de la session" in backwards.content.decode()
+
+
+def test_the_dcsi_saves_the_plan_and_cancels_a_session(admin, agent, manager, session):
+    from socle.core.models import AgentNotice
+    from socle.training.models import Plan
+
+    registration = services.registration_create(actor=agent, session=session)
+    client = signed_in(admin)
+    saved = client.post(reverse("training:plan_save"), {"annee": "2027", "title": "Plan 2027",
+                                                        "notes": "Priorité : la sécurité."})
+    assert saved.status_code == 302 and Plan.objects.get().year == 2027
+    empty = client.post(reverse("training:plan_save"), {"annee": "2027", "title": ""})
+    assert empty.status_code == 302 and Plan.objects.get().title == "Plan 2027"
+    url = reverse("training:session_cancel", args=[session.pk])
+    assert signed_in(agent).post(url, {"reason": "Non."}).status_code == 403
+    assert signed_in(manager).post(url, {"reason": "Non."}).status_code == 403
+    client.post(url, {"reason": ""})
+    session.refresh_from_db()
+    assert session.cancelled_at is None
+    client.post(url, {"reason": "Formateur malade."})
+    session.refresh_from_db()
+    registration.refresh_from_db()
+    assert session.cancelled_at is not None and registration.status == "cancelled"
+    assert AgentNotice.objects.filter(recipient=agent, title__startswith="Session annulée").exists()

@@ -161,7 +161,7 @@ def test_a_clicker_is_enrolled_in_the_next_awareness_session(agent, margny, awar
     later = make_session(days=20, course=awareness_course)
     sooner = make_session(days=5, course=awareness_course)
     enrolled = services.enrol_for_awareness(actor=None, agent=agent, organisation=margny,
-                                            source_ref="security.campaign:7")
+                                            campaign="Campagne d'octobre")
     assert enrolled.registration is not None and enrolled.registration.session == sooner
     assert enrolled.registration.status == RegistrationStatus.CONFIRMED
     assert enrolled.registration.origin == "awareness"
@@ -170,10 +170,13 @@ def test_a_clicker_is_enrolled_in_the_next_awareness_session(agent, margny, awar
     assert later.registrations.count() == 0
 
 
-def test_without_an_awareness_session_the_clicker_becomes_a_need(agent, margny, compiegne):
+def test_without_an_awareness_session_the_clicker_becomes_a_need(agent, colleague, margny,
+                                                                 compiegne):
     enrolled = services.enrol_for_awareness(actor=None, agent=agent, organisation=margny)
     assert enrolled.registration is None and enrolled.need is not None
     assert enrolled.need.source == NeedSource.SECURITY
+    second = services.enrol_for_awareness(actor=None, agent=colleague, organisation=margny)
+    assert second.need == enrolled.need and second.need.headcount == 2
     with pytest.raises(NotFound):
         services.enrol_for_awareness(actor=None, agent=agent, organisation=compiegne)
 
