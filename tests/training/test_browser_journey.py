@@ -5,6 +5,8 @@ lang, one h1, axe-core WCAG 2.1 AA)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -70,3 +72,15 @@ def test_an_agent_registers_the_manager_approves_and_the_certificate_downloads(
     event.value.save_as(target)
     assert target.read_bytes().startswith(b"%PDF")
     assert event.value.suggested_filename.endswith(".pdf")
+
+    # The manager's report counts the hours, and the census takes a need of her commune.
+    boss.goto(f"/formation/plan/?annee={timezone.localtime(session.start).year}")
+    audit.check(boss, title=f"Plan de formation {timezone.localtime(session.start).year}")
+    expect(boss.get_by_role("table", name=re.compile("par commune"))).to_contain_text(
+        "Margny-lès-Compiègne")
+    boss.goto("/formation/besoins/")
+    audit.check(boss, title="Recensement des besoins de formation")
+    boss.get_by_label("Besoin de formation").fill("Tableaux croisés dynamiques")
+    boss.get_by_role("button", name="Déclarer ce besoin").click()
+    audit.check(boss, title="Recensement des besoins de formation")
+    expect(boss.locator("table")).to_contain_text("Déclaré par un responsable")

@@ -150,3 +150,11 @@ def test_the_dcsi_saves_the_plan_and_cancels_a_session(admin, agent, manager, se
     registration.refresh_from_db()
     assert session.cancelled_at is not None and registration.status == "cancelled"
     assert AgentNotice.objects.filter(recipient=agent, title__startswith="Session annulée").exists()
+
+
+def test_the_agent_home_offers_the_training_card_to_every_agent(agent, manager):
+    home = signed_in(agent).get(reverse("core:agent_home")).content.decode()
+    assert reverse("training:catalogue") in home
+    assert reverse("training:approvals") not in home
+    assert reverse("training:approvals") in signed_in(manager).get(
+        reverse("core:agent_home")).content.decode()
