@@ -14,11 +14,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from socle.core.downloads import attachment_disposition
 from socle.core.errors import ServiceError
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 
 from . import selectors, services
+from .census_export import needs_csv
 from .forms import CancelForm, CourseForm, PlanForm, SessionForm
 
 manager_required = role_required(
@@ -153,10 +155,22 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:session", session.pk)
 
 
+@require_GET
+@report_required
+def needs_export(request: HttpRequest) -> HttpResponse:
+    user = request_actor(request)
+    response = HttpResponse(needs_csv(selectors.needs_for(actor=user)[:20000]),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = attachment_disposition(
+        f"besoins-de-formation-{timezone.localdate():%Y-%m-%d}.csv", "text/csv")
+    return response
+
+
 urlpatterns = [
     path("formation/catalogue/nouvelle", course_create, name="course_create"),
     path("formation/seances/nouvelle", session_create, name="session_create"),
     path("formation/plan/", plan, name="plan"),
     path("formation/plan/enregistrer", plan_save, name="plan_save"),
+    path("formation/besoins/export.csv", needs_export, name="needs_export"),
     path("formation/seances/<int:pk>/annuler", session_cancel, name="session_cancel"),
 ]

@@ -61,6 +61,11 @@ def may_manage(*, actor: Actor) -> bool:
     return bool(granted_paths(actor, MANAGE))
 
 
+def may_report(*, actor: Actor) -> bool:
+    """Tell whether the actor reports on some commune (the plan's figures, the census)."""
+    return bool(granted_paths(actor, REPORT))
+
+
 # -------------------------------------------------------------------------- catalogue
 
 

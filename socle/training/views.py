@@ -242,6 +242,7 @@ def needs(request: HttpRequest) -> HttpResponse:
         "form": form, "refusal": refusal, "year": year,
         "needs": list(selectors.needs_for(actor=user)[:300]),
         "flags": selectors.helpdesk_flags(actor=user),
+        "may_export": selectors.may_report(actor=user),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -158,3 +158,19 @@ def test_the_agent_home_offers_the_training_card_to_every_agent(agent, manager):
     assert reverse("training:approvals") not in home
     assert reverse("training:approvals") in signed_in(manager).get(
         reverse("core:agent_home")).content.decode()
+
+
+def test_the_census_exports_as_csv_without_formulas_and_within_ones_communes(
+        agent, compiegne_agent, manager, margny, compiegne):
+    services.need_declare(actor=agent, organisation=margny,
+                          title='=HYPERLINK("http://exemple.invalid","clic")', headcount=2)
+    services.need_declare(actor=compiegne_agent, organisation=compiegne, title="BESOIN-COMPIEGNE")
+    assert signed_in(agent).get(reverse("training:needs_export")).status_code == 403
+    answer = signed_in(manager).get(reverse("training:needs_export"))
+    assert answer["Content-Type"].startswith("text/csv")
+    assert "attachment" in answer["Content-Disposition"]
+    text = answer.content.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("Commune;Année;Besoin")
+    assert "'=HYPERLINK" in text and ";=HYPERLINK" not in text
+    assert "BESOIN-COMPIEGNE" not in text and len(lines) == 2
