@@ -18,7 +18,6 @@ from ninja import Field as SchemaField
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from socle.core.access import granted_paths
 from socle.core.api_schemas import ErrorOut, InvalidOut, Text
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
 from socle.core.request_actor import request_actor
@@ -171,7 +170,7 @@ def _registration_out(registration: Registration) -> dict[str, Any]:
 def course_list(request: HttpRequest, filters: Query[TrainingCourseFiltersIn]) -> Any:
     """The catalogue's courses, newest first; 403 for someone who is no agent."""
     user = request_actor(request)
-    if not granted_paths(user, selectors.AGENT):
+    if not selectors.is_agent(actor=user):
         return _forbidden()
     return _paged(selectors.courses_for(actor=user, kind=filters.kind), filters, _course_out)
 
@@ -191,7 +190,7 @@ def course_detail(request: HttpRequest, course_id: int) -> Any:
 def session_list(request: HttpRequest, filters: Query[TrainingSessionFiltersIn]) -> Any:
     """The sessions offered, newest first, of one `course` or `upcoming` if asked."""
     user = request_actor(request)
-    if not granted_paths(user, selectors.AGENT):
+    if not selectors.is_agent(actor=user):
         return _forbidden()
     course = (selectors.course_get_for(actor=user, pk=filters.course)
               if filters.course else None)
@@ -215,7 +214,7 @@ def registration_list(request: HttpRequest, filters: Query[TrainingRegistrationF
     """The registrations you may see: yours, your agents' (managers), your sessions'
     (trainers), every commune's (the DCSI); newest first."""
     user = request_actor(request)
-    if not granted_paths(user, selectors.AGENT):
+    if not selectors.is_agent(actor=user):
         return _forbidden()
     if filters.to_decide:
         rows = selectors.registrations_to_decide(actor=user)
@@ -238,7 +237,7 @@ def registration_create(request: HttpRequest, payload: TrainingRegistrationIn) -
     for a session begun; 409 `already_registered` or `session_cancelled`; 404 for an
     unknown session."""
     user = request_actor(request)
-    if not granted_paths(user, selectors.AGENT):
+    if not selectors.is_agent(actor=user):
         return _forbidden()
     session = selectors.session_get_for(actor=user, pk=payload.session)
     registration = services.registration_create(actor=user, session=session,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import Membership, Organisation, User
+from socle.core.module_activation import module_paths_off
 from socle.core.roles import roles_granting
 from socle.helpdesk.selectors import training_needs
 
@@ -51,9 +52,17 @@ def _id(pk: Any) -> int:
     return int(text)
 
 
+def _agent_paths(actor: Actor) -> list[str]:
+    # Every agent's role grants the core permission, which no switch turns off: the
+    # organisations where training is switched off are taken out here.
+    off = module_paths_off("training")
+    return [path for path in granted_paths(actor, AGENT)
+            if not any(path.startswith(prefix) for prefix in off)]
+
+
 def is_agent(*, actor: Actor) -> bool:
-    """Tell whether the actor is an agent of some organisation (may see the catalogue)."""
-    return bool(granted_paths(actor, AGENT))
+    """Tell whether the actor is an agent where training is offered (may see the catalogue)."""
+    return bool(_agent_paths(actor))
 
 
 def may_manage(*, actor: Actor) -> bool:
@@ -91,12 +100,10 @@ def course_get_for(*, actor: Actor, pk: Any) -> Course:
 
 def sessions_for(*, actor: Actor, course: Course | None = None, upcoming: bool = False,
                  year: int | None = None) -> QuerySet[Session]:
-    """Return the sessions offered to agents (cancelled ones for the DCSI too), by date."""
+    """Return the sessions offered to agents, cancelled ones shown as such, by date."""
     if not is_agent(actor=actor):
         return Session.objects.none()
     sessions = Session.objects.filter(course__in=courses_for(actor=actor))
-    if not may_manage(actor=actor):
-        sessions = sessions.filter(cancelled_at__isnull=True)
     if course is not None:
         sessions = sessions.filter(course=course)
     if upcoming:
@@ -145,7 +152,7 @@ def trainers_for(*, actor: Actor) -> QuerySet[User]:
 
 def home_organisation(*, actor: Actor) -> Organisation | None:
     """Return the organisation an agent registers as (the highest node of their roles)."""
-    paths = sorted(granted_paths(actor, AGENT), key=lambda p: (p.count("/"), p))
+    paths = sorted(_agent_paths(actor), key=lambda p: (p.count("/"), p))
     return Organisation.objects.filter(path=paths[0]).first() if paths else None
 
 
@@ -334,7 +341,10 @@ def needs_for(*, actor: Actor, year: int | None = None) -> QuerySet[Need]:
 
 def organisations_declaring(*, actor: Actor) -> QuerySet[Organisation]:
     """Return the communes (or the ARC) for which the actor may declare a need."""
-    return organisations_for(actor, AGENT).filter(kind__in=["epci", "commune"]).order_by("path")
+    declaring = organisations_for(actor, AGENT).filter(kind__in=["epci", "commune"])
+    for prefix in module_paths_off("training"):
+        declaring = declaring.exclude(path__startswith=prefix)
+    return declaring.order_by("path")
 
 
 def organisation_declaring_get(*, actor: Actor, slug: str) -> Organisation:

@@ -374,7 +374,8 @@ def need_declare(*, actor: User, organisation: Organisation, title: str, descrip
                  headcount: int = 1, course: Course | None = None,
                  year: int | None = None) -> Need:
     """Declare a training need of a commune for the census (an agent or their manager)."""
-    _require(actor, AGENT, organisation, "Vous déclarez les besoins de votre commune seulement.")
+    if not selectors.organisations_declaring(actor=actor).filter(pk=organisation.pk).exists():
+        raise Forbidden("Vous déclarez les besoins de votre commune seulement.")
     title = _text(title, "L'intitulé", 200, required=True, field="title")
     description = _text(description, "La description", 5000, field="description")
     if isinstance(headcount, bool) or not isinstance(headcount, int) or not 1 <= headcount <= 500:

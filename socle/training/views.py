@@ -8,6 +8,8 @@ is a 404, whatever the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +23,7 @@ from socle.core.downloads import attachment_disposition
 from socle.core.errors import ServiceError
 from socle.core.modules import object_ref
 from socle.core.notices import notices_mark_read
-from socle.core.page_guards import role_required
+from socle.core.page_guards import error_page, role_required
 from socle.core.request_actor import request_actor
 
 from . import selectors, services
@@ -29,9 +31,19 @@ from .certificates import certificate_pdf
 from .forms import CancelForm, DecisionForm, NeedForm, RegisterForm
 from .models import CourseKind, RegistrationStatus
 
-agent_required = role_required(
-    selectors.AGENT, title="Espace réservé aux agents",
-    message="Seuls les agents et les élus des communes membres accèdent aux formations.")
+AGENTS_ONLY = "Seuls les agents et les élus des communes membres accèdent aux formations."
+
+
+def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let through the agents of an organisation where training is offered; else a 403."""
+    @wraps(view)
+    def offered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.is_agent(actor=request_actor(request)):
+            return error_page(request, "Espace réservé aux agents", AGENTS_ONLY, 403)
+        return view(request, *args, **kwargs)
+
+    return role_required(selectors.AGENT, title="Espace réservé aux agents",
+                         message=AGENTS_ONLY)(offered)
 approver_required = role_required(
     selectors.APPROVE, title="Espace réservé aux responsables",
     message="Seuls les responsables des agents donnent leur avis sur les demandes de formation.")

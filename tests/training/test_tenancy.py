@@ -126,3 +126,16 @@ def test_the_indicators_count_what_the_viewer_reports_on(two_communes, manager, 
     assert attendance_rate(actor=manager, **period) == 100.0
     assert attendance_rate(actor=compiegne_manager, **period) == 0.0
     assert training_hours(actor=trainer, **period) == 0
+
+
+def test_a_commune_without_the_module_sees_no_training(agent, margny, session, api_client):
+    from socle.core.module_activation import module_disable
+
+    module_disable(actor=None, module="training", organisation=margny)
+    assert not selectors.is_agent(actor=agent)
+    assert signed_in(agent).get(reverse("training:catalogue")).status_code == 403
+    assert api_client(agent).get("/api/v1/training/courses").status_code == 403
+    with pytest.raises(services.Forbidden):
+        services.registration_create(actor=agent, session=session)
+    with pytest.raises(services.Forbidden):
+        services.need_declare(actor=agent, organisation=margny, title="Tableur")
