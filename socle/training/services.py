@@ -149,6 +149,9 @@ def session_create(*, actor: User | None, course: Course, start: datetime, end: 
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 500:
         raise ServiceError("La capacité va de 1 à 500 places.", code="invalid_capacity",
                            errors={"capacity": "De 1 à 500 places."})
+    if trainer is not None and not can(trainer, selectors.ATTENDANCE, organisation):
+        raise ServiceError("Le formateur choisi n'a pas le rôle de formateur.",
+                           code="invalid_trainer", errors={"trainer": "Pas formateur."})
     if plan is not None and plan.year != timezone.localtime(start).year:
         raise ServiceError(f"La session n'a pas lieu en {plan.year}, l'année du plan.",
                            code="plan_year", errors={"plan": "Autre année que la session."})

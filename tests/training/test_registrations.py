@@ -4,9 +4,11 @@ the census of needs and the enrolment of phishing clickers (services and selecto
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from socle.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from socle.core.models import AgentNotice, AuditEvent
@@ -201,16 +203,13 @@ def test_needs_are_declared_for_ones_own_commune(agent, manager, margny, compieg
         services.need_declare(actor=agent, organisation=margny, title="x" * 201)
 
 
-def test_the_catalogue_refuses_bad_courses_and_sessions(admin, arc, course, trainer):
+def test_the_catalogue_refuses_bad_courses_and_sessions(admin, arc, course, trainer, agent):
     with pytest.raises(Conflict):
         services.course_save(actor=admin, organisation=arc, code="bur-01", title="Double",
                              kind="workshop", duration_hours=1, objectives="x")
     with pytest.raises(ServiceError):
         services.course_save(actor=admin, organisation=arc, code="X", title="x",
                              kind="workshop", duration_hours="beaucoup", objectives="x")
-    from datetime import timedelta
-
-    from django.utils import timezone
     start = timezone.now() + timedelta(days=3)
     with pytest.raises(ServiceError):
         services.session_create(actor=admin, course=course, start=start, end=start,
@@ -218,3 +217,8 @@ def test_the_catalogue_refuses_bad_courses_and_sessions(admin, arc, course, trai
     with pytest.raises(ServiceError):
         services.session_create(actor=admin, course=course, start=start,
                                 end=start + timedelta(hours=1), capacity=0, place="Salle")
+    with pytest.raises(ServiceError) as not_a_trainer:
+        services.session_create(actor=admin, course=course, start=start,
+                                end=start + timedelta(hours=1), capacity=5, place="Salle",
+                                trainer=agent)
+    assert not_a_trainer.value.code == "invalid_trainer"

@@ -4,10 +4,13 @@ attendees; the report and the census keep to the communes one reports on."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
 from socle.training import selectors, services
+from socle.training.indicators import attendance_rate, training_hours
 from tests.support.clients import signed_in
 
 from .conftest import passed
@@ -111,9 +114,6 @@ def test_the_report_and_the_census_keep_to_ones_communes(
 
 def test_the_indicators_count_what_the_viewer_reports_on(two_communes, manager, compiegne_manager,
                                                          trainer, session):
-    from datetime import timedelta
-
-    from socle.training.indicators import attendance_rate, training_hours
     ours, theirs = two_communes
     services.registration_decide(actor=manager, registration=ours, approve=True)
     services.registration_decide(actor=compiegne_manager, registration=theirs, approve=True)
