@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from socle.core.errors import ServiceError
+from socle.core.models import Organisation
 from socle.core.page_guards import role_required
 from socle.core.request_actor import request_actor
 from socle.core.roles import all_roles
 
 from . import selectors, services
+from .models import CharterVersion
 from .forms import AssignForm, CharterForm, ModuleForm, parse_questions
 from .spreadsheet import csv_response
 
@@ -41,14 +43,14 @@ def overview(request: HttpRequest) -> HttpResponse:
         "may_manage": _may_manage(request)})
 
 
-def _scope(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _scope(request: HttpRequest) -> Organisation | None:
     slug = request.GET.get("organisation", "")
     if not slug:
         return None
     return selectors.readable_organisation_get(actor=request_actor(request), slug=slug)
 
 
-def _version(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _version(request: HttpRequest) -> CharterVersion | None:
     pk = request.GET.get("version", "")
     if pk:
         return selectors.charter_version_get_for(actor=request_actor(request), pk=pk)

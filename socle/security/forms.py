@@ -14,6 +14,12 @@ from .models import FindingStatus
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class AcceptForm(forms.Form):
     accept = forms.BooleanField(label="J'ai lu la charte informatique et je m'engage à la "
                                       "respecter")
@@ -69,8 +75,8 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, organisations: list[tuple[str, str]],
                  roles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
-        self.fields["role"].choices = [("", "Tous les rôles"), *roles]  # type: ignore[attr-defined]
+        _choices(self, "organisation", organisations)
+        _choices(self, "role", [("", "Tous les rôles"), *roles])
 
 
 class PhishingImportForm(forms.Form):
@@ -90,8 +96,8 @@ class PhishingImportForm(forms.Form):
     def __init__(self, *args: Any, organisations: list[tuple[str, str]],
                  modules: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
-        self.fields["module"].choices = [("", "Aucun"), *modules]  # type: ignore[attr-defined]
+        _choices(self, "organisation", organisations)
+        _choices(self, "module", [("", "Aucun"), *modules])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -124,7 +130,7 @@ class FindingForm(forms.Form):
 
     def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = organisations  # type: ignore[attr-defined]
+        _choices(self, "organisation", organisations)
 
 
 class FindingStatusForm(forms.Form):
