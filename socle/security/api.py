@@ -108,7 +108,9 @@ class FindingPageOut(Schema):
 
 class FindingFiltersIn(PageIn):
     organisation: Text = SchemaField("", max_length=80)
-    status: Text = SchemaField("", max_length=20, description="Un statut, ou « open ».")
+    status: Text = SchemaField("", max_length=20, description=(
+        "Un statut (open, in_progress, fixed, closed, accepted), ou « active » : ni close ni "
+        "risque accepté."))
     severity: Text = SchemaField("", max_length=10)
     overdue: bool = False
 
@@ -135,16 +137,12 @@ def _acceptance_out(row: CharterAcceptance) -> dict[str, Any]:
 
 
 def _finding_out(finding: Finding) -> dict[str, Any]:
-    from django.utils import timezone
-
     return {"id": finding.pk, "organisation": finding.organisation.slug, "title": finding.title,
             "asset": finding.asset, "cvss_vector": finding.cvss_vector,
             "cvss_score": float(finding.cvss_score), "severity": finding.severity,
             "recommendation": finding.recommendation, "owner": finding.owner,
             "due_on": finding.due_on, "status": finding.status, "retest": finding.retest,
-            "retested_on": finding.retested_on,
-            "overdue": finding.status in ("open", "in_progress", "fixed")
-            and finding.due_on < timezone.localdate()}
+            "retested_on": finding.retested_on, "overdue": finding.overdue}
 
 
 def _page(rows: Any, page: PageIn) -> tuple[list[Any], str | None]:

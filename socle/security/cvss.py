@@ -91,10 +91,7 @@ def score(vector: str) -> Cvss:
     changed = m["S"] == "C"
     iss = 1 - ((1 - WEIGHTS["C"][m["C"]]) * (1 - WEIGHTS["I"][m["I"]])
                * (1 - WEIGHTS["A"][m["A"]]))
-    if changed:
-        impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15
-    else:
-        impact = 6.42 * iss
+    impact = 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 if changed else 6.42 * iss
     privileges = (PR_CHANGED if changed else WEIGHTS["PR"])[m["PR"]]
     exploitability = (8.22 * WEIGHTS["AV"][m["AV"]] * WEIGHTS["AC"][m["AC"]] * privileges
                       * WEIGHTS["UI"][m["UI"]])

@@ -16,8 +16,8 @@ from socle.core.request_actor import request_actor
 from socle.core.roles import all_roles
 
 from . import selectors, services
-from .models import CharterVersion
 from .forms import AssignForm, CharterForm, ModuleForm, parse_questions
+from .models import CharterVersion
 from .spreadsheet import csv_response
 
 VIEW_ONLY = role_required(selectors.VIEW, title="Pilotage de la sécurité",

@@ -56,7 +56,7 @@ def findings(request: HttpRequest) -> HttpResponse:
             return redirect("security:finding", pk=created.pk)
     filters = selectors.FindingFilters(
         organisation=request.GET.get("organisation", "")[:80],
-        status=request.GET.get("status", "open")[:20],
+        status=request.GET.get("status", "active")[:20],
         overdue=request.GET.get("overdue") == "1")
     status = 400 if request.method == "POST" else 200
     return render(request, "security/findings.html", {
@@ -102,6 +102,5 @@ def finding(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(request, "security/finding.html", {
         "finding": found, "may_manage": may_manage, "status_form": status_form,
-        "retest_form": retest_form, "refusal": refusal,
-        "overdue": found.status in ("open", "in_progress", "fixed")
-        and found.due_on < timezone.localdate()}, status=status)
+        "retest_form": retest_form, "refusal": refusal, "overdue": found.overdue},
+        status=status)

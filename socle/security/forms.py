@@ -43,7 +43,8 @@ def parse_questions(source: str) -> list[dict[str, Any]]:
     questions: list[dict[str, Any]] = []
     for block in [b for b in source.replace("\r\n", "\n").split("\n\n") if b.strip()]:
         lines = [line.strip() for line in block.strip().split("\n") if line.strip()]
-        choices, answer = [], None
+        choices: list[str] = []
+        answer: int | None = None
         for line in lines[1:]:
             if line[:1] not in "*-":
                 raise ServiceError(f"« {line[:60]} » : une réponse commence par * ou -.",

@@ -239,6 +239,10 @@ class Finding(models.Model):
         return self.title
 
     @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_FINDING_STATUSES and self.due_on < timezone.localdate()
+
+    @property
     def asset(self) -> str:
         if self.inventory_asset_id is not None:
             return f"inventory.asset:{self.inventory_asset_id}"

@@ -259,7 +259,7 @@ def agents_by_email(*, organisation: Organisation, emails: list[str]) -> dict[st
 @dataclass(frozen=True)
 class FindingFilters:
     organisation: str = ""
-    status: str = ""  # a status, "open" (not closed nor accepted) or ""
+    status: str = ""  # a status, "active" (neither closed nor accepted) or ""
     severity: str = ""
     overdue: bool = False
 
@@ -270,7 +270,7 @@ def findings_for(*, actor: Actor, filters: FindingFilters | None = None) -> Quer
     rows = scope(Finding.objects.select_related("organisation"), actor, VIEW)
     if filters.organisation:
         rows = rows.filter(organisation__slug=filters.organisation)
-    if filters.status == "open":
+    if filters.status == "active":
         rows = rows.filter(status__in=OPEN_FINDING_STATUSES)
     elif filters.status:
         rows = rows.filter(status=filters.status)

@@ -66,3 +66,46 @@ def test_an_agent_accepts_the_charter_at_sign_in_and_lands_on_their_tasks(
     audit.check(lead_page, title="Registre des acceptations de la charte")
     row = lead_page.get_by_role("row").filter(has_text=agent.email)
     expect(row).not_to_contain_text("Non acceptée")
+
+
+def test_every_page_of_the_dcsi_passes_axe(audit: PageAudit, live_server, officer, agent,  # noqa: F811
+                                          charter, awareness, margny) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from socle.security import gophish
+    from socle.security.services import finding_create, phishing_import, quiz_submit
+    from tests.support.clients import signed_in
+
+    charter_accept(actor=officer, version=charter)
+    charter_accept(actor=agent, version=charter)
+    assignment_add(actor=None, module=awareness, organisation=margny)
+    quiz_submit(actor=agent, module=awareness, answers=[1, 1])
+    campaign = phishing_import(actor=None, organisation=margny, name="Faux colis", source="csv",
+                               module=awareness, recipients=gophish.parse_csv(
+                                   f"email,status,reported\n{agent.email},Clicked Link,false\n"
+                                   .encode()))
+    finding = finding_create(actor=None, organisation=margny, title="Pare-feu exposé",
+                             asset="inventory.asset:4",
+                             cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+                             recommendation="Fermer l'administration.", owner="DCSI",
+                             due_on=timezone.localdate())
+    session = signed_in(officer).cookies[settings.SESSION_COOKIE_NAME].value
+    page = audit.open()
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session,
+                               "url": live_server.url}])
+    for url, title in [
+        ("/agent/securite/pilotage/", "Pilotage de la sécurité"),
+        ("/agent/securite/registre/", "Registre des acceptations de la charte"),
+        ("/agent/securite/versions/", "Versions de la charte informatique"),
+        ("/agent/securite/avancement/", "Avancement de la sensibilisation"),
+        ("/agent/securite/catalogue/", "Modules de sensibilisation"),
+        (f"/agent/securite/catalogue/{awareness.pk}/", "Hameçonnage — groupes"),
+        ("/agent/securite/hameconnage/", "Simulations d'hameçonnage"),
+        (f"/agent/securite/hameconnage/{campaign.pk}/", "Faux colis"),
+        ("/agent/securite/vulnerabilites/", "Vulnérabilités des tests d'intrusion"),
+        (f"/agent/securite/vulnerabilites/{finding.pk}/", "Pare-feu exposé"),
+        ("/agent/securite/", "Sensibilisation à la cybersécurité"),
+    ]:
+        page.goto(url)
+        audit.check(page, title=title)

@@ -37,7 +37,7 @@ def test_a_finding_is_scored_from_its_vector_and_points_at_an_inventory_asset(ma
     assert finding.inventory_asset_id == 42 and finding.asset == "inventory.asset:42"
     free = record(margny, vector=MEDIUM, asset="Pare-feu de la mairie")
     assert free.inventory_asset_id is None and free.asset == "Pare-feu de la mairie"
-    with pytest.raises(ServiceError, match="inventory.asset:<numéro>"):
+    with pytest.raises(ServiceError, match=r"inventory\.asset:<numéro>"):
         record(margny, asset="inventory.asset:abc")
     with pytest.raises(ServiceError, match="CVSS"):
         record(margny, vector="CVSS:3.1/AV:N")

@@ -50,7 +50,7 @@ def results_json(campaign_id: int, rows: list[tuple[str, str]]) -> dict:
 class FakeGoPhish(BaseHTTPRequestHandler):
     campaigns: dict[int, bytes] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != f"Bearer {API_KEY}":
             self.send_response(401)
             self.end_headers()
