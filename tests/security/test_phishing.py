@@ -180,3 +180,24 @@ def test_the_import_page_explains_a_bad_file(officer, margny, charter):
     assert response.status_code == 400
     assert "les colonnes « email » et « status » manquent" in response.content.decode()
     assert not PhishingCampaign.objects.exists()
+
+
+def test_the_officer_imports_from_the_gophish_api_on_the_page(fake_gophish, officer, agent,
+                                                              awareness, margny, charter):
+    charter_accept(actor=officer, version=charter)
+    FakeGoPhish.campaigns[12] = json.dumps(results_json(12, [
+        (agent.email, "Clicked Link")])).encode()
+    client = signed_in(officer)
+    wrong = client.post("/agent/securite/hameconnage/", {
+        "organisation": margny.slug, "module": str(awareness.pk), "base_url": fake_gophish,
+        "api_key": "fausse-cle", "gophish_id": "12"})
+    assert wrong.status_code == 400 and "a répondu 401" in wrong.content.decode()
+    response = client.post("/agent/securite/hameconnage/", {
+        "organisation": margny.slug, "module": str(awareness.pk), "base_url": fake_gophish,
+        "api_key": API_KEY, "gophish_id": "12"})
+    assert response.status_code == 302
+    campaign = PhishingCampaign.objects.get()
+    assert (campaign.name, campaign.source, campaign.gophish_id) == ("Faux avis de colis",
+                                                                     "api", 12)
+    assert campaign.enrolments.get().user == agent
+    assert API_KEY not in str(list(PhishingCampaign.objects.values()))
