@@ -13,6 +13,9 @@ from django.db import models
 RECORDS = {
     "portal.Case.mail_reference": "the letter's chrono as printed on the acknowledgement of "
                                   "receipt; the link itself is Mail.portal_case_id",
+    # Not a reference: the GDPR register's own text (art. 30-1-g), whose name only happens
+    # to start with the security app's label.
+    "privacy.Activity.security_measures": "a text of privacy's own, not a reference",
 }
 
 

@@ -111,6 +111,25 @@ class WorkItem:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """A page a signed-in person must pass through before any other (a charter to accept).
+
+    ``func`` is called as ``func(*, actor)`` and returns the URL to send the person to, or
+    ``None`` when they may go on. ``stamp`` names a callable with no argument returning a
+    short string that changes whenever ``func``'s answers may change (a new version put in
+    force); a ``None`` is kept in the session under that stamp, so ``func`` runs once per
+    session and stamp, and the empty stamp means the gate is open to everyone. ``paths``
+    are the path prefixes the gate lets through: its own pages. Checked by
+    ``socle.core.gates.GateMiddleware``.
+    """
+
+    name: str  # "security.charter"
+    func: str
+    stamp: str
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoAccount:
     email: str
     first_name: str
@@ -153,6 +172,7 @@ class Module:
     # as in object_ref(): references, panels' targets and notices' refs.
     object_kinds: tuple[str, ...] = ()
     processing_activities: tuple[ProcessingActivity, ...] = ()
+    gates: tuple[Gate, ...] = ()  # pages a signed-in person must pass first (gates.py)
     requires: tuple[str, ...] = ()  # modules whose demo data this one's builds on
     # For `socle demo` only: settings (Django names, str/bool/int values) set in the demo's
     # processes, and helper processes it starts beside the server (arguments of `socle`),
@@ -293,6 +313,10 @@ def work_sources() -> list[WorkSource]:
     return [source for module in modules() for source in module.work_sources]
 
 
+def gates() -> list[Gate]:
+    return [gate for module in modules() for gate in module.gates]
+
+
 def notice_kinds() -> dict[str, str]:
     """Return every declared kind of notice to agents with its French label."""
     return {kind: label for module in modules() for kind, label in module.notices.items()}
@@ -368,4 +392,5 @@ def describe(module: Module) -> dict[str, Any]:
         "work_sources": [{"name": w.name, "label": w.label} for w in module.work_sources],
         "notices": dict(module.notices),
         "processing_activities": [a.name for a in module.processing_activities],
+        "gates": [g.name for g in module.gates],
     }
