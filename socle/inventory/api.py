@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 
 from socle.core.access import granted_paths
 from socle.core.api_schemas import ErrorOut, InvalidOut, Text
+from socle.core.errors import ServiceError
 from socle.core.pagination import NEXT_DESCRIPTION, PageIn, cursor_decode, cursor_encode
 from socle.core.request_actor import request_actor
 
@@ -189,7 +190,7 @@ def _hotspot_out(hotspot: Hotspot) -> dict[str, Any]:
             "longitude": hotspot.longitude, "installed_on": hotspot.installed_on}
 
 
-def _site(request: HttpRequest, pk: int | None, organisation: Any) -> Any:
+def _site(request: HttpRequest, pk: int | None) -> Any:
     if pk is None:
         return None
     return selectors.site_get_for(actor=request_actor(request), pk=pk,
@@ -233,7 +234,7 @@ def asset_create(request: HttpRequest, payload: InventoryAssetIn) -> Any:
     organisation = selectors.organisation_managed_get(actor=user, slug=payload.organisation)
     values = payload.dict(exclude={"organisation", "site"})
     asset = services.asset_create(actor=user, organisation=organisation, values=values,
-                                  site=_site(request, payload.site, organisation), source="api")
+                                  site=_site(request, payload.site), source="api")
     return Status(201, _asset_out(asset))
 
 
@@ -270,8 +271,8 @@ def licence_create(request: HttpRequest, payload: InventoryLicenceIn) -> Any:
     organisation = selectors.organisation_managed_get(actor=user, slug=payload.organisation)
     titles = list(selectors.software_for(actor=user).filter(pk__in=payload.titles))
     if len(titles) != len(set(payload.titles)):
-        return Status(400, InvalidOut(code="invalid", message="Logiciel inconnu dans « titles ».",
-                                      errors=[{"field": "titles", "message": "Inconnu."}]))
+        raise ServiceError("Logiciel inconnu dans « titles ».", code="invalid",
+                           errors={"titles": "Inconnu."})
     licence = services.licence_save(
         actor=user, organisation=organisation, name=payload.name, seats=payload.seats,
         titles=titles, expires_on=payload.expires_on, starts_on=payload.starts_on,
@@ -312,5 +313,5 @@ def hotspot_create(request: HttpRequest, payload: InventoryHotspotIn) -> Any:
     hotspot = services.hotspot_save(
         actor=user, organisation=organisation, name=payload.name, status=payload.status,
         latitude=payload.latitude, longitude=payload.longitude,
-        site=_site(request, payload.site, organisation), installed_on=payload.installed_on)
+        site=_site(request, payload.site), installed_on=payload.installed_on)
     return Status(201, _hotspot_out(hotspot))

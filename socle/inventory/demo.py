@@ -140,9 +140,9 @@ def _licences(manager: User, arc: Organisation, catalogue: dict[str, Software],
         (arc, "Microsoft 365 Apps pour les communes", 400, ["Microsoft 365 Apps"], 25),
         (arc, "Suite e.magnus (finances et RH)", 60,
          ["e.magnus Gestion financière", "e.magnus Ressources humaines"], 45),
-        (arc, "ESET Endpoint Security – marché intercommunal", 500,
+        (arc, "ESET Endpoint Security : marché intercommunal", 500,
          ["ESET Endpoint Security"], 240),
-        (compiegne, "Mélodie État civil – Compiègne", 12, ["Mélodie État civil"], 410),
+        (compiegne, "Mélodie État civil : Compiègne", 12, ["Mélodie État civil"], 410),
     ]
     for owner, name, seats, titles, days in plans:
         licence = services.licence_save(

@@ -134,6 +134,9 @@ class AssetEvent(models.Model):
     class Meta:
         ordering: ClassVar = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.asset_id} → {self.to_status}"
+
 
 class AssetTicket(models.Model):
     """A helpdesk ticket about an asset, by the ticket's primary key (decision 0017)."""
@@ -146,6 +149,9 @@ class AssetTicket(models.Model):
         constraints: ClassVar = [models.UniqueConstraint(fields=["asset", "helpdesk_ticket_id"],
                                                          name="inventory_asset_ticket")]
         indexes: ClassVar = [models.Index(fields=["helpdesk_ticket_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} ↔ ticket {self.helpdesk_ticket_id}"
 
 
 class Software(models.Model):
@@ -180,6 +186,9 @@ class Installation(models.Model):
         constraints: ClassVar = [models.UniqueConstraint(fields=["asset", "software"],
                                                          name="inventory_installation")]
 
+    def __str__(self) -> str:
+        return f"{self.software_id} {self.version}"
+
 
 class Licence(models.Model):
     """A licence contract: one or several titles (a suite), a number of seats, an expiry."""
@@ -213,6 +222,9 @@ class LicenceTitle(models.Model):
         constraints: ClassVar = [models.UniqueConstraint(fields=["licence", "software"],
                                                          name="inventory_licence_title")]
 
+    def __str__(self) -> str:
+        return f"{self.licence_id} : {self.software_id}"
+
 
 class LicenceAssignment(models.Model):
     """One seat of a licence, given to an asset or to a person."""
@@ -231,6 +243,9 @@ class LicenceAssignment(models.Model):
             models.UniqueConstraint(fields=["licence", "asset"], name="inventory_assignment_asset",
                                     condition=models.Q(asset__isnull=False)),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} → {self.asset_id or self.person}"
 
 
 class RequestStatus(models.TextChoices):
@@ -267,6 +282,9 @@ class ProcurementRequest(models.Model):
         constraints: ClassVar = [models.CheckConstraint(condition=models.Q(quantity__gte=1),
                                                         name="inventory_request_quantity")]
 
+    def __str__(self) -> str:
+        return f"{self.site_id} : {self.quantity} x {self.kind}"
+
 
 class TrainingNeed(models.Model):
     """Teachers of a school who need training on its equipment."""
@@ -280,6 +298,9 @@ class TrainingNeed(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.topic
 
 
 class Loan(models.Model):
@@ -300,6 +321,9 @@ class Loan(models.Model):
         constraints: ClassVar = [models.UniqueConstraint(
             fields=["asset"], condition=models.Q(returned_on__isnull=True),
             name="inventory_one_open_loan")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} → {self.borrower_id}"
 
 
 class HotspotStatus(models.TextChoices):
@@ -332,3 +356,6 @@ class Hotspot(models.Model):
             models.CheckConstraint(condition=models.Q(longitude__gte=-180, longitude__lte=180),
                                    name="inventory_hotspot_longitude"),
         ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -39,7 +39,7 @@ def site_save(*, actor: User | None, organisation: Organisation, name: str, kind
     """Create or change a site of an organisation (a mairie, a school...)."""
     require(actor, MANAGE, organisation)
     name = text(name, "Le nom du site", 160, required=True, field="name")
-    kind = choice(kind, "Le type de site", SiteKind.choices, "kind")
+    kind = choice(kind, "Type de site", SiteKind.choices, "kind")
     address = text(address, "L'adresse", 300, field="address")
     lat, lon = position(latitude, longitude)
     with transaction.atomic():
@@ -64,9 +64,9 @@ def asset_values(values: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {
         "inventory_number": text(values.get("inventory_number"), "Le numéro d'inventaire", 40,
                                  required=True, field="inventory_number"),
-        "kind": choice(values.get("kind"), "Le type de matériel", AssetKind.choices, "kind"),
+        "kind": choice(values.get("kind"), "Type de matériel", AssetKind.choices, "kind"),
         "name": text(values.get("name"), "Le nom", 160, required=True, field="name"),
-        "status": choice(values.get("status") or AssetStatus.IN_SERVICE, "Le statut",
+        "status": choice(values.get("status") or AssetStatus.IN_SERVICE, "Statut",
                          AssetStatus.choices, "status"),
         "cost": money(values.get("cost")),
         "purchased_on": day(values.get("purchased_on"), "La date d'achat"),
@@ -153,7 +153,7 @@ def _transition(actor: User | None, asset: Asset, to: str, comment: str) -> None
 def asset_transition(*, actor: User | None, asset: Asset, to: str, comment: str = "") -> Asset:
     """Move an asset along its lifecycle (ordered, in service, lent, broken, disposed)."""
     require(actor, MANAGE, asset.organisation)
-    to = choice(to, "Le statut", AssetStatus.choices, "to")
+    to = choice(to, "Statut", AssetStatus.choices, "to")
     comment = text(comment, "Le commentaire", 500, field="comment")
     if to == AssetStatus.LENT:
         raise ServiceError("Un prêt s'enregistre depuis « Prêter ce matériel », avec son "
@@ -245,8 +245,9 @@ def hotspot_save(*, actor: User | None, organisation: Organisation, name: str, s
     """Create or change a public wifi hotspot (status, position, site)."""
     require(actor, MANAGE, organisation)
     name = text(name, "Le nom de la borne", 160, required=True, field="name")
-    status = choice(status, "Le statut de la borne", HotspotStatus.choices, "status")
+    status = choice(status, "Statut de la borne", HotspotStatus.choices, "status")
     lat, lon = position(latitude, longitude, required=True)
+    assert lat is not None and lon is not None
     site = _site_of(organisation, site)
     installed = day(installed_on, "La date d'installation")
     with transaction.atomic():

@@ -81,7 +81,7 @@ def _decode(data: bytes) -> str:
 
 
 def _header(row: list[str]) -> list[str]:
-    names = [cell.replace("\ufeff", "").strip().lower().replace("’", "'") for cell in row]
+    names = [cell.replace("\ufeff", "").strip().lower().replace("\u2019", "'") for cell in row]
     if len(names) == 1 and ("," in names[0] or "\t" in names[0]):
         raise ServiceError("Les colonnes doivent être séparées par des points-virgules (« ; »).",
                            code="invalid_separator")

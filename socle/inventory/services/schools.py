@@ -40,7 +40,7 @@ def request_submit(*, actor: User | None, site: Site, kind: str, quantity: Any,
     """Ask for equipment for a school; the request waits for the inspector's opinion."""
     actor = require(actor, REQUEST, site.organisation)
     _school(site)
-    kind = choice(kind, "Le type de matériel", AssetKind.choices, "kind")
+    kind = choice(kind, "Type de matériel", AssetKind.choices, "kind")
     quantity = _count(quantity, "La quantité", "quantity")
     reason = text(reason, "Le besoin pédagogique", 5000, required=True, field="reason")
     with transaction.atomic():
