@@ -17,11 +17,11 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+import socle.helpdesk.selectors as helpdesk
 from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
 from socle.core.models import Membership, Organisation, User
 from socle.core.module_activation import module_paths_off
 from socle.core.roles import roles_granting
-from socle.helpdesk import selectors as helpdesk
 
 from .models import (
     Asset,
