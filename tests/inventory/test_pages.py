@@ -197,3 +197,81 @@ def test_the_loan_agreement_is_a_pdf(world, manager):
     response = signed_in(manager).get(reverse("inventory:loan_pdf", args=[
         world["their_loan"].pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+def test_the_glpi_agent_import_from_the_page_files_the_computer_on_its_site(
+        world, manager, margny, town_hall):
+    from pathlib import Path
+
+    sample = (Path(__file__).parent / "data" / "glpi-agent-PC-MAIRIE-012.json").read_bytes()
+    response = signed_in(manager).post(reverse("inventory:import"), {
+        "organisation": margny.slug, "format": "glpi", "site": str(town_hall.pk),
+        "file": SimpleUploadedFile("PC-MAIRIE-012.json", sample)})
+    assert response.status_code == 200
+    asset = Asset.objects.get(serial_number="7XK2QF3")
+    assert asset.site == town_hall and asset.installations.count() == 6
+
+
+def test_a_file_over_the_limit_is_refused_in_french_from_the_page(world, manager, margny):
+    upload = SimpleUploadedFile("parc.csv", b"a" * (2 * 1024 * 1024 + 10))
+    response = signed_in(manager).post(reverse("inventory:import"), {
+        "organisation": margny.slug, "format": "csv", "file": upload})
+    assert response.status_code == 400
+    assert "Le fichier dépasse 2 Mo" in response.content.decode()
+
+
+def test_a_site_of_another_commune_is_refused_for_an_import(world, manager, margny,
+                                                            venette_site):
+    response = signed_in(manager).post(reverse("inventory:import"), {
+        "organisation": margny.slug, "format": "glpi", "site": str(venette_site.pk),
+        "file": SimpleUploadedFile("x.json", b"{}")})
+    assert response.status_code == 400
+    assert "pas un site de la commune choisie" in response.content.decode()
+
+
+def test_the_asset_list_costs_the_same_queries_whatever_its_length(
+        world, manager, make_asset, django_assert_max_num_queries):
+    client = signed_in(manager)
+    client.get(reverse("inventory:assets"))
+    for _ in range(30):
+        make_asset()
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("inventory:assets"))
+    assert response.content.decode().count('href="/inventaire/materiels/') >= 30
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("inventory:sites", {"organisation": "margny-les-compiegne", "name": "Pirate",
+                         "kind": "other"}),
+    ("inventory:software", {"name": "Pirate"}),
+    ("inventory:licences", {"organisation": "margny-les-compiegne", "name": "Pirate",
+                            "seats": "1"}),
+    ("inventory:hotspots", {"organisation": "margny-les-compiegne", "name": "Pirate",
+                            "status": "planned", "latitude": "49", "longitude": "2"}),
+])
+def test_a_viewer_cannot_write_through_the_list_pages(world, viewer, name, data):
+    response = signed_in(viewer).post(reverse(name), data)
+    assert response.status_code == 404
+    assert "Pirate" not in signed_in(viewer).get(reverse(name)).content.decode()
+
+
+def test_seats_and_returns_of_another_commune_are_404_and_a_viewers_are_403(
+        world, viewer, make_user, margny):
+    local = make_user(roles=[(margny, "inventory.manager")])
+    their_licence, seat = world["their_licence"], world["seat"]
+    for user, expected in ((local, 404), (viewer, 403)):
+        client = signed_in(user)
+        assert client.post(reverse("inventory:licence_seat", args=[their_licence.pk]), {
+            "person": "X"}).status_code == expected
+        assert client.post(reverse("inventory:licence_release", args=[
+            their_licence.pk, seat.pk])).status_code == expected
+        assert client.post(reverse("inventory:loan_return", args=[
+            world["their_loan"].pk])).status_code == expected
+    assert their_licence.assignments.count() == 1
+    world["their_loan"].refresh_from_db()
+    assert world["their_loan"].returned_on is None
+
+
+def test_a_school_request_of_a_commune_is_not_seen_elsewhere(world, outsider, viewer):
+    assert "Demande du" not in signed_in(outsider).get(reverse("inventory:requests")).content.decode()
+    assert "Demande du" in signed_in(viewer).get(reverse("inventory:requests")).content.decode()
