@@ -29,7 +29,7 @@ GOOD = ("Numéro d'inventaire;Type;Nom;Site;Statut\n"
 
 
 def test_hotspots_map_then_a_manager_imports_and_sees_the_software_out_of_line(
-        audit: PageAudit, territory: dict[str, Organisation],
+        audit: PageAudit, territory: dict[str, Organisation],  # noqa: F811 - the fixture
         make_user: Callable[..., User]) -> None:
     arc, margny = territory["arc"], territory["margny-les-compiegne"]
     manager = make_user("parc@dcsi.exemple.fr", roles=[(arc, "inventory.manager")])
