@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from .models import AssetKind, AssetStatus, HotspotStatus, SiteKind
+from .models import TRANSITIONS, AssetKind, AssetStatus, HotspotStatus, SiteKind
 
 Choices = list[tuple[str, str]]
 DATE_HINT = "JJ/MM/AAAA"
@@ -70,6 +70,14 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(label="Nouveau statut", choices=[
         (k, v) for k, v in AssetStatus.choices if k != AssetStatus.LENT])
     comment = forms.CharField(label="Commentaire", max_length=500, required=False)
+
+    def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if current:
+            # Offer the steps the lifecycle allows from here; the service checks them again.
+            allowed = TRANSITIONS.get(current, ())
+            _choices(self, "to", [(k, str(v)) for k, v in AssetStatus.choices
+                                  if k in allowed and k != AssetStatus.LENT])
 
 
 class TicketLinkForm(forms.Form):

@@ -124,7 +124,8 @@ def _detail_context(user: User, asset: Asset, **forms: Any) -> dict[str, Any]:
         "refusal": forms.get("refusal", ""),
     }
     if manage:
-        context["transition_form"] = forms.get("transition_form") or TransitionForm()
+        context["transition_form"] = forms.get("transition_form") or TransitionForm(
+            current=asset.status)
         context["ticket_form"] = forms.get("ticket_form") or TicketLinkForm()
         context["loan_form"] = forms.get("loan_form") or LoanForm(people=[
             (str(u.pk), f"{u.display_name} ({u.email})")
