@@ -184,7 +184,7 @@ class Installation(models.Model):
 
     class Meta:
         constraints: ClassVar = [models.UniqueConstraint(fields=["asset", "software"],
-                                                         name="inventory_installation")]
+                                                         name="inventory_installation_once")]
 
     def __str__(self) -> str:
         return f"{self.software_id} {self.version}"
