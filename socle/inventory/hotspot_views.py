@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socle.core.errors import ServiceError
 from socle.core.request_actor import request_actor
@@ -22,7 +22,14 @@ from . import selectors, services
 from .forms import HotspotForm
 from .map_svg import STATUS_STYLE, Point, hotspot_map
 from .models import Hotspot, HotspotStatus
-from .page_support import organisation_choices, page_of, site_choices, viewer_required
+from .page_support import (
+    manager_required,
+    organisation_choices,
+    page_of,
+    param,
+    site_choices,
+    viewer_required,
+)
 
 DATASET_COLUMNS = ("identifiant", "nom", "commune", "code_insee", "site", "statut",
                    "latitude", "longitude", "date_installation", "mise_a_jour")
@@ -60,7 +67,23 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     rows, next_url = page_of(request, selectors.hotspots_for(actor=user).order_by("pk"))
     return render(request, "inventory/hotspots.html", {
         "rows": rows, "next_url": next_url, "form": form, "refusal": refusal,
-        "may_manage": managed.exists()}, status=400 if refusal or form.errors else 200)
+        "may_manage": managed.exists(), "statuses": HotspotStatus.choices},
+        status=400 if refusal or form.errors else 200)
+
+
+@require_POST
+@manager_required
+def hotspot_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_actor(request)
+    hotspot = selectors.hotspot_get_for(actor=user, pk=pk)
+    try:
+        services.hotspot_status(actor=user, hotspot=hotspot,
+                                status=param(request.POST, "status", 20))
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("inventory:hotspots")
+    messages.success(request, f"Le statut de la borne « {hotspot.name} » est enregistré.")
+    return redirect("inventory:hotspots")
 
 
 def _public_rows() -> list[Hotspot]:
@@ -123,6 +146,7 @@ def hotspots_json(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("inventaire/bornes/", hotspots, name="hotspots"),
+    path("inventaire/bornes/<int:pk>/statut", hotspot_status, name="hotspot_status"),
     path("wifi/", hotspots_public, name="hotspots_public"),
     path("wifi/bornes.csv", hotspots_csv, name="hotspots_csv"),
     path("wifi/bornes.json", hotspots_json, name="hotspots_json"),

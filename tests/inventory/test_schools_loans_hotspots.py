@@ -148,3 +148,20 @@ def test_the_open_dataset_is_usable_in_csv_and_json(hotspots):
 def test_a_commune_where_the_module_is_off_shows_no_hotspot(hotspots, venette):
     module_disable(actor=None, module="inventory", organisation=venette)
     assert [h.name for h in selectors.hotspots_public()] == ["Place de la mairie"]
+
+
+def test_a_manager_changes_a_hotspots_status_from_the_page(hotspots, manager, viewer,
+                                                          make_user, margny):
+    from socle.inventory.models import Hotspot
+    from tests.support.clients import signed_in
+
+    planned = hotspots[1]
+    url = reverse("inventory:hotspot_status", args=[planned.pk])
+    assert signed_in(viewer).post(url, {"status": "in_service"}).status_code == 403
+    local = make_user(roles=[(margny, "inventory.manager")])
+    assert signed_in(local).post(url, {"status": "in_service"}).status_code == 404
+    assert signed_in(manager).post(url, {"status": "broken"}).status_code == 302
+    assert Hotspot.objects.get(pk=planned.pk).status == "planned"
+    assert signed_in(manager).post(url, {"status": "in_service"}).status_code == 302
+    planned.refresh_from_db()
+    assert planned.status == "in_service" and planned.installed_on is not None

@@ -11,6 +11,7 @@ from .assets import (
     asset_update,
     asset_values,
     hotspot_save,
+    hotspot_status,
     loan_return,
     loan_start,
     site_save,
@@ -30,6 +31,7 @@ from .schools import request_opinion, request_order, request_submit, training_ne
 __all__ = [
     "TEMPLATE_HEADER", "ImportReport", "asset_create", "asset_ticket_link", "asset_transition",
     "asset_update", "asset_values", "assets_import_csv", "assets_import_glpi", "hotspot_save",
+    "hotspot_status",
     "installations_replace", "licence_assign", "licence_release", "licence_save",
     "licences_alert", "loan_return", "loan_start", "request_opinion",
     "request_order", "request_submit", "site_save", "software_save", "training_need_record",

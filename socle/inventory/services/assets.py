@@ -261,3 +261,19 @@ def hotspot_save(*, actor: User | None, organisation: Organisation, name: str, s
         audit_record(actor=actor, action="inventory.hotspot_save", organisation=organisation,
                      target=hotspot, data={"name": name, "status": status})
     return hotspot
+
+
+def hotspot_status(*, actor: User | None, hotspot: Hotspot, status: str) -> Hotspot:
+    """Change a hotspot's status (planned, installed, in service, out of order)."""
+    require(actor, MANAGE, hotspot.organisation)
+    status = choice(status, "Statut de la borne", HotspotStatus.choices, "status")
+    with transaction.atomic():
+        before = hotspot.status
+        hotspot.status, hotspot.updated_at = status, timezone.now()
+        if status != HotspotStatus.PLANNED and hotspot.installed_on is None:
+            hotspot.installed_on = timezone.localdate()
+        hotspot.save(update_fields=["status", "updated_at", "installed_on"])
+        audit_record(actor=actor, action="inventory.hotspot_save",
+                     organisation=hotspot.organisation, target=hotspot,
+                     data={"name": hotspot.name, "from": before, "status": status})
+    return hotspot
