@@ -23,13 +23,14 @@ def _blank(choices: Any, label: str = "—") -> Choices:
 
 
 class _WithOrganisations(forms.Form):
+    site_blank = "Aucun site"
     def __init__(self, *args: Any, organisations: Choices | None = None, sites: Choices | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "organisation" in self.fields:
             _choices(self, "organisation", list(organisations or []))
         if "site" in self.fields:
-            _choices(self, "site", _blank(sites or [], "Aucun site"))
+            _choices(self, "site", _blank(sites or [], self.site_blank))
 
 
 class SiteForm(_WithOrganisations):
@@ -150,6 +151,7 @@ class SeatForm(forms.Form):
 
 
 class RequestForm(_WithOrganisations):
+    site_blank = "Choisir une école"
     site = forms.ChoiceField(label="École")
     kind = forms.ChoiceField(label="Matériel demandé", choices=AssetKind.choices)
     quantity = forms.IntegerField(label="Quantité", min_value=1, max_value=1000)
@@ -168,6 +170,7 @@ class OrderForm(forms.Form):
 
 
 class TrainingNeedForm(_WithOrganisations):
+    site_blank = "Choisir une école"
     site = forms.ChoiceField(label="École")
     topic = forms.CharField(label="Thème (ex. prise en main des tableaux interactifs)",
                             max_length=200)
