@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+import socle.portal.selectors as portal_selectors
 from socle.core.models import Organisation, User
 
 from .models import Agenda, Event, MediationPlace, Resource
@@ -121,11 +122,18 @@ def _meeting_rooms(arc: Organisation, manager: User | None) -> str:
     return "salles de réunion de l'ARC"
 
 
+def _offered(commune: Organisation, procedure: str) -> str:
+    # The demo procedures come from the portal's demo; without them the type stays unlinked.
+    if procedure and portal_selectors.procedure_offered_in(organisation=commune, slug=procedure):
+        return procedure
+    return ""
+
+
 def _counter(
     commune: Organisation,
     title: str,
     counters: int,
-    types: list[tuple[str, str, int]],
+    types: list[tuple[str, str, int, str]],
     hours: list[tuple[int, time, time]],
 ) -> Agenda:
     desks = [
@@ -150,8 +158,15 @@ def _counter(
         description="Sur rendez-vous : venez avec le formulaire pré-rempli et vos justificatifs.",
     )
     opening_hours_set(actor=None, agenda=agenda, hours=hours)
-    for slug, name, minutes in types:
-        meeting_type_create(actor=None, agenda=agenda, slug=slug, name=name, duration_minutes=minutes)
+    for slug, name, minutes, procedure in types:
+        meeting_type_create(
+            actor=None,
+            agenda=agenda,
+            slug=slug,
+            name=name,
+            duration_minutes=minutes,
+            portal_procedure=_offered(commune, procedure),
+        )
     return agenda
 
 
@@ -420,9 +435,11 @@ def demo_load() -> list[str]:
             "Mairie de Compiègne — titres d'identité et état civil",
             2,
             [
-                ("passeport", "Passeport", 20),
-                ("carte-identite", "Carte nationale d'identité", 15),
-                ("passeport-cni", "Passeport et carte d'identité ensemble", 30),
+                ("passeport", "Passeport", 20, ""),
+                ("carte-identite", "Carte nationale d'identité", 15, ""),
+                ("passeport-cni", "Passeport et carte d'identité ensemble", 30, ""),
+                # The host signs the attestation d'accueil in person: the procedure's appointment step.
+                ("attestation-accueil", "Signature d'une attestation d'accueil", 20, "attestation-accueil"),
             ],
             _weekly([(8, 30, 12, 0), (13, 30, 17, 0)]) + _weekly([(9, 0, 12, 0)], days=(5,)),
         )
@@ -431,9 +448,9 @@ def demo_load() -> list[str]:
             "Mairie de Margny-lès-Compiègne — rendez-vous",
             1,
             [
-                ("passeport", "Passeport ou carte d'identité", 30),
-                ("dossier-mariage", "Dépôt d'un dossier de mariage", 45),
-                ("recensement", "Recensement citoyen", 15),
+                ("passeport", "Passeport ou carte d'identité", 30, ""),
+                ("dossier-mariage", "Dépôt d'un dossier de mariage", 45, ""),
+                ("recensement", "Recensement citoyen", 15, "recensement-citoyen"),
             ],
             _weekly([(9, 0, 12, 0), (14, 0, 17, 30)], days=(0, 1, 3, 4)),
         )

@@ -121,6 +121,9 @@ class MeetingType(models.Model):
     slug = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
     duration_minutes = models.PositiveIntegerField()
+    # The portal procedure (its slug, decision 0017) whose filed cases are offered this type
+    # of appointment: the procedure's appointment step, kept on this side of the seam.
+    portal_procedure = models.SlugField(max_length=100, blank=True, default="", db_index=True)
 
     class Meta:
         ordering: ClassVar = ["name", "pk"]

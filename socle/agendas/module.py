@@ -89,6 +89,7 @@ MODULE = Module(
         "agendas.booking_create": "Rendez-vous ou salle réservé",
         "agendas.registration_create": "Inscription à une séance (ou à sa liste d'attente)",
         "agendas.booking_cancel": "Réservation ou inscription annulée",
+        "agendas.booking_move": "Rendez-vous déplacé à un autre créneau",
         "agendas.waiting_promote": "Place libérée donnée au premier de la liste d'attente",
         "agendas.attendance_record": "Présences prises et compte rendu d'activité écrit",
         "agendas.activity_record_create": "Accompagnement individuel enregistré",
@@ -100,6 +101,12 @@ MODULE = Module(
             "socle.agendas.jobs:reminders",
             "hourly",
             "Rappeler par courriel les rendez-vous des prochaines 24 heures",
+        ),
+        Job(
+            "agendas.closed_cases",
+            "socle.agendas.jobs:closed_cases",
+            "every 15m",
+            "Annuler les rendez-vous à venir des dossiers du portail clos",
         ),
     ),
     indicators=(

@@ -18,7 +18,7 @@ from socle.core.models import Organisation, User
 from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
-from ._checks import _aware, _local, _require
+from ._checks import _aware, _local, _require, _slot_time_checked
 from .describe import booking_place, booking_title
 from .models import (
     Agenda,
@@ -252,9 +252,15 @@ def closures_import(*, actor: User | None, agenda: Agenda, data: bytes) -> list[
 
 
 def meeting_type_create(
-    *, actor: User | None, agenda: Agenda, slug: str, name: str, duration_minutes: int
+    *,
+    actor: User | None,
+    agenda: Agenda,
+    slug: str,
+    name: str,
+    duration_minutes: int,
+    portal_procedure: str = "",
 ) -> MeetingType:
-    """Add a meeting type (its duration) to a meetings agenda."""
+    """Add a meeting type (its duration) to a meetings agenda; the appointment step of a procedure."""
     _require(actor, MANAGE, agenda.organisation, "Vous ne gérez pas cet agenda.")
     if agenda.kind != AgendaKind.MEETINGS:
         raise ServiceError("Seul un agenda de rendez-vous a des types de rendez-vous.", code="wrong_kind")
@@ -263,18 +269,23 @@ def meeting_type_create(
             "Un rendez-vous dure de 5 minutes à 24 heures.",
             errors={"duration_minutes": "Durée hors limites."},
         )
+    portal_procedure = selectors.portal_procedure_checked(agenda=agenda, slug=portal_procedure)
     with transaction.atomic():
         if MeetingType.objects.filter(agenda=agenda, slug=slug).exists():
             raise Conflict(f"Le type « {slug} » existe déjà dans cet agenda.", code="duplicate_type")
         created = MeetingType.objects.create(
-            agenda=agenda, slug=slug[:60], name=name.strip()[:200], duration_minutes=duration_minutes
+            agenda=agenda,
+            slug=slug[:60],
+            name=name.strip()[:200],
+            duration_minutes=duration_minutes,
+            portal_procedure=portal_procedure,
         )
         audit_record(
             actor=actor,
             action="agendas.meeting_type_create",
             organisation=agenda.organisation,
             target=created,
-            data={"slug": slug, "duration_minutes": duration_minutes},
+            data={"slug": slug, "duration_minutes": duration_minutes, "portal_procedure": portal_procedure},
         )
     return created
 
@@ -456,26 +467,7 @@ def booking_create(
         )
     start = _aware(start, "start")
     now = now or timezone.now()
-    if start.second or start.microsecond:
-        raise ServiceError(
-            "Ce créneau ne fait pas partie de ceux proposés : choisissez-en un dans la liste.",
-            code="invalid_slot",
-            errors={"start": "Créneau non proposé."},
-        )
-    if start < now:
-        raise ServiceError("Ce créneau est déjà passé.", code="past", errors={"start": "Créneau passé."})
-    if start < now + timedelta(minutes=agenda.min_notice_minutes):
-        hours = agenda.min_notice_minutes // 60
-        raise ServiceError(
-            f"Ce créneau est trop proche : réservez au moins {hours} h à l'avance."
-            if hours
-            else "Ce créneau est trop proche.",
-            code="too_soon",
-        )
-    if start > now + timedelta(days=agenda.max_advance_days):
-        raise ServiceError(
-            f"On ne réserve pas plus de {agenda.max_advance_days} jours à l'avance.", code="too_far"
-        )
+    _slot_time_checked(agenda, start, now)
     end = start + timedelta(minutes=meeting_type.duration_minutes)
     try:
         with transaction.atomic():
@@ -756,6 +748,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
 
 # The writes of digital mediation (attendance, activity records, places) live in their own
 # module; they are part of this module's services.
+from .appointment_services import booking_move, bookings_cancel_for_closed_cases  # noqa: E402
 from .mediation_services import (  # noqa: E402
     AGE_BANDS,
     AUTONOMY,
@@ -766,5 +759,14 @@ from .mediation_services import (  # noqa: E402
     mediation_place_create,
 )
 
-__all__ = ["AGE_BANDS", "AUTONOMY", "STATUSES", "THEMES", "activity_record_create",
-           "attendance_record", "mediation_place_create"]
+__all__ = [
+    "AGE_BANDS",
+    "AUTONOMY",
+    "STATUSES",
+    "THEMES",
+    "activity_record_create",
+    "attendance_record",
+    "booking_move",
+    "bookings_cancel_for_closed_cases",
+    "mediation_place_create",
+]

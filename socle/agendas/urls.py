@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agent_views, views
+from . import agent_views, appointment_views, views
 
 app_name = "agendas"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("agendas/seances/<int:pk>/", views.event_page, name="event"),
     path("agendas/mes-reservations/", views.my_bookings, name="my_bookings"),
     path("agendas/reservations/<int:pk>/annuler/", views.booking_cancel, name="booking_cancel"),
+    path("agendas/reservations/<int:pk>/deplacer/", appointment_views.booking_move, name="booking_move"),
+    path(
+        "agendas/dossiers/<int:case_id>/rendez-vous/",
+        appointment_views.case_appointment,
+        name="case_appointment",
+    ),
     path("agendas/reservations/<int:pk>.ics", views.booking_ics, name="booking_ics"),
     path("agendas/reservations/lien/<str:secret>.ics", views.booking_ics_secret, name="booking_ics_secret"),
     path("mediation-numerique/lieux/", views.places, name="places"),

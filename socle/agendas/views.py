@@ -230,7 +230,12 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "agendas/my_bookings.html",
-        {"bookings": [(b, positions[b.pk]) for b in rows], "past": past, "form": CancelForm()},
+        {
+            "bookings": [(b, positions[b.pk]) for b in rows],
+            "past": past,
+            "form": CancelForm(),
+            "offers": selectors.appointment_offers(actor=actor),
+        },
     )
 
 
