@@ -15,8 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet
+from django.db.models import Aggregate, BigIntegerField, Count, Func, Prefetch, Q, QuerySet, TextField
 from django.http import Http404
 from django.utils import timezone
 
@@ -217,6 +216,31 @@ class Epoch(Func):
         )
 
 
+class EpochPairs(Aggregate):
+    """Every row's two epochs joined into one text per group: ``"s0,e0,s1,e1..."``.
+
+    A month of 5,000 bookings then comes back as one row per resource: no 5,000 row tuples
+    made and dropped at each call (whose garbage collections, now and then a full one of the
+    whole process, were what the 99th percentile measured), and split into flat integers.
+    """
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="group_concat(%(expressions)s, ',')",
+            arg_joiner=" || ',' || ",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="string_agg(concat_ws(',', %(expressions)s), ',')", **extra
+        )
+
+
 def agenda_times(
     *, actor: Actor, agenda: Agenda, start: datetime, end: datetime, resources: list[Resource] | None = None
 ) -> AgendaTimes:
@@ -227,7 +251,7 @@ def agenda_times(
     if resources is None:
         resources = list(agenda.resources.filter(active=True).order_by("pk"))
     buffer = agenda.buffer_minutes * 60
-    times = {r.pk: ResourceTimes(capacity=r.capacity, bookings=[], closures=[]) for r in resources}
+    times = {r.pk: ResourceTimes(capacity=r.capacity) for r in resources}
     margin = timedelta(minutes=agenda.buffer_minutes)
     rows = Booking.objects.filter(
         resource_id__in=list(times),
@@ -235,13 +259,17 @@ def agenda_times(
         start__lt=end + margin,
         end__gt=start - margin,
     )
-    epochs = rows.annotate(s=Epoch("start"), e=Epoch("end")).values_list("resource_id", "s", "e")
-    # Read as plain tuples: the rows are three integers, Django's per-row converters add nothing.
-    sql, params = epochs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for resource_id, begins, ends in cursor.fetchall():
-            times[resource_id].bookings.append((int(begins) - buffer, int(ends) + buffer))
+    joined = (
+        rows.order_by()
+        .values("resource_id")
+        .annotate(pairs=EpochPairs(Epoch("start"), Epoch("end")))
+        .values_list("resource_id", "pairs")
+    )
+    for resource_id, pairs in joined:
+        flat = list(map(int, pairs.split(",")))
+        held = times[resource_id]
+        held.starts = [at - buffer for at in flat[0::2]] if buffer else flat[0::2]
+        held.ends = [at + buffer for at in flat[1::2]] if buffer else flat[1::2]
     agenda_closures: list[tuple[int, int]] = []
     for resource_id, begins, ends in (
         Closure.objects.filter(start__lt=end, end__gt=start)

@@ -14,18 +14,11 @@ from socle.agendas.slots import (
     saturated,
     slots_compute,
     slots_naive,
-    subtract,
 )
 
 
 def test_merge_joins_overlapping_and_touching_intervals():
     assert merge([(5, 7), (1, 3), (2, 4), (7, 9), (11, 12)]) == [(1, 4), (5, 9), (11, 12)]
-
-
-def test_subtract_cuts_holes_and_edges():
-    assert subtract([(0, 10), (20, 30)], [(2, 3), (8, 22), (29, 40)]) == [(0, 2), (3, 8), (22, 29)]
-    assert subtract([(0, 10)], []) == [(0, 10)]
-    assert subtract([(0, 10)], [(0, 10)]) == []
 
 
 def test_saturated_is_where_capacity_is_reached():
@@ -63,7 +56,7 @@ def _random_case(seed: int) -> dict:
             start = rng.randrange(10) * 86400 + 9 * 3600 + rng.randrange(16) * 1800
             bookings.append((start, start + rng.choice((1800, 3600))))
         closures = [(3 * 86400 + 12 * 3600, 3 * 86400 + 14 * 3600)] if rid == 0 else []
-        resources[rid] = ResourceTimes(capacity=1, bookings=bookings, closures=closures)
+        resources[rid] = ResourceTimes.of(1, bookings, closures)
     return {
         "openings": openings,
         "closures": [(5 * 86400, 6 * 86400)],
@@ -83,7 +76,7 @@ def test_the_sweep_finds_exactly_the_slots_of_the_naive_method():
 
 
 def test_a_slot_free_on_no_resource_is_not_offered():
-    resources = {1: ResourceTimes(capacity=1, bookings=[(0, 3600)], closures=[])}
+    resources = {1: ResourceTimes.of(1, [(0, 3600)])}
     found = slots_compute(
         openings=[(0, 7200)], closures=[], resources=resources, duration=1800, step=1800, window=(0, 7200)
     )
@@ -91,7 +84,7 @@ def test_a_slot_free_on_no_resource_is_not_offered():
 
 
 def test_window_start_keeps_the_grid_anchored_on_opening():
-    resources = {1: ResourceTimes(capacity=1, bookings=[], closures=[])}
+    resources = {1: ResourceTimes(capacity=1)}
     found = slots_compute(
         openings=[(0, 7200)], closures=[], resources=resources, duration=1800, step=1800, window=(100, 7200)
     )
