@@ -19,8 +19,9 @@ from socle.core.models import User
 
 from . import selectors
 from ._checks import _aware, _local, _slot_time_checked
+from .booking_messages import _tell
 from .models import Booking, BookingStatus, Resource
-from .services import MANAGE, _tell, bookings_cancel_for_case
+from .services import MANAGE, bookings_cancel_for_case
 
 
 def booking_move(*, actor: User, booking: Booking, start: datetime, now: datetime | None = None) -> Booking:

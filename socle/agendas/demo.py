@@ -4,6 +4,7 @@ the technology park's coworking and fab lab, and the mediation places directory.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -291,7 +292,12 @@ def _park(arc: Organisation) -> str:
     )
     opening_hours_set(actor=None, agenda=desks, hours=_weekly([(9, 0, 13, 0), (13, 0, 18, 0)]))
     meeting_type_create(
-        actor=None, agenda=desks, slug="demi-journee", name="Demi-journée", duration_minutes=240
+        actor=None,
+        agenda=desks,
+        slug="demi-journee",
+        name="Demi-journée",
+        duration_minutes=240,
+        price=Decimal("8.00"),
     )
     machines = [
         resource_create(
@@ -314,7 +320,12 @@ def _park(arc: Organisation) -> str:
     )
     opening_hours_set(actor=None, agenda=lab, hours=_weekly([(9, 0, 17, 45)], days=(1, 2, 3, 4)))
     meeting_type_create(
-        actor=None, agenda=lab, slug="creneau-2h", name="Créneau machine (2 h)", duration_minutes=120
+        actor=None,
+        agenda=lab,
+        slug="creneau-2h",
+        name="Créneau machine (2 h)",
+        duration_minutes=120,
+        price=Decimal("15.00"),
     )
     return "coworking et fab lab du parc technologique"
 

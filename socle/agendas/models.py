@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import ClassVar
 
 from django.db import models
@@ -124,6 +125,8 @@ class MeetingType(models.Model):
     # The portal procedure (its slug, decision 0017) whose filed cases are offered this type
     # of appointment: the procedure's appointment step, kept on this side of the seam.
     portal_procedure = models.SlugField(max_length=100, blank=True, default="", db_index=True)
+    # What one booking of this type costs (coworking, fab lab machines); 0 is free.
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         ordering: ClassVar = ["name", "pk"]
@@ -133,6 +136,7 @@ class MeetingType(models.Model):
                 condition=Q(duration_minutes__gte=5, duration_minutes__lte=1440),
                 name="meetingtype_duration_range",
             ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="meetingtype_price_positive"),
         ]
 
     def __str__(self) -> str:
@@ -183,6 +187,7 @@ class Event(models.Model):
 
 class BookingStatus(models.TextChoices):
     BOOKED = "booked", "Confirmée"
+    TO_PAY = "to_pay", "À payer"  # the slot is held until the payment is due, then freed
     WAITING = "waiting", "En liste d'attente"
     CANCELLED = "cancelled", "Annulée"
 
@@ -224,6 +229,11 @@ class Booking(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField(null=True, blank=True)
     secret = models.CharField(max_length=64, default=_secret, unique=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    payment_due_by = models.DateTimeField(null=True, blank=True)  # unpaid by then: cancelled
+    # The debt reference given to the payment provider ("AGD" and digits, PayFiP's refdet).
+    payment_reference = models.CharField(max_length=30, blank=True, default="", db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["start", "pk"]
@@ -238,7 +248,7 @@ class Booking(models.Model):
             # The last line of defence against a double booking of a single resource.
             models.UniqueConstraint(
                 fields=["resource", "lane", "start"],
-                condition=Q(status="booked"),
+                condition=Q(status__in=["booked", "to_pay"]),
                 name="booking_unique_resource_lane_start",
             ),
             models.UniqueConstraint(

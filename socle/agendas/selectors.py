@@ -241,6 +241,11 @@ class EpochPairs(Aggregate):
         )
 
 
+def holding(now: datetime) -> Q:
+    """The bookings that hold their slot: confirmed, or awaiting a payment not yet overdue."""
+    return Q(status=BookingStatus.BOOKED) | Q(status=BookingStatus.TO_PAY, payment_due_by__gt=now)
+
+
 def agenda_times(
     *, actor: Actor, agenda: Agenda, start: datetime, end: datetime, resources: list[Resource] | None = None
 ) -> AgendaTimes:
@@ -254,8 +259,8 @@ def agenda_times(
     times = {r.pk: ResourceTimes(capacity=r.capacity) for r in resources}
     margin = timedelta(minutes=agenda.buffer_minutes)
     rows = Booking.objects.filter(
+        holding(timezone.now()),
         resource_id__in=list(times),
-        status=BookingStatus.BOOKED,
         start__lt=end + margin,
         end__gt=start - margin,
     )
@@ -369,7 +374,7 @@ def slot_resource(
             continue
         used = set(
             Booking.objects.filter(
-                resource=resource, status=BookingStatus.BOOKED, start__lt=end + margin, end__gt=start - margin
+                holding(timezone.now()), resource=resource, start__lt=end + margin, end__gt=start - margin
             ).values_list("lane", flat=True)
         )
         free = [lane for lane in range(resource.capacity) if lane not in used]
@@ -669,114 +674,41 @@ def prefetch_types() -> Prefetch:
     return Prefetch("meeting_types", queryset=MeetingType.objects.order_by("name", "pk"))
 
 
-# ---- the portal's appointment step (decision 0021)
+def booking_by_payment_reference(*, actor: Actor, reference: str) -> Booking:
+    """Return the booking a payment reference stands for (the provider's answer); 404 otherwise."""
+    if not reference.startswith("AGD") or not reference[3:].isdigit():
+        raise Http404("Référence de paiement inconnue.")
+    return get_or_404(_booking_rows().exclude(amount=0), payment_reference=reference[:30])
 
 
-@dataclass(frozen=True)
-class AppointmentOffer:
-    """A filed, open case of the citizen whose procedure offers an appointment of that type."""
-
-    case_id: int
-    case_number: str
-    procedure_title: str
-    meeting_type: MeetingType
-
-
-def portal_procedure_checked(*, agenda: Agenda, slug: str) -> str:
-    """Return the procedure's slug if the portal offers it where the agenda is, else raise."""
-    slug = slug.strip()
-    if not slug:
-        return ""
-    if portal_selectors.procedure_offered_in(organisation=agenda.organisation, slug=slug[:100]) is None:
-        raise ServiceError(
-            f"La démarche « {slug[:100]} » n'est pas proposée là où se trouve cet agenda.",
-            code="unknown_procedure",
-            errors={"portal_procedure": "Démarche inconnue."},
+def resources_with_overdue_holds(*, actor: Actor, now: datetime) -> list[int]:
+    """Return the resources where a slot is still held for a payment now overdue."""
+    return sorted(
+        set(
+            Booking.objects.filter(
+                status=BookingStatus.TO_PAY, payment_due_by__lte=now, resource__isnull=False
+            ).values_list("resource_id", flat=True)
         )
-    return slug
-
-
-def _open_cases(actor: Actor, case_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    # The citizen's own filed cases still open, read through the portal's selector.
-    if actor is None or not actor.is_authenticated:
-        return []
-    cases = portal_selectors.cases_of_citizen(actor=actor).exclude(status="draft")
-    cases = cases.filter(closed_at__isnull=True)
-    if case_ids is not None:
-        cases = cases.filter(pk__in=case_ids)
-    fields = ("pk", "number", "procedure__slug", "procedure__title", "organisation__path")
-    return [dict(row) for row in cases.values(*fields)[:50]]
-
-
-def _offers(cases: list[dict[str, Any]]) -> list[AppointmentOffer]:
-    types = list(
-        MeetingType.objects.filter(
-            portal_procedure__in={c["procedure__slug"] for c in cases},
-            agenda__kind=AgendaKind.MEETINGS,
-            agenda__public=True,
-        )
-        .select_related("agenda", "agenda__organisation")
-        .order_by("pk")
-    )
-    offers = []
-    for case in cases:
-        # The agenda of the case's organisation, else of the nearest one above it.
-        near = [
-            t
-            for t in types
-            if t.portal_procedure == case["procedure__slug"]
-            and case["organisation__path"].startswith(t.agenda.organisation.path)
-        ]
-        if near:
-            chosen = max(near, key=lambda t: len(t.agenda.organisation.path))
-            offers.append(AppointmentOffer(case["pk"], case["number"], case["procedure__title"], chosen))
-    return offers
-
-
-def appointment_offers(*, actor: Actor) -> list[AppointmentOffer]:
-    """Return the citizen's open cases whose procedure offers an appointment not booked yet."""
-    offers = _offers(_open_cases(actor))
-    if not offers or actor is None or actor.pk is None:
-        return []
-    booked = set(
-        Booking.objects.filter(
-            portal_case_id__in=[o.case_id for o in offers],
-            user_id=actor.pk,
-            status=BookingStatus.BOOKED,
-            end__gt=timezone.now(),
-        ).values_list("portal_case_id", flat=True)
-    )
-    return [o for o in offers if o.case_id not in booked]
-
-
-def appointment_offer_get(*, actor: Actor, case_id: int) -> AppointmentOffer:
-    """Return the appointment step of one of the citizen's open cases; 404 for anything else."""
-    found = _offers(_open_cases(actor, [case_id])) if 0 < case_id < 2**63 else []
-    if not found:
-        raise Http404("Aucun rendez-vous n'est proposé pour ce dossier.")
-    return found[0]
-
-
-def appointments_of_case(*, actor: Actor, case_id: int) -> QuerySet[Booking]:
-    """Return the coming confirmed appointments of a case that the actor may see."""
-    return bookings_for_case(actor=actor, case_id=case_id).filter(
-        status=BookingStatus.BOOKED, end__gt=timezone.now()
     )
 
 
-def bookings_tied_to_cases(*, actor: Actor, after: datetime) -> QuerySet[Booking]:
-    """Return the coming, not cancelled bookings tied to a case, with the person they are for."""
-    return (
-        Booking.objects.filter(portal_case_id__isnull=False, user__isnull=False, start__gt=after)
-        .exclude(status=BookingStatus.CANCELLED)
-        .select_related("user")
-    )
+# The reads of the portal's appointment step live in their own module; part of these selectors.
+from .appointment_selectors import (  # noqa: E402
+    AppointmentOffer,
+    appointment_offer_get,
+    appointment_offers,
+    appointments_of_case,
+    bookings_tied_to_cases,
+    cases_closed_among,
+    portal_procedure_checked,
+)
 
-
-def cases_closed_among(*, person: Any, case_ids: list[int]) -> set[int]:
-    """Return which of those cases of the person are closed, read through the portal's selector."""
-    return set(
-        portal_selectors.cases_of_citizen(actor=person)
-        .filter(pk__in=case_ids, closed_at__isnull=False)
-        .values_list("pk", flat=True)
-    )
+__all__ = [
+    "AppointmentOffer",
+    "appointment_offer_get",
+    "appointment_offers",
+    "appointments_of_case",
+    "bookings_tied_to_cases",
+    "cases_closed_among",
+    "portal_procedure_checked",
+]

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.access import can
 from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
-from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
 from ._checks import _aware, _local, _require, _slot_time_checked
-from .describe import booking_place, booking_title
+from .booking_messages import _tell
+from .booking_payments import (
+    _holds_expire,
+    booking_payment_settle,
+    booking_payment_start,
+    bookings_expire_unpaid,
+)
 from .models import (
     Agenda,
     AgendaKind,
@@ -33,7 +38,7 @@ from .models import (
     Resource,
     ResourceKind,
 )
-from .sms import sms_notify
+from .payment_backend import hold_terms, payment_backend
 
 MANAGE = selectors.MANAGE
 BOOK = selectors.BOOK
@@ -259,6 +264,7 @@ def meeting_type_create(
     name: str,
     duration_minutes: int,
     portal_procedure: str = "",
+    price: Decimal = Decimal("0.00"),
 ) -> MeetingType:
     """Add a meeting type (its duration) to a meetings agenda; the appointment step of a procedure."""
     _require(actor, MANAGE, agenda.organisation, "Vous ne gérez pas cet agenda.")
@@ -268,6 +274,10 @@ def meeting_type_create(
         raise ServiceError(
             "Un rendez-vous dure de 5 minutes à 24 heures.",
             errors={"duration_minutes": "Durée hors limites."},
+        )
+    if not Decimal("0") <= price <= Decimal("9999.99") or price != price.quantize(Decimal("0.01")):
+        raise ServiceError(
+            "Le prix va de 0 à 9 999,99 €, au centime près.", errors={"price": "Prix invalide."}
         )
     portal_procedure = selectors.portal_procedure_checked(agenda=agenda, slug=portal_procedure)
     with transaction.atomic():
@@ -279,13 +289,19 @@ def meeting_type_create(
             name=name.strip()[:200],
             duration_minutes=duration_minutes,
             portal_procedure=portal_procedure,
+            price=price,
         )
         audit_record(
             actor=actor,
             action="agendas.meeting_type_create",
             organisation=agenda.organisation,
             target=created,
-            data={"slug": slug, "duration_minutes": duration_minutes, "portal_procedure": portal_procedure},
+            data={
+                "slug": slug,
+                "duration_minutes": duration_minutes,
+                "portal_procedure": portal_procedure,
+                "price": str(price),
+            },
         )
     return created
 
@@ -408,31 +424,6 @@ def _person(
     return {"user": None, "booked_by": actor, "name": name[:200], "email": email[:254], "phone": phone}
 
 
-def _booking_text(booking: Booking) -> str:
-    what = booking_title(booking)
-    place = booking_place(booking)
-    where = f"\nLieu : {place}" if place else ""
-    ics = absolute_url(reverse("agendas:booking_ics_secret", args=[booking.secret]))
-    return (
-        f"{what} — {booking.agenda.title}\nLe {_local(booking.start)} (fin à "
-        f"{timezone.localtime(booking.end):%H:%M}).{where}\n\n"
-        f"Ajoutez-le à votre agenda : {ics}\n"
-        f"Vos réservations : {absolute_url(reverse('agendas:my_bookings'))}"
-    )
-
-
-def _tell(booking: Booking, subject: str, opening: str, short: str = "") -> None:
-    if booking.email:
-        email_notify(
-            to=[booking.email],
-            subject=subject,
-            body=f"Bonjour {booking.name},\n\n{opening}\n\n{_booking_text(booking)}\n",
-        )
-    elif booking.phone and short:
-        # Registered at the counter with a phone number only: the essentials by text message.
-        sms_notify(to=booking.phone, text=f"{short} {booking_title(booking)}, le {_local(booking.start)}.")
-
-
 # ---- meetings
 
 
@@ -468,13 +459,21 @@ def booking_create(
     start = _aware(start, "start")
     now = now or timezone.now()
     _slot_time_checked(agenda, start, now)
+    if meeting_type.price > 0 and payment_backend() is None:
+        raise ServiceError(
+            "Le paiement en ligne n'est pas encore ouvert pour ce créneau payant : "
+            "réservez auprès de l'accueil.",
+            code="payment_unavailable",
+        )
     end = start + timedelta(minutes=meeting_type.duration_minutes)
+    terms = hold_terms(meeting_type, now)
     try:
         with transaction.atomic():
             # Holding the agenda's resources serialises every writer of the same slot.
             resources = list(
                 Resource.objects.select_for_update().filter(agendas=agenda, active=True).order_by("pk")
             )
+            _holds_expire(resources, now)
             resource, lane = selectors.slot_resource(
                 actor=actor, agenda=agenda, meeting_type=meeting_type, start=start, resources=resources
             )
@@ -486,11 +485,14 @@ def booking_create(
                 lane=lane,
                 start=start,
                 end=end,
-                status=BookingStatus.BOOKED,
                 note=note.strip()[:500],
                 portal_case_id=portal_case_id,
+                **terms,
                 **person,
             )
+            if booking.status == BookingStatus.TO_PAY:
+                booking.payment_reference = f"AGD{booking.pk:012d}"
+                booking.save(update_fields=["payment_reference"])
             audit_record(
                 actor=actor,
                 action="agendas.booking_create",
@@ -501,9 +503,11 @@ def booking_create(
                     "type": meeting_type.slug,
                     "start": start.isoformat(),
                     "resource": resource.pk,
+                    "amount": str(booking.amount),
                 },
             )
-            _tell(booking, f"Rendez-vous confirmé le {_local(start)}", "Votre rendez-vous est confirmé.")
+            if booking.status == BookingStatus.BOOKED:
+                _tell(booking, f"Rendez-vous confirmé le {_local(start)}", "Votre rendez-vous est confirmé.")
     except IntegrityError:
         raise Conflict("Ce créneau vient d'être pris : choisissez-en un autre.", code="slot_taken") from None
     return booking
@@ -767,6 +771,9 @@ __all__ = [
     "activity_record_create",
     "attendance_record",
     "booking_move",
+    "booking_payment_settle",
+    "booking_payment_start",
     "bookings_cancel_for_closed_cases",
+    "bookings_expire_unpaid",
     "mediation_place_create",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agent_views, appointment_views, views
+from . import agent_views, appointment_views, payment_views, views
 
 app_name = "agendas"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         appointment_views.case_appointment,
         name="case_appointment",
     ),
+    path("agendas/reservations/<int:pk>/payer/", payment_views.booking_pay, name="booking_pay"),
+    path("agendas/paiement-test/<str:reference>/", payment_views.payment_test, name="payment_test"),
     path("agendas/reservations/<int:pk>.ics", views.booking_ics, name="booking_ics"),
     path("agendas/reservations/lien/<str:secret>.ics", views.booking_ics_secret, name="booking_ics_secret"),
     path("mediation-numerique/lieux/", views.places, name="places"),

@@ -157,6 +157,8 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             refusal, status = exc.message, exc.status
         else:
+            if booking.status == "to_pay":
+                return redirect("agendas:booking_pay", pk=booking.pk)
             messages.success(
                 request, f"Rendez-vous confirmé le {timezone.localtime(booking.start):%d/%m/%Y à %H:%M}."
             )
