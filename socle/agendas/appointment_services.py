@@ -20,6 +20,7 @@ from socle.core.models import User
 from . import selectors
 from ._checks import _aware, _local, _slot_time_checked
 from .booking_messages import _tell
+from .booking_payments import _holds_expire
 from .models import Booking, BookingStatus, Resource
 from .services import MANAGE, bookings_cancel_for_case
 
@@ -41,6 +42,7 @@ def booking_move(*, actor: User, booking: Booking, start: datetime, now: datetim
             resources = list(
                 Resource.objects.select_for_update().filter(agendas=agenda, active=True).order_by("pk")
             )
+            _holds_expire(resources, now)
             held = Booking.objects.select_for_update().get(pk=booking.pk)
             if held.status != BookingStatus.BOOKED:
                 raise Conflict("Ce rendez-vous est annulé : il ne se déplace plus.", code="already_cancelled")
