@@ -18,6 +18,8 @@ from .services import (
     agenda_create,
     attendance_record,
     booking_create,
+    company_create,
+    company_member_add,
     event_create,
     mediation_place_create,
     meeting_type_create,
@@ -25,10 +27,12 @@ from .services import (
     registration_create,
     resource_create,
 )
+from .slots import french_holidays
 
 WEEK = (0, 1, 2, 3, 4)
 MEDIATOR = "mediateur@demo.socle.fr"
 MANAGER = "agendas@demo.socle.fr"
+COMPANY = ("entreprise@demo.socle.fr", "associe@demo.socle.fr")  # the park's company account
 CITIZENS = ("habitant.compiegne@demo.socle.fr", "habitant.verberie@demo.socle.fr")
 ROVING = (  # host commune, room lent to the ARC, address
     ("venette", "Salle polyvalente de Venette", "Rue de la République, 60280 Venette"),
@@ -327,7 +331,61 @@ def _park(arc: Organisation) -> str:
         duration_minutes=120,
         price=Decimal("15.00"),
     )
-    return "coworking et fab lab du parc technologique"
+    _park_rooms(arc, address)
+    return "coworking, fab lab et salles du parc technologique (compte d'entreprise)"
+
+
+def _park_rooms(arc: Organisation, address: str) -> None:
+    rooms = [
+        resource_create(
+            actor=None,
+            organisation=arc,
+            name=name,
+            seats=seats,
+            equipment=kit,
+            accessible=True,
+            address=address,
+        )
+        for name, seats, kit in (
+            ("Salle Oise", 12, "Écran, kit de visioconférence"),
+            ("Salle Aronde", 6, "Écran"),
+        )
+    ]
+    agenda = agenda_create(
+        actor=None,
+        organisation=arc,
+        title="Salles de réunion du parc technologique",
+        kind="meetings",
+        public=False,
+        resources=rooms,
+        description="Réservées aux entreprises du parc qui ont un compte.",
+    )
+    opening_hours_set(actor=None, agenda=agenda, hours=_weekly([(8, 0, 19, 0)]))
+    meeting_type_create(
+        actor=None, agenda=agenda, slug="reunion-1h", name="Réunion d'une heure", duration_minutes=60
+    )
+    manager = User.objects.filter(email=COMPANY[0]).first()
+    company = company_create(
+        actor=None,
+        organisation=arc,
+        name="Rives Numériques SAS",
+        siren="912345678",
+        agendas=[agenda],
+        manager=manager,
+    )
+    member = User.objects.filter(email=COMPANY[1]).first()
+    if manager is not None and member is not None:
+        company_member_add(actor=manager, company=company, email=member.email)
+        day = _next_weekday(timezone.localdate() + timedelta(days=2))
+        while day in french_holidays([day.year]):
+            day = _next_weekday(day + timedelta(days=1))
+        booking_create(
+            actor=member,
+            agenda=agenda,
+            meeting_type=agenda.meeting_types.get(),
+            start=_at(day, 10),
+            company=company,
+        )
 
 
 def _creation_space(compiegne: Organisation) -> str:

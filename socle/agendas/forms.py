@@ -212,3 +212,8 @@ class AttendanceForm(forms.Form):
     referral = forms.CharField(
         label="Orientation vers une autre structure (facultatif)", max_length=200, required=False
     )
+
+
+class CompanyMemberForm(forms.Form):
+    email = forms.EmailField(label="Adresse électronique du nouveau membre", max_length=254)
+    manager = forms.BooleanField(label="Gère aussi le compte (ajoute et retire des membres)", required=False)

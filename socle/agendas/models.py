@@ -234,6 +234,10 @@ class Booking(models.Model):
     # The debt reference given to the payment provider ("AGD" and digits, PayFiP's refdet).
     payment_reference = models.CharField(max_length=30, blank=True, default="", db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Booked for a company of the park: its members see it (the person booking is ``user``).
+    company = models.ForeignKey(
+        "Company", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
 
     class Meta:
         ordering: ClassVar = ["start", "pk"]
@@ -260,6 +264,39 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agenda} — {self.start:%d/%m/%Y %H:%M}"
+
+
+class Company(models.Model):
+    """A company of the technology park: its members book its meeting rooms and see its bookings."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")  # the host
+    name = models.CharField(max_length=200)
+    siren = models.CharField(max_length=9, blank=True, default="")
+    # The private agendas (the park's meeting rooms) its members may book.
+    agendas = models.ManyToManyField(Agenda, blank=True, related_name="companies")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyMember(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    manager = models.BooleanField(default=False)  # adds and removes members
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["added_at", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["company", "user"], name="company_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.company}"
 
 
 class ActivityKind(models.TextChoices):

@@ -73,6 +73,8 @@ MODULE = Module(
     demo_accounts=(
         DemoAccount("agendas@demo.socle.fr", "Sophie", "Lambert", grants=(("arc", "agendas.manager"),)),
         DemoAccount("mediateur@demo.socle.fr", "Yanis", "Morel", grants=(("arc", "agendas.mediator"),)),
+        DemoAccount("entreprise@demo.socle.fr", "Inès", "Garnier"),  # manages a company account
+        DemoAccount("associe@demo.socle.fr", "Théo", "Marchand"),  # a member of that company
         DemoAccount(
             "accueil.margny@demo.socle.fr",
             "Claire",
@@ -92,6 +94,9 @@ MODULE = Module(
         "agendas.registration_create": "Inscription à une séance (ou à sa liste d'attente)",
         "agendas.booking_cancel": "Réservation ou inscription annulée",
         "agendas.booking_move": "Rendez-vous déplacé à un autre créneau",
+        "agendas.company_create": "Compte d'entreprise ouvert",
+        "agendas.company_member_add": "Membre ajouté au compte d'une entreprise",
+        "agendas.company_member_remove": "Membre retiré du compte d'une entreprise",
         "agendas.payment_start": "Paiement d'une réservation demandé",
         "agendas.payment_settle": "Réservation payée et confirmée",
         "agendas.payment_refused": "Paiement d'une réservation refusé",

@@ -31,6 +31,7 @@ from .models import (
     Booking,
     BookingStatus,
     Closure,
+    Company,
     Event,
     MediationPlace,
     MeetingType,
@@ -57,6 +58,8 @@ def zone() -> ZoneInfo:
 def agendas_visible(*, actor: Actor) -> QuerySet[Agenda]:
     """Return the public agendas, and the private ones the actor may book or manage."""
     private = Q(pk__in=scope(Agenda.objects.filter(public=False), actor, BOOK).values("pk"))
+    if actor is not None and actor.is_authenticated:  # the rooms of the person's companies
+        private |= Q(pk__in=Agenda.objects.filter(companies__members__user_id=actor.pk).values("pk"))
     return (
         Agenda.objects.filter(Q(public=True) | private)
         .select_related("organisation")
@@ -89,7 +92,52 @@ def agenda_may_book(*, actor: Actor, agenda: Agenda) -> bool:
     """Whether the actor may book this agenda at all (anyone signed in for a public one)."""
     if actor is None or not actor.is_authenticated:
         return False
-    return agenda.public or can(actor, BOOK, agenda.organisation)
+    return (
+        agenda.public
+        or can(actor, BOOK, agenda.organisation)
+        or bool(companies_booking(actor=actor, agenda=agenda))
+    )
+
+
+def companies_booking(*, actor: Actor, agenda: Agenda) -> list[Company]:
+    """Return the companies of the actor whose members may book this agenda (the park's rooms)."""
+    if actor is None or not actor.is_authenticated:
+        return []
+    return list(Company.objects.filter(members__user_id=actor.pk, agendas=agenda).order_by("name", "pk"))
+
+
+def companies_of(*, actor: Actor) -> QuerySet[Company]:
+    """Return the companies the actor is a member of."""
+    if actor is None or not actor.is_authenticated:
+        return Company.objects.none()
+    return Company.objects.filter(members__user_id=actor.pk).order_by("name", "pk")
+
+
+def company_get(*, actor: Actor, pk: int) -> Company:
+    """Return a company to one of its members or to an agent who manages its organisation; else 404."""
+    if actor is None or not actor.is_authenticated:
+        raise Http404("Introuvable.")
+    managed = Q(organisation__in=organisations_for(actor, MANAGE))
+    return get_or_404(Company.objects.filter(Q(members__user_id=actor.pk) | managed).distinct(), pk=pk)
+
+
+def company_may_manage(*, actor: Actor, company: Company) -> bool:
+    """Whether the actor adds and removes the company's members (its manager, or an agent)."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    return (
+        can(actor, MANAGE, company.organisation)
+        or company.members.filter(user_id=actor.pk, manager=True).exists()
+    )
+
+
+def company_bookings(*, actor: Actor, company: Company) -> QuerySet[Booking]:
+    """Return the coming bookings of a company the actor may see (company_get first)."""
+    return (
+        _booking_rows()
+        .filter(company=company, end__gt=timezone.now())
+        .exclude(status=BookingStatus.CANCELLED)
+    )
 
 
 def may_book_for_others(*, actor: Actor, agenda: Agenda) -> bool:
@@ -518,6 +566,7 @@ def bookings_visible(*, actor: Actor) -> QuerySet[Booking]:
         _booking_rows()
         .filter(
             Q(user=actor)
+            | Q(company__members__user_id=actor.pk)
             | Q(organisation__in=organisations)
             | Q(resource__organisation__in=organisations)
             | Q(event__resource__organisation__in=organisations)

@@ -31,6 +31,7 @@ from .models import (
     Booking,
     BookingStatus,
     Closure,
+    Company,
     Event,
     Level,
     MeetingType,
@@ -438,9 +439,10 @@ def booking_create(
     phone: str = "",
     note: str = "",
     portal_case_id: int | None = None,
+    company: Company | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Book a slot of a meetings agenda, for the actor or (an agent) for someone else."""
+    """Book a slot of a meetings agenda, for the actor or (an agent) for someone else, or a company."""
     if agenda.kind != AgendaKind.MEETINGS:
         raise ServiceError(
             "Cet agenda propose des ateliers : inscrivez-vous à une séance.", code="wrong_kind"
@@ -455,6 +457,12 @@ def booking_create(
             "Ce dossier est introuvable : le rendez-vous n'a pas été pris.",
             code="unknown_case",
             errors={"case": "Dossier introuvable."},
+        )
+    if company is not None and company not in selectors.companies_booking(actor=actor, agenda=agenda):
+        raise ServiceError(
+            "Vous ne réservez pas ces salles au nom de cette entreprise.",
+            code="unknown_company",
+            errors={"company": "Entreprise introuvable."},
         )
     start = _aware(start, "start")
     now = now or timezone.now()
@@ -487,6 +495,7 @@ def booking_create(
                 end=end,
                 note=note.strip()[:500],
                 portal_case_id=portal_case_id,
+                company=company,
                 **terms,
                 **person,
             )
@@ -753,6 +762,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
 # The writes of digital mediation (attendance, activity records, places) live in their own
 # module; they are part of this module's services.
 from .appointment_services import booking_move, bookings_cancel_for_closed_cases  # noqa: E402
+from .company_services import company_create, company_member_add, company_member_remove  # noqa: E402
 from .mediation_services import (  # noqa: E402
     AGE_BANDS,
     AUTONOMY,
@@ -775,5 +785,8 @@ __all__ = [
     "booking_payment_start",
     "bookings_cancel_for_closed_cases",
     "bookings_expire_unpaid",
+    "company_create",
+    "company_member_add",
+    "company_member_remove",
     "mediation_place_create",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agent_views, appointment_views, payment_views, views
+from . import agent_views, appointment_views, company_views, payment_views, views
 
 app_name = "agendas"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("agendas/paiement-test/<str:reference>/", payment_views.payment_test, name="payment_test"),
     path("agendas/reservations/<int:pk>.ics", views.booking_ics, name="booking_ics"),
     path("agendas/reservations/lien/<str:secret>.ics", views.booking_ics_secret, name="booking_ics_secret"),
+    path("agendas/entreprises/", company_views.companies, name="companies"),
+    path("agendas/entreprises/<int:pk>/", company_views.company_page, name="company"),
     path("mediation-numerique/lieux/", views.places, name="places"),
     path("mediation-numerique/lieux.csv", views.places_csv, name="places_csv"),
     path("agent/agendas/", agent_views.manage, name="manage"),
