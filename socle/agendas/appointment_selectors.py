@@ -1,6 +1,6 @@
 """The reads of the portal's appointment step: which filed cases offer an appointment (decision 0021).
 
-Re-exported by ``selectors``. A case is read through the portal's selectors only: the
+A case is read through the portal's selectors only: the
 citizen's own cases (``cases_of_citizen``), never another's.
 """
 
@@ -16,10 +16,9 @@ from django.utils import timezone
 
 import socle.portal.selectors as portal_selectors
 from socle.core.access import Actor
-from socle.core.errors import ServiceError
 
 from . import selectors
-from .models import Agenda, AgendaKind, Booking, BookingStatus, MeetingType
+from .models import AgendaKind, Booking, BookingStatus, MeetingType
 
 
 @dataclass(frozen=True)
@@ -32,20 +31,6 @@ class AppointmentOffer:
     meeting_type: MeetingType
 
 
-def portal_procedure_checked(*, agenda: Agenda, slug: str) -> str:
-    """Return the procedure's slug if the portal offers it where the agenda is, else raise."""
-    slug = slug.strip()
-    if not slug:
-        return ""
-    if portal_selectors.procedure_offered_in(organisation=agenda.organisation, slug=slug[:100]) is None:
-        raise ServiceError(
-            f"La démarche « {slug[:100]} » n'est pas proposée là où se trouve cet agenda.",
-            code="unknown_procedure",
-            errors={"portal_procedure": "Démarche inconnue."},
-        )
-    return slug
-
-
 def _open_cases(actor: Actor, case_ids: list[int] | None = None) -> list[dict[str, Any]]:
     # The citizen's own filed cases still open, read through the portal's selector.
     if actor is None or not actor.is_authenticated:
@@ -54,14 +39,14 @@ def _open_cases(actor: Actor, case_ids: list[int] | None = None) -> list[dict[st
     cases = cases.filter(closed_at__isnull=True)
     if case_ids is not None:
         cases = cases.filter(pk__in=case_ids)
-    fields = ("pk", "number", "procedure__slug", "procedure__title", "organisation__path")
+    fields = ("pk", "number", "procedure_id", "procedure__title", "organisation__path")
     return [dict(row) for row in cases.values(*fields)[:50]]
 
 
 def _offers(cases: list[dict[str, Any]]) -> list[AppointmentOffer]:
     types = list(
         MeetingType.objects.filter(
-            portal_procedure__in={c["procedure__slug"] for c in cases},
+            portal_procedure_id__in={c["procedure_id"] for c in cases},
             agenda__kind=AgendaKind.MEETINGS,
             agenda__public=True,
         )
@@ -74,7 +59,7 @@ def _offers(cases: list[dict[str, Any]]) -> list[AppointmentOffer]:
         near = [
             t
             for t in types
-            if t.portal_procedure == case["procedure__slug"]
+            if t.portal_procedure_id == case["procedure_id"]
             and case["organisation__path"].startswith(t.agenda.organisation.path)
         ]
         if near:

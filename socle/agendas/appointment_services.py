@@ -17,12 +17,14 @@ from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import User
 
-from . import selectors
+from . import appointment_selectors, selectors
 from ._checks import _aware, _local, _slot_time_checked
 from .booking_messages import _tell
 from .booking_payments import _holds_expire
-from .models import Booking, BookingStatus, Resource
-from .services import MANAGE, bookings_cancel_for_case
+from .models import Booking, BookingStatus, Event, Resource
+from .waiting_list import _promote
+
+MANAGE = selectors.MANAGE
 
 
 def booking_move(*, actor: User, booking: Booking, start: datetime, now: datetime | None = None) -> Booking:
@@ -96,16 +98,55 @@ def booking_move(*, actor: User, booking: Booking, start: datetime, now: datetim
     return moved
 
 
+def bookings_cancel_for_case(*, actor: User | None, case_id: int, reason: str = "Dossier clos") -> int:
+    """Cancel the coming appointments of a portal case that was closed; return how many.
+
+    Called by the portal when it closes a case: the person is told, and a freed place of a
+    session goes to the first person waiting, as with any cancellation.
+    """
+    now = timezone.now()
+    count = 0
+    for booking in selectors.bookings_of_case_to_cancel(actor=actor, case_id=case_id, after=now):
+        with transaction.atomic():
+            event = Event.objects.select_for_update().get(pk=booking.event_id) if booking.event_id else None
+            held = Booking.objects.select_for_update().get(pk=booking.pk)
+            if held.status == BookingStatus.CANCELLED:
+                continue
+            was = held.status
+            held.status, held.cancelled_at, held.cancel_reason = BookingStatus.CANCELLED, now, reason[:300]
+            held.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+            audit_record(
+                actor=actor,
+                action="agendas.booking_cancel",
+                organisation=held.organisation,
+                target=held,
+                data={"was": was, "reason": held.cancel_reason, "portal_case": case_id},
+            )
+            _tell(
+                held,
+                f"Rendez-vous annulé : le {_local(held.start)}",
+                "Votre dossier est clos : le rendez-vous qui lui était lié est annulé "
+                f"({held.cancel_reason}).",
+                short="Dossier clos, rendez-vous annulé :",
+            )
+            if event is not None and was == BookingStatus.BOOKED:
+                _promote(event, actor, now)
+            count += 1
+    return count
+
+
 def bookings_cancel_for_closed_cases(*, now: datetime | None = None) -> int:
     """Cancel the coming appointments of every portal case closed since; return how many."""
     now = now or timezone.now()
     by_person: dict[int, tuple[User, set[int]]] = {}
-    for booking in selectors.bookings_tied_to_cases(actor=None, after=now):
+    for booking in appointment_selectors.bookings_tied_to_cases(actor=None, after=now):
         if booking.user is None or booking.portal_case_id is None:
             continue
         by_person.setdefault(booking.user.pk, (booking.user, set()))[1].add(booking.portal_case_id)
     cancelled = 0
     for person, case_ids in by_person.values():
-        for case_id in sorted(selectors.cases_closed_among(person=person, case_ids=sorted(case_ids))):
+        for case_id in sorted(
+            appointment_selectors.cases_closed_among(person=person, case_ids=sorted(case_ids))
+        ):
             cancelled += bookings_cancel_for_case(actor=None, case_id=case_id)
     return cancelled

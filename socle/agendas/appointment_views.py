@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from socle.core.errors import ServiceError
 from socle.core.request_actor import request_actor
 
-from . import selectors, services
+from . import appointment_selectors, selectors, services
 from .views import _day, _start, _week
 
 
@@ -26,10 +26,10 @@ from .views import _day, _start, _week
 def case_appointment(request: HttpRequest, case_id: int) -> HttpResponse:
     """The appointment step of a filed case: its appointment if booked, else the free slots."""
     actor = request_actor(request)
-    booked = selectors.appointments_of_case(actor=actor, case_id=case_id).first()
+    booked = appointment_selectors.appointments_of_case(actor=actor, case_id=case_id).first()
     if booked is not None:
         return redirect("agendas:my_bookings")
-    offer = selectors.appointment_offer_get(actor=actor, case_id=case_id)
+    offer = appointment_selectors.appointment_offer_get(actor=actor, case_id=case_id)
     query = urlencode({"type": offer.meeting_type.slug, "dossier": offer.case_id})
     return redirect(f"{reverse('agendas:agenda', args=[offer.meeting_type.agenda_id])}?{query}")
 

@@ -122,9 +122,9 @@ class MeetingType(models.Model):
     slug = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
     duration_minutes = models.PositiveIntegerField()
-    # The portal procedure (its slug, decision 0017) whose filed cases are offered this type
+    # The portal procedure (its key, decision 0017) whose filed cases are offered this type
     # of appointment: the procedure's appointment step, kept on this side of the seam.
-    portal_procedure = models.SlugField(max_length=100, blank=True, default="", db_index=True)
+    portal_procedure_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     # What one booking of this type costs (coworking, fab lab machines); 0 is free.
     price = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
 

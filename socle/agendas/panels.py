@@ -12,7 +12,7 @@ from django.utils import timezone
 from socle.core.access import Actor
 from socle.core.modules import PanelContent, PanelLink, object_ref_parse
 
-from . import selectors
+from . import appointment_selectors, selectors
 from .describe import booking_place, booking_title
 from .models import BookingStatus
 
@@ -22,7 +22,7 @@ SLOTS_OFFERED = 3  # the first free slots shown on the case, the others one clic
 def _offer_links(actor: Actor, case_id: int) -> tuple[list[PanelLink], str]:
     """The appointment step of the citizen's case: « Prendre rendez-vous » and the first free slots."""
     try:
-        offer = selectors.appointment_offer_get(actor=actor, case_id=case_id)
+        offer = appointment_selectors.appointment_offer_get(actor=actor, case_id=case_id)
     except Http404:
         return [], ""
     meeting_type, agenda = offer.meeting_type, offer.meeting_type.agenda

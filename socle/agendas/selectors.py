@@ -289,7 +289,7 @@ class EpochPairs(Aggregate):
         )
 
 
-def holding(now: datetime) -> Q:
+def _holding(now: datetime) -> Q:
     """The bookings that hold their slot: confirmed, or awaiting a payment not yet overdue."""
     return Q(status=BookingStatus.BOOKED) | Q(status=BookingStatus.TO_PAY, payment_due_by__gt=now)
 
@@ -307,7 +307,7 @@ def agenda_times(
     times = {r.pk: ResourceTimes(capacity=r.capacity) for r in resources}
     margin = timedelta(minutes=agenda.buffer_minutes)
     rows = Booking.objects.filter(
-        holding(timezone.now()),
+        _holding(timezone.now()),
         resource_id__in=list(times),
         start__lt=end + margin,
         end__gt=start - margin,
@@ -422,7 +422,7 @@ def slot_resource(
             continue
         used = set(
             Booking.objects.filter(
-                holding(timezone.now()), resource=resource, start__lt=end + margin, end__gt=start - margin
+                _holding(timezone.now()), resource=resource, start__lt=end + margin, end__gt=start - margin
             ).values_list("lane", flat=True)
         )
         free = [lane for lane in range(resource.capacity) if lane not in used]
@@ -741,23 +741,16 @@ def resources_with_overdue_holds(*, actor: Actor, now: datetime) -> list[int]:
     )
 
 
-# The reads of the portal's appointment step live in their own module; part of these selectors.
-from .appointment_selectors import (  # noqa: E402
-    AppointmentOffer,
-    appointment_offer_get,
-    appointment_offers,
-    appointments_of_case,
-    bookings_tied_to_cases,
-    cases_closed_among,
-    portal_procedure_checked,
-)
-
-__all__ = [
-    "AppointmentOffer",
-    "appointment_offer_get",
-    "appointment_offers",
-    "appointments_of_case",
-    "bookings_tied_to_cases",
-    "cases_closed_among",
-    "portal_procedure_checked",
-]
+def portal_procedure_checked(*, agenda: Agenda, slug: str) -> int | None:
+    """Return the key of the procedure the portal offers under that slug where the agenda is."""
+    slug = slug.strip()
+    if not slug:
+        return None
+    offered = portal_selectors.procedure_offered_in(organisation=agenda.organisation, slug=slug[:100])
+    if offered is None:
+        raise ServiceError(
+            f"La démarche « {slug[:100]} » n'est pas proposée là où se trouve cet agenda.",
+            code="unknown_procedure",
+            errors={"portal_procedure": "Démarche inconnue."},
+        )
+    return int(offered.procedure.pk)

@@ -40,6 +40,7 @@ from .models import (
     ResourceKind,
 )
 from .payment_backend import hold_terms, payment_backend
+from .waiting_list import _promote
 
 MANAGE = selectors.MANAGE
 BOOK = selectors.BOOK
@@ -280,7 +281,7 @@ def meeting_type_create(
         raise ServiceError(
             "Le prix va de 0 à 9 999,99 €, au centime près.", errors={"price": "Prix invalide."}
         )
-    portal_procedure = selectors.portal_procedure_checked(agenda=agenda, slug=portal_procedure)
+    procedure_id = selectors.portal_procedure_checked(agenda=agenda, slug=portal_procedure)
     with transaction.atomic():
         if MeetingType.objects.filter(agenda=agenda, slug=slug).exists():
             raise Conflict(f"Le type « {slug} » existe déjà dans cet agenda.", code="duplicate_type")
@@ -289,7 +290,7 @@ def meeting_type_create(
             slug=slug[:60],
             name=name.strip()[:200],
             duration_minutes=duration_minutes,
-            portal_procedure=portal_procedure,
+            portal_procedure_id=procedure_id,
             price=price,
         )
         audit_record(
@@ -300,7 +301,7 @@ def meeting_type_create(
             data={
                 "slug": slug,
                 "duration_minutes": duration_minutes,
-                "portal_procedure": portal_procedure,
+                "portal_procedure": procedure_id,
                 "price": str(price),
             },
         )
@@ -626,38 +627,6 @@ def registration_create(
     return booking
 
 
-def _promote(event: Event, actor: User | None, now: datetime) -> Booking | None:
-    """Give the freed place to the first person waiting (the caller holds the event's lock)."""
-    if event.start <= now:
-        return None
-    first = (
-        Booking.objects.select_for_update()
-        .filter(event=event, status=BookingStatus.WAITING)
-        .order_by("created_at", "pk")
-        .first()
-    )
-    if first is None:
-        return None
-    first.status = BookingStatus.BOOKED
-    first.promoted_at = now
-    first.save(update_fields=["status", "promoted_at"])
-    audit_record(
-        actor=actor,
-        action="agendas.waiting_promote",
-        organisation=first.organisation,
-        target=first,
-        data={"event": event.pk},
-    )
-    _tell(
-        first,
-        f"Une place s'est libérée : {event.title}",
-        "Une place s'est libérée : vous passez de la liste d'attente aux inscrits. "
-        "Si vous ne pouvez plus venir, annulez pour la laisser à quelqu'un d'autre.",
-        short="Une place s'est libérée, vous êtes inscrit :",
-    )
-    return first
-
-
 def booking_cancel(
     *, actor: User, booking: Booking, reason: str = "", now: datetime | None = None
 ) -> Booking:
@@ -701,43 +670,6 @@ def booking_cancel(
     return held
 
 
-def bookings_cancel_for_case(*, actor: User | None, case_id: int, reason: str = "Dossier clos") -> int:
-    """Cancel the coming appointments of a portal case that was closed; return how many.
-
-    Called by the portal when it closes a case: the person is told, and a freed place of a
-    session goes to the first person waiting, as with any cancellation.
-    """
-    now = timezone.now()
-    count = 0
-    for booking in selectors.bookings_of_case_to_cancel(actor=actor, case_id=case_id, after=now):
-        with transaction.atomic():
-            event = Event.objects.select_for_update().get(pk=booking.event_id) if booking.event_id else None
-            held = Booking.objects.select_for_update().get(pk=booking.pk)
-            if held.status == BookingStatus.CANCELLED:
-                continue
-            was = held.status
-            held.status, held.cancelled_at, held.cancel_reason = BookingStatus.CANCELLED, now, reason[:300]
-            held.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-            audit_record(
-                actor=actor,
-                action="agendas.booking_cancel",
-                organisation=held.organisation,
-                target=held,
-                data={"was": was, "reason": held.cancel_reason, "portal_case": case_id},
-            )
-            _tell(
-                held,
-                f"Rendez-vous annulé : le {_local(held.start)}",
-                "Votre dossier est clos : le rendez-vous qui lui était lié est annulé "
-                f"({held.cancel_reason}).",
-                short="Dossier clos, rendez-vous annulé :",
-            )
-            if event is not None and was == BookingStatus.BOOKED:
-                _promote(event, actor, now)
-            count += 1
-    return count
-
-
 def reminders_send(*, now: datetime | None = None) -> int:
     """Email a reminder to everyone booked in the next 24 hours who was not reminded yet."""
     now = now or timezone.now()
@@ -761,7 +693,11 @@ def reminders_send(*, now: datetime | None = None) -> int:
 
 # The writes of digital mediation (attendance, activity records, places) live in their own
 # module; they are part of this module's services.
-from .appointment_services import booking_move, bookings_cancel_for_closed_cases  # noqa: E402
+from .appointment_services import (  # noqa: E402
+    booking_move,
+    bookings_cancel_for_case,
+    bookings_cancel_for_closed_cases,
+)
 from .company_services import company_create, company_member_add, company_member_remove  # noqa: E402
 from .mediation_services import (  # noqa: E402
     AGE_BANDS,
@@ -783,6 +719,7 @@ __all__ = [
     "booking_move",
     "booking_payment_settle",
     "booking_payment_start",
+    "bookings_cancel_for_case",
     "bookings_cancel_for_closed_cases",
     "bookings_expire_unpaid",
     "company_create",

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from socle.core.errors import ServiceError
 from socle.core.request_actor import request_actor, request_actor_or_none
 
-from . import ical, mediation, selectors, services
+from . import appointment_selectors, ical, mediation, selectors, services
 from .forms import BookingForm, CancelForm, CitizenBookingForm, RegistrationForm
 from .models import Agenda, MeetingType
 
@@ -244,7 +244,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             "bookings": [(b, positions[b.pk]) for b in rows],
             "past": past,
             "form": CancelForm(),
-            "offers": selectors.appointment_offers(actor=actor),
+            "offers": appointment_selectors.appointment_offers(actor=actor),
             "companies": selectors.companies_of(actor=actor),
         },
     )

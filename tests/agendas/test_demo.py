@@ -46,6 +46,7 @@ def test_the_demo_has_a_company_account_priced_machines_and_an_appointment_step(
     from decimal import Decimal
 
     from socle.agendas.models import Company, MeetingType
+    from socle.portal import selectors as portal_selectors
     from socle.portal.demo import demo_load as portal_demo_load
 
     portal_demo_load()
@@ -59,6 +60,16 @@ def test_the_demo_has_a_company_account_priced_machines_and_an_appointment_step(
     ]
     assert Booking.objects.filter(company=company, status="booked").count() == 1
     assert MeetingType.objects.get(agenda__title="Fab lab du parc technologique").price == Decimal("15.00")
+    procedures = {
+        slug: portal_selectors.procedure_offered_get(slug=slug, commune=territory[commune]).procedure.pk
+        for slug, commune in (
+            ("attestation-accueil", "compiegne"),
+            ("recensement-citoyen", "margny-les-compiegne"),
+        )
+    }
     step = MeetingType.objects.get(slug="attestation-accueil")
-    assert step.portal_procedure == "attestation-accueil" and step.agenda.organisation.slug == "compiegne"
-    assert MeetingType.objects.get(slug="recensement").portal_procedure == "recensement-citoyen"
+    assert step.portal_procedure_id == procedures["attestation-accueil"]
+    assert step.agenda.organisation.slug == "compiegne"
+    assert (
+        MeetingType.objects.get(slug="recensement").portal_procedure_id == procedures["recensement-citoyen"]
+    )

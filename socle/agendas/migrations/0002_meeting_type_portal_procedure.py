@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='meetingtype',
-            name='portal_procedure',
-            field=models.SlugField(blank=True, default='', max_length=100),
+            name='portal_procedure_id',
+            field=models.BigIntegerField(blank=True, db_index=True, null=True),
         ),
     ]
