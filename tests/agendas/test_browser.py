@@ -5,6 +5,7 @@ takes attendance. Every page passes axe-core."""
 from __future__ import annotations
 
 import re
+from datetime import time
 
 import pytest
 from django.core.management import call_command
@@ -208,3 +209,84 @@ def test_a_citizen_files_the_procedure_books_its_appointment_moves_it_and_the_ag
     panel = desk.get_by_role("region", name="Rendez-vous")
     expect(panel).to_contain_text("Signature de l'attestation, le ")
     expect(panel).to_contain_text("Confirmée")
+
+
+def test_a_maker_pays_a_fab_lab_slot_and_a_company_member_books_a_room_seen_by_a_colleague(
+    audit,  # noqa: F811
+    make_user,
+    territory,
+    monday,
+    settings,
+):
+    from decimal import Decimal
+
+    settings.AGENDAS_PAYMENT_BACKEND = "socle.agendas.payment_backend:TestPayments"
+    arc = territory["arc"]
+    cutter = services.resource_create(actor=None, organisation=arc, name="Découpeuse laser", kind="machine")
+    lab = services.agenda_create(
+        actor=None, organisation=arc, title="Fab lab", kind="meetings", resources=[cutter]
+    )
+    room = services.resource_create(actor=None, organisation=arc, name="Salle Oise")
+    rooms = services.agenda_create(
+        actor=None, organisation=arc, title="Salles du parc", kind="meetings", public=False, resources=[room]
+    )
+    for agenda, slug, minutes, price in (
+        (lab, "machine", 120, Decimal("15.00")),
+        (rooms, "h", 60, Decimal("0")),
+    ):
+        services.opening_hours_set(
+            actor=None, agenda=agenda, hours=[(d, time(9), time(17)) for d in range(5)]
+        )
+        services.meeting_type_create(
+            actor=None,
+            agenda=agenda,
+            slug=slug,
+            name=f"Créneau {slug}",
+            duration_minutes=minutes,
+            price=price,
+        )
+    ines, theo = make_user("ines@exemple.fr"), make_user("theo@exemple.fr")
+    company = services.company_create(
+        actor=None, organisation=arc, name="Rives Numériques", agendas=[rooms], manager=ines
+    )
+    services.company_member_add(actor=ines, company=company, email=theo.email)
+
+    page = audit.open(javascript=False)
+    page.goto("/connexion/")
+    audit.check(page, title="Se connecter")
+    sign_in(page, theo.email, PASSWORD)
+    audit.check(page, title="Mes demandes")
+    page.goto(f"/agendas/{lab.pk}/?type=machine&du={monday}")
+    audit.check(page, title="Fab lab", h1="Fab lab")
+    page.get_by_role("link", name=f"Réserver le {_day_label(monday)} à 09:00").click()
+    audit.check(page, title="Confirmer le rendez-vous", h1="Confirmer le rendez-vous")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    audit.check(page, title="Payer la réservation", h1="Payer la réservation")
+    expect(page.locator(".facts")).to_contain_text("15,00\u00a0€")
+    page.get_by_role("button", name="Payer en ligne").click()
+    audit.check(page, title="Banque de test", h1="Banque de test")
+    page.get_by_role("button", name="Simuler un paiement accepté").click()
+    audit.check(page, title="Mes réservations", h1="Mes réservations")
+    expect(page.get_by_role("status")).to_contain_text("Paiement accepté")
+    assert Booking.objects.get(agenda=lab).status == "booked"
+
+    page.goto(f"/agendas/{rooms.pk}/?type=h&du={monday}")
+    audit.check(page, title="Salles du parc", h1="Salles du parc")
+    page.get_by_role("link", name=f"Réserver le {_day_label(monday)} à 10:00").click()
+    audit.check(page, title="Confirmer le rendez-vous", h1="Confirmer le rendez-vous")
+    page.get_by_label("Réserver au nom de").select_option(label="Rives Numériques")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    audit.check(page, title="Mes réservations", h1="Mes réservations")
+    assert Booking.objects.get(agenda=rooms).company == company
+
+    colleague = audit.open(javascript=False)
+    colleague.goto("/connexion/")
+    audit.check(colleague, title="Se connecter")
+    sign_in(colleague, ines.email, PASSWORD)
+    audit.check(colleague, title="Mes demandes")
+    colleague.goto("/agendas/mes-reservations/")
+    audit.check(colleague, title="Mes réservations", h1="Mes réservations")
+    colleague.get_by_role("link", name="Rives Numériques").click()
+    audit.check(colleague, title="Rives Numériques", h1="Rives Numériques")
+    expect(colleague.get_by_role("table").first).to_contain_text("Salles du parc — Salle Oise")
+    expect(colleague.get_by_role("table").first).to_contain_text(theo.display_name)
