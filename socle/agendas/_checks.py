@@ -1,8 +1,9 @@
-"""Checks every write of the agendas module makes: the actor's right, aware datetimes."""
+"""Checks every write of the agendas module makes: the actor's right, aware datetimes, the window."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -29,3 +30,27 @@ def _aware(moment: datetime, field: str) -> datetime:
             errors={field: "Fuseau horaire manquant."},
         )
     return moment
+
+
+def _slot_time_checked(agenda: Any, start: datetime, now: datetime) -> None:
+    """Refuse a start off the grid's whole minutes, in the past or outside the booking window."""
+    if start.second or start.microsecond:
+        raise ServiceError(
+            "Ce créneau ne fait pas partie de ceux proposés : choisissez-en un dans la liste.",
+            code="invalid_slot",
+            errors={"start": "Créneau non proposé."},
+        )
+    if start < now:
+        raise ServiceError("Ce créneau est déjà passé.", code="past", errors={"start": "Créneau passé."})
+    if start < now + timedelta(minutes=agenda.min_notice_minutes):
+        hours = agenda.min_notice_minutes // 60
+        raise ServiceError(
+            f"Ce créneau est trop proche : réservez au moins {hours} h à l'avance."
+            if hours
+            else "Ce créneau est trop proche.",
+            code="too_soon",
+        )
+    if start > now + timedelta(days=agenda.max_advance_days):
+        raise ServiceError(
+            f"On ne réserve pas plus de {agenda.max_advance_days} jours à l'avance.", code="too_far"
+        )

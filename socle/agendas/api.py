@@ -73,7 +73,7 @@ class AgendaBookingIn(Schema):
 
 class AgendaBookingOut(Schema):
     id: int
-    status: str = Field(description="« booked », « waiting » ou « cancelled ».")
+    status: str = Field(description="« booked », « waiting », « to_pay » (à payer) ou « cancelled ».")
     agenda: int
     start: datetime
     end: datetime

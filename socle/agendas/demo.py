@@ -4,10 +4,12 @@ the technology park's coworking and fab lab, and the mediation places directory.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+import socle.portal.selectors as portal_selectors
 from socle.core.models import Organisation, User
 
 from .models import Agenda, Event, MediationPlace, Resource
@@ -16,6 +18,8 @@ from .services import (
     agenda_create,
     attendance_record,
     booking_create,
+    company_create,
+    company_member_add,
     event_create,
     mediation_place_create,
     meeting_type_create,
@@ -23,10 +27,12 @@ from .services import (
     registration_create,
     resource_create,
 )
+from .slots import french_holidays
 
 WEEK = (0, 1, 2, 3, 4)
 MEDIATOR = "mediateur@demo.socle.fr"
 MANAGER = "agendas@demo.socle.fr"
+COMPANY = ("entreprise@demo.socle.fr", "associe@demo.socle.fr")  # the park's company account
 CITIZENS = ("habitant.compiegne@demo.socle.fr", "habitant.verberie@demo.socle.fr")
 ROVING = (  # host commune, room lent to the ARC, address
     ("venette", "Salle polyvalente de Venette", "Rue de la République, 60280 Venette"),
@@ -121,11 +127,18 @@ def _meeting_rooms(arc: Organisation, manager: User | None) -> str:
     return "salles de réunion de l'ARC"
 
 
+def _offered(commune: Organisation, procedure: str) -> str:
+    # The demo procedures come from the portal's demo; without them the type stays unlinked.
+    if procedure and portal_selectors.procedure_offered_in(organisation=commune, slug=procedure):
+        return procedure
+    return ""
+
+
 def _counter(
     commune: Organisation,
     title: str,
     counters: int,
-    types: list[tuple[str, str, int]],
+    types: list[tuple[str, str, int, str]],
     hours: list[tuple[int, time, time]],
 ) -> Agenda:
     desks = [
@@ -150,8 +163,15 @@ def _counter(
         description="Sur rendez-vous : venez avec le formulaire pré-rempli et vos justificatifs.",
     )
     opening_hours_set(actor=None, agenda=agenda, hours=hours)
-    for slug, name, minutes in types:
-        meeting_type_create(actor=None, agenda=agenda, slug=slug, name=name, duration_minutes=minutes)
+    for slug, name, minutes, procedure in types:
+        meeting_type_create(
+            actor=None,
+            agenda=agenda,
+            slug=slug,
+            name=name,
+            duration_minutes=minutes,
+            portal_procedure=_offered(commune, procedure),
+        )
     return agenda
 
 
@@ -276,7 +296,12 @@ def _park(arc: Organisation) -> str:
     )
     opening_hours_set(actor=None, agenda=desks, hours=_weekly([(9, 0, 13, 0), (13, 0, 18, 0)]))
     meeting_type_create(
-        actor=None, agenda=desks, slug="demi-journee", name="Demi-journée", duration_minutes=240
+        actor=None,
+        agenda=desks,
+        slug="demi-journee",
+        name="Demi-journée",
+        duration_minutes=240,
+        price=Decimal("8.00"),
     )
     machines = [
         resource_create(
@@ -299,9 +324,68 @@ def _park(arc: Organisation) -> str:
     )
     opening_hours_set(actor=None, agenda=lab, hours=_weekly([(9, 0, 17, 45)], days=(1, 2, 3, 4)))
     meeting_type_create(
-        actor=None, agenda=lab, slug="creneau-2h", name="Créneau machine (2 h)", duration_minutes=120
+        actor=None,
+        agenda=lab,
+        slug="creneau-2h",
+        name="Créneau machine (2 h)",
+        duration_minutes=120,
+        price=Decimal("15.00"),
     )
-    return "coworking et fab lab du parc technologique"
+    _park_rooms(arc, address)
+    return "coworking, fab lab et salles du parc technologique (compte d'entreprise)"
+
+
+def _park_rooms(arc: Organisation, address: str) -> None:
+    rooms = [
+        resource_create(
+            actor=None,
+            organisation=arc,
+            name=name,
+            seats=seats,
+            equipment=kit,
+            accessible=True,
+            address=address,
+        )
+        for name, seats, kit in (
+            ("Salle Oise", 12, "Écran, kit de visioconférence"),
+            ("Salle Aronde", 6, "Écran"),
+        )
+    ]
+    agenda = agenda_create(
+        actor=None,
+        organisation=arc,
+        title="Salles de réunion du parc technologique",
+        kind="meetings",
+        public=False,
+        resources=rooms,
+        description="Réservées aux entreprises du parc qui ont un compte.",
+    )
+    opening_hours_set(actor=None, agenda=agenda, hours=_weekly([(8, 0, 19, 0)]))
+    meeting_type_create(
+        actor=None, agenda=agenda, slug="reunion-1h", name="Réunion d'une heure", duration_minutes=60
+    )
+    manager = User.objects.filter(email=COMPANY[0]).first()
+    company = company_create(
+        actor=None,
+        organisation=arc,
+        name="Rives Numériques SAS",
+        siren="912345678",
+        agendas=[agenda],
+        manager=manager,
+    )
+    member = User.objects.filter(email=COMPANY[1]).first()
+    if manager is not None and member is not None:
+        company_member_add(actor=manager, company=company, email=member.email)
+        day = _next_weekday(timezone.localdate() + timedelta(days=2))
+        while day in french_holidays([day.year]):
+            day = _next_weekday(day + timedelta(days=1))
+        booking_create(
+            actor=member,
+            agenda=agenda,
+            meeting_type=agenda.meeting_types.get(),
+            start=_at(day, 10),
+            company=company,
+        )
 
 
 def _creation_space(compiegne: Organisation) -> str:
@@ -420,9 +504,11 @@ def demo_load() -> list[str]:
             "Mairie de Compiègne — titres d'identité et état civil",
             2,
             [
-                ("passeport", "Passeport", 20),
-                ("carte-identite", "Carte nationale d'identité", 15),
-                ("passeport-cni", "Passeport et carte d'identité ensemble", 30),
+                ("passeport", "Passeport", 20, ""),
+                ("carte-identite", "Carte nationale d'identité", 15, ""),
+                ("passeport-cni", "Passeport et carte d'identité ensemble", 30, ""),
+                # The host signs the attestation d'accueil in person: the procedure's appointment step.
+                ("attestation-accueil", "Signature d'une attestation d'accueil", 20, "attestation-accueil"),
             ],
             _weekly([(8, 30, 12, 0), (13, 30, 17, 0)]) + _weekly([(9, 0, 12, 0)], days=(5,)),
         )
@@ -431,9 +517,9 @@ def demo_load() -> list[str]:
             "Mairie de Margny-lès-Compiègne — rendez-vous",
             1,
             [
-                ("passeport", "Passeport ou carte d'identité", 30),
-                ("dossier-mariage", "Dépôt d'un dossier de mariage", 45),
-                ("recensement", "Recensement citoyen", 15),
+                ("passeport", "Passeport ou carte d'identité", 30, ""),
+                ("dossier-mariage", "Dépôt d'un dossier de mariage", 45, ""),
+                ("recensement", "Recensement citoyen", 15, "recensement-citoyen"),
             ],
             _weekly([(9, 0, 12, 0), (14, 0, 17, 30)], days=(0, 1, 3, 4)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 
 from django import forms
 
@@ -161,6 +162,24 @@ class MeetingTypeForm(forms.Form):
     slug = forms.SlugField(label="Identifiant court", max_length=60, help_text="Par exemple : passeport.")
     name = forms.CharField(label="Nom", max_length=200)
     duration_minutes = forms.IntegerField(label="Durée (minutes)", min_value=5, max_value=1440)
+    price = forms.DecimalField(
+        label="Prix (€)",
+        min_value=0,
+        max_value=9999.99,
+        decimal_places=2,
+        required=False,
+        help_text="Vide ou 0 : gratuit ; sinon la réservation est à payer en ligne dans les 30 minutes.",
+    )
+    portal_procedure = forms.SlugField(
+        label="Démarche en ligne suivie de ce rendez-vous",
+        max_length=100,
+        required=False,
+        help_text="L'identifiant de la démarche du portail (par exemple : attestation-accueil) : "
+        "l'usager qui l'a déposée se voit proposer ce rendez-vous.",
+    )
+
+    def clean_price(self) -> Decimal:
+        return self.cleaned_data.get("price") or Decimal("0.00")
 
 
 class EventForm(forms.Form):
@@ -193,3 +212,8 @@ class AttendanceForm(forms.Form):
     referral = forms.CharField(
         label="Orientation vers une autre structure (facultatif)", max_length=200, required=False
     )
+
+
+class CompanyMemberForm(forms.Form):
+    email = forms.EmailField(label="Adresse électronique du nouveau membre", max_length=254)
+    manager = forms.BooleanField(label="Gère aussi le compte (ajoute et retire des membres)", required=False)

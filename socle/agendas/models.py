@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import ClassVar
 
 from django.db import models
@@ -121,6 +122,11 @@ class MeetingType(models.Model):
     slug = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
     duration_minutes = models.PositiveIntegerField()
+    # The portal procedure (its key, decision 0017) whose filed cases are offered this type
+    # of appointment: the procedure's appointment step, kept on this side of the seam.
+    portal_procedure_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # What one booking of this type costs (coworking, fab lab machines); 0 is free.
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         ordering: ClassVar = ["name", "pk"]
@@ -130,6 +136,7 @@ class MeetingType(models.Model):
                 condition=Q(duration_minutes__gte=5, duration_minutes__lte=1440),
                 name="meetingtype_duration_range",
             ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="meetingtype_price_positive"),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +187,7 @@ class Event(models.Model):
 
 class BookingStatus(models.TextChoices):
     BOOKED = "booked", "Confirmée"
+    TO_PAY = "to_pay", "À payer"  # the slot is held until the payment is due, then freed
     WAITING = "waiting", "En liste d'attente"
     CANCELLED = "cancelled", "Annulée"
 
@@ -221,6 +229,15 @@ class Booking(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
     attended = models.BooleanField(null=True, blank=True)
     secret = models.CharField(max_length=64, default=_secret, unique=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    payment_due_by = models.DateTimeField(null=True, blank=True)  # unpaid by then: cancelled
+    # The debt reference given to the payment provider ("AGD" and digits, PayFiP's refdet).
+    payment_reference = models.CharField(max_length=30, blank=True, default="", db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # Booked for a company of the park: its members see it (the person booking is ``user``).
+    company = models.ForeignKey(
+        "Company", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
 
     class Meta:
         ordering: ClassVar = ["start", "pk"]
@@ -235,7 +252,7 @@ class Booking(models.Model):
             # The last line of defence against a double booking of a single resource.
             models.UniqueConstraint(
                 fields=["resource", "lane", "start"],
-                condition=Q(status="booked"),
+                condition=Q(status__in=["booked", "to_pay"]),
                 name="booking_unique_resource_lane_start",
             ),
             models.UniqueConstraint(
@@ -247,6 +264,39 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agenda} — {self.start:%d/%m/%Y %H:%M}"
+
+
+class Company(models.Model):
+    """A company of the technology park: its members book its meeting rooms and see its bookings."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")  # the host
+    name = models.CharField(max_length=200)
+    siren = models.CharField(max_length=9, blank=True, default="")
+    # The private agendas (the park's meeting rooms) its members may book.
+    agendas = models.ManyToManyField(Agenda, blank=True, related_name="companies")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyMember(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    manager = models.BooleanField(default=False)  # adds and removes members
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["added_at", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["company", "user"], name="company_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.company}"
 
 
 class ActivityKind(models.TextChoices):

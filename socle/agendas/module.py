@@ -65,12 +65,16 @@ MODULE = Module(
     # The demo books for the portal's demo residents, and appointments tie to portal cases;
     # listed after the portal, its citizen page never takes the place of « Mes demandes ».
     requires=("portal",),
+    # The demo's coworking and fab lab are paid through the test bank (decision 0021).
+    demo_settings={"AGENDAS_PAYMENT_BACKEND": "socle.agendas.payment_backend:TestPayments"},
     urls="socle.agendas.urls",
     api="socle.agendas.api:router",
     demo="socle.agendas.demo:demo_load",
     demo_accounts=(
         DemoAccount("agendas@demo.socle.fr", "Sophie", "Lambert", grants=(("arc", "agendas.manager"),)),
         DemoAccount("mediateur@demo.socle.fr", "Yanis", "Morel", grants=(("arc", "agendas.mediator"),)),
+        DemoAccount("entreprise@demo.socle.fr", "Inès", "Garnier"),  # manages a company account
+        DemoAccount("associe@demo.socle.fr", "Théo", "Marchand"),  # a member of that company
         DemoAccount(
             "accueil.margny@demo.socle.fr",
             "Claire",
@@ -89,6 +93,15 @@ MODULE = Module(
         "agendas.booking_create": "Rendez-vous ou salle réservé",
         "agendas.registration_create": "Inscription à une séance (ou à sa liste d'attente)",
         "agendas.booking_cancel": "Réservation ou inscription annulée",
+        "agendas.booking_move": "Rendez-vous déplacé à un autre créneau",
+        "agendas.company_create": "Compte d'entreprise ouvert",
+        "agendas.company_member_add": "Membre ajouté au compte d'une entreprise",
+        "agendas.company_member_remove": "Membre retiré du compte d'une entreprise",
+        "agendas.payment_start": "Paiement d'une réservation demandé",
+        "agendas.payment_settle": "Réservation payée et confirmée",
+        "agendas.payment_refused": "Paiement d'une réservation refusé",
+        "agendas.payment_late": "Paiement reçu après le délai (à rembourser)",
+        "agendas.payment_expire": "Réservation non payée à temps, créneau libéré",
         "agendas.waiting_promote": "Place libérée donnée au premier de la liste d'attente",
         "agendas.attendance_record": "Présences prises et compte rendu d'activité écrit",
         "agendas.activity_record_create": "Accompagnement individuel enregistré",
@@ -100,6 +113,18 @@ MODULE = Module(
             "socle.agendas.jobs:reminders",
             "hourly",
             "Rappeler par courriel les rendez-vous des prochaines 24 heures",
+        ),
+        Job(
+            "agendas.unpaid",
+            "socle.agendas.jobs:unpaid",
+            "every 5m",
+            "Libérer les créneaux payants non payés dans le délai",
+        ),
+        Job(
+            "agendas.closed_cases",
+            "socle.agendas.jobs:closed_cases",
+            "every 15m",
+            "Annuler les rendez-vous à venir des dossiers du portail clos",
         ),
     ),
     indicators=(

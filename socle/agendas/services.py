@@ -4,28 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from socle.core.access import can
 from socle.core.errors import Conflict, Forbidden, ServiceError
 from socle.core.journal import audit_record
 from socle.core.models import Organisation, User
-from socle.core.notifications import absolute_url, email_notify
 
 from . import selectors
-from ._checks import _aware, _local, _require
-from .describe import booking_place, booking_title
+from ._checks import _aware, _local, _require, _slot_time_checked
+from .booking_messages import _tell
+from .booking_payments import (
+    _holds_expire,
+    booking_payment_settle,
+    booking_payment_start,
+    bookings_expire_unpaid,
+)
 from .models import (
     Agenda,
     AgendaKind,
     Booking,
     BookingStatus,
     Closure,
+    Company,
     Event,
     Level,
     MeetingType,
@@ -33,7 +39,8 @@ from .models import (
     Resource,
     ResourceKind,
 )
-from .sms import sms_notify
+from .payment_backend import hold_terms, payment_backend
+from .waiting_list import _promote
 
 MANAGE = selectors.MANAGE
 BOOK = selectors.BOOK
@@ -252,9 +259,16 @@ def closures_import(*, actor: User | None, agenda: Agenda, data: bytes) -> list[
 
 
 def meeting_type_create(
-    *, actor: User | None, agenda: Agenda, slug: str, name: str, duration_minutes: int
+    *,
+    actor: User | None,
+    agenda: Agenda,
+    slug: str,
+    name: str,
+    duration_minutes: int,
+    portal_procedure: str = "",
+    price: Decimal = Decimal("0.00"),
 ) -> MeetingType:
-    """Add a meeting type (its duration) to a meetings agenda."""
+    """Add a meeting type (its duration) to a meetings agenda; the appointment step of a procedure."""
     _require(actor, MANAGE, agenda.organisation, "Vous ne gérez pas cet agenda.")
     if agenda.kind != AgendaKind.MEETINGS:
         raise ServiceError("Seul un agenda de rendez-vous a des types de rendez-vous.", code="wrong_kind")
@@ -263,18 +277,33 @@ def meeting_type_create(
             "Un rendez-vous dure de 5 minutes à 24 heures.",
             errors={"duration_minutes": "Durée hors limites."},
         )
+    if not Decimal("0") <= price <= Decimal("9999.99") or price != price.quantize(Decimal("0.01")):
+        raise ServiceError(
+            "Le prix va de 0 à 9 999,99 €, au centime près.", errors={"price": "Prix invalide."}
+        )
+    procedure_id = selectors.portal_procedure_checked(agenda=agenda, slug=portal_procedure)
     with transaction.atomic():
         if MeetingType.objects.filter(agenda=agenda, slug=slug).exists():
             raise Conflict(f"Le type « {slug} » existe déjà dans cet agenda.", code="duplicate_type")
         created = MeetingType.objects.create(
-            agenda=agenda, slug=slug[:60], name=name.strip()[:200], duration_minutes=duration_minutes
+            agenda=agenda,
+            slug=slug[:60],
+            name=name.strip()[:200],
+            duration_minutes=duration_minutes,
+            portal_procedure_id=procedure_id,
+            price=price,
         )
         audit_record(
             actor=actor,
             action="agendas.meeting_type_create",
             organisation=agenda.organisation,
             target=created,
-            data={"slug": slug, "duration_minutes": duration_minutes},
+            data={
+                "slug": slug,
+                "duration_minutes": duration_minutes,
+                "portal_procedure": procedure_id,
+                "price": str(price),
+            },
         )
     return created
 
@@ -397,31 +426,6 @@ def _person(
     return {"user": None, "booked_by": actor, "name": name[:200], "email": email[:254], "phone": phone}
 
 
-def _booking_text(booking: Booking) -> str:
-    what = booking_title(booking)
-    place = booking_place(booking)
-    where = f"\nLieu : {place}" if place else ""
-    ics = absolute_url(reverse("agendas:booking_ics_secret", args=[booking.secret]))
-    return (
-        f"{what} — {booking.agenda.title}\nLe {_local(booking.start)} (fin à "
-        f"{timezone.localtime(booking.end):%H:%M}).{where}\n\n"
-        f"Ajoutez-le à votre agenda : {ics}\n"
-        f"Vos réservations : {absolute_url(reverse('agendas:my_bookings'))}"
-    )
-
-
-def _tell(booking: Booking, subject: str, opening: str, short: str = "") -> None:
-    if booking.email:
-        email_notify(
-            to=[booking.email],
-            subject=subject,
-            body=f"Bonjour {booking.name},\n\n{opening}\n\n{_booking_text(booking)}\n",
-        )
-    elif booking.phone and short:
-        # Registered at the counter with a phone number only: the essentials by text message.
-        sms_notify(to=booking.phone, text=f"{short} {booking_title(booking)}, le {_local(booking.start)}.")
-
-
 # ---- meetings
 
 
@@ -436,9 +440,10 @@ def booking_create(
     phone: str = "",
     note: str = "",
     portal_case_id: int | None = None,
+    company: Company | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Book a slot of a meetings agenda, for the actor or (an agent) for someone else."""
+    """Book a slot of a meetings agenda, for the actor or (an agent) for someone else, or a company."""
     if agenda.kind != AgendaKind.MEETINGS:
         raise ServiceError(
             "Cet agenda propose des ateliers : inscrivez-vous à une séance.", code="wrong_kind"
@@ -454,35 +459,30 @@ def booking_create(
             code="unknown_case",
             errors={"case": "Dossier introuvable."},
         )
+    if company is not None and company not in selectors.companies_booking(actor=actor, agenda=agenda):
+        raise ServiceError(
+            "Vous ne réservez pas ces salles au nom de cette entreprise.",
+            code="unknown_company",
+            errors={"company": "Entreprise introuvable."},
+        )
     start = _aware(start, "start")
     now = now or timezone.now()
-    if start.second or start.microsecond:
+    _slot_time_checked(agenda, start, now)
+    if meeting_type.price > 0 and payment_backend() is None:
         raise ServiceError(
-            "Ce créneau ne fait pas partie de ceux proposés : choisissez-en un dans la liste.",
-            code="invalid_slot",
-            errors={"start": "Créneau non proposé."},
-        )
-    if start < now:
-        raise ServiceError("Ce créneau est déjà passé.", code="past", errors={"start": "Créneau passé."})
-    if start < now + timedelta(minutes=agenda.min_notice_minutes):
-        hours = agenda.min_notice_minutes // 60
-        raise ServiceError(
-            f"Ce créneau est trop proche : réservez au moins {hours} h à l'avance."
-            if hours
-            else "Ce créneau est trop proche.",
-            code="too_soon",
-        )
-    if start > now + timedelta(days=agenda.max_advance_days):
-        raise ServiceError(
-            f"On ne réserve pas plus de {agenda.max_advance_days} jours à l'avance.", code="too_far"
+            "Le paiement en ligne n'est pas encore ouvert pour ce créneau payant : "
+            "réservez auprès de l'accueil.",
+            code="payment_unavailable",
         )
     end = start + timedelta(minutes=meeting_type.duration_minutes)
+    terms = hold_terms(meeting_type, now)
     try:
         with transaction.atomic():
             # Holding the agenda's resources serialises every writer of the same slot.
             resources = list(
                 Resource.objects.select_for_update().filter(agendas=agenda, active=True).order_by("pk")
             )
+            _holds_expire(resources, now)
             resource, lane = selectors.slot_resource(
                 actor=actor, agenda=agenda, meeting_type=meeting_type, start=start, resources=resources
             )
@@ -494,11 +494,15 @@ def booking_create(
                 lane=lane,
                 start=start,
                 end=end,
-                status=BookingStatus.BOOKED,
                 note=note.strip()[:500],
                 portal_case_id=portal_case_id,
+                company=company,
+                **terms,
                 **person,
             )
+            if booking.status == BookingStatus.TO_PAY:
+                booking.payment_reference = f"AGD{booking.pk:012d}"
+                booking.save(update_fields=["payment_reference"])
             audit_record(
                 actor=actor,
                 action="agendas.booking_create",
@@ -509,9 +513,11 @@ def booking_create(
                     "type": meeting_type.slug,
                     "start": start.isoformat(),
                     "resource": resource.pk,
+                    "amount": str(booking.amount),
                 },
             )
-            _tell(booking, f"Rendez-vous confirmé le {_local(start)}", "Votre rendez-vous est confirmé.")
+            if booking.status == BookingStatus.BOOKED:
+                _tell(booking, f"Rendez-vous confirmé le {_local(start)}", "Votre rendez-vous est confirmé.")
     except IntegrityError:
         raise Conflict("Ce créneau vient d'être pris : choisissez-en un autre.", code="slot_taken") from None
     return booking
@@ -621,38 +627,6 @@ def registration_create(
     return booking
 
 
-def _promote(event: Event, actor: User | None, now: datetime) -> Booking | None:
-    """Give the freed place to the first person waiting (the caller holds the event's lock)."""
-    if event.start <= now:
-        return None
-    first = (
-        Booking.objects.select_for_update()
-        .filter(event=event, status=BookingStatus.WAITING)
-        .order_by("created_at", "pk")
-        .first()
-    )
-    if first is None:
-        return None
-    first.status = BookingStatus.BOOKED
-    first.promoted_at = now
-    first.save(update_fields=["status", "promoted_at"])
-    audit_record(
-        actor=actor,
-        action="agendas.waiting_promote",
-        organisation=first.organisation,
-        target=first,
-        data={"event": event.pk},
-    )
-    _tell(
-        first,
-        f"Une place s'est libérée : {event.title}",
-        "Une place s'est libérée : vous passez de la liste d'attente aux inscrits. "
-        "Si vous ne pouvez plus venir, annulez pour la laisser à quelqu'un d'autre.",
-        short="Une place s'est libérée, vous êtes inscrit :",
-    )
-    return first
-
-
 def booking_cancel(
     *, actor: User, booking: Booking, reason: str = "", now: datetime | None = None
 ) -> Booking:
@@ -696,43 +670,6 @@ def booking_cancel(
     return held
 
 
-def bookings_cancel_for_case(*, actor: User | None, case_id: int, reason: str = "Dossier clos") -> int:
-    """Cancel the coming appointments of a portal case that was closed; return how many.
-
-    Called by the portal when it closes a case: the person is told, and a freed place of a
-    session goes to the first person waiting, as with any cancellation.
-    """
-    now = timezone.now()
-    count = 0
-    for booking in selectors.bookings_of_case_to_cancel(actor=actor, case_id=case_id, after=now):
-        with transaction.atomic():
-            event = Event.objects.select_for_update().get(pk=booking.event_id) if booking.event_id else None
-            held = Booking.objects.select_for_update().get(pk=booking.pk)
-            if held.status == BookingStatus.CANCELLED:
-                continue
-            was = held.status
-            held.status, held.cancelled_at, held.cancel_reason = BookingStatus.CANCELLED, now, reason[:300]
-            held.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-            audit_record(
-                actor=actor,
-                action="agendas.booking_cancel",
-                organisation=held.organisation,
-                target=held,
-                data={"was": was, "reason": held.cancel_reason, "portal_case": case_id},
-            )
-            _tell(
-                held,
-                f"Rendez-vous annulé : le {_local(held.start)}",
-                "Votre dossier est clos : le rendez-vous qui lui était lié est annulé "
-                f"({held.cancel_reason}).",
-                short="Dossier clos, rendez-vous annulé :",
-            )
-            if event is not None and was == BookingStatus.BOOKED:
-                _promote(event, actor, now)
-            count += 1
-    return count
-
-
 def reminders_send(*, now: datetime | None = None) -> int:
     """Email a reminder to everyone booked in the next 24 hours who was not reminded yet."""
     now = now or timezone.now()
@@ -756,6 +693,12 @@ def reminders_send(*, now: datetime | None = None) -> int:
 
 # The writes of digital mediation (attendance, activity records, places) live in their own
 # module; they are part of this module's services.
+from .appointment_services import (  # noqa: E402
+    booking_move,
+    bookings_cancel_for_case,
+    bookings_cancel_for_closed_cases,
+)
+from .company_services import company_create, company_member_add, company_member_remove  # noqa: E402
 from .mediation_services import (  # noqa: E402
     AGE_BANDS,
     AUTONOMY,
@@ -766,5 +709,21 @@ from .mediation_services import (  # noqa: E402
     mediation_place_create,
 )
 
-__all__ = ["AGE_BANDS", "AUTONOMY", "STATUSES", "THEMES", "activity_record_create",
-           "attendance_record", "mediation_place_create"]
+__all__ = [
+    "AGE_BANDS",
+    "AUTONOMY",
+    "STATUSES",
+    "THEMES",
+    "activity_record_create",
+    "attendance_record",
+    "booking_move",
+    "booking_payment_settle",
+    "booking_payment_start",
+    "bookings_cancel_for_case",
+    "bookings_cancel_for_closed_cases",
+    "bookings_expire_unpaid",
+    "company_create",
+    "company_member_add",
+    "company_member_remove",
+    "mediation_place_create",
+]

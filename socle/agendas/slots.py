@@ -7,10 +7,12 @@ query and a few linear sweeps, whatever the number of bookings.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -18,8 +20,7 @@ import holidays
 Interval = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     start: int  # epoch seconds
     end: int
     free: int  # how many resources could take it
@@ -50,44 +51,38 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def subtract(base: Sequence[Interval], cut: Sequence[Interval]) -> list[Interval]:
-    """Return the parts of ``base`` (sorted, disjoint) outside ``cut`` (sorted, merged)."""
-    result: list[Interval] = []
+def saturated_edges(starts: Sequence[int], ends: Sequence[int], capacity: int) -> list[int]:
+    """Return, flat (a0, b0, a1, b1...), where at least ``capacity`` intervals overlap.
+
+    ``starts`` and ``ends`` are the intervals' two ends, each list sorted on its own: the
+    depth at a moment only counts starts and ends before it, so no pair is needed, and
+    no tuple is made (a month of 5,000 bookings stays a few flat lists of integers).
+    """
+    result: list[int] = []
+    depth = 0
     j = 0
-    for start, end in base:
-        while j < len(cut) and cut[j][1] <= start:
+    for at in starts:
+        while ends[j] <= at:  # at equal times an end comes before a start
+            depth -= 1
+            if depth == capacity - 1:
+                result.append(ends[j])
             j += 1
-        k = j
-        cursor = start
-        while k < len(cut) and cut[k][0] < end:
-            if cut[k][0] > cursor:
-                result.append((cursor, cut[k][0]))
-            cursor = max(cursor, cut[k][1])
-            k += 1
-        if cursor < end:
-            result.append((cursor, end))
+        depth += 1
+        if depth == capacity:
+            if result and result[-1] == at:  # touches the region just closed: one region
+                result.pop()
+            else:
+                result.append(at)
+    if depth >= capacity:  # the last region closes at the end that brings the depth below
+        result.append(ends[j + depth - capacity])
     return result
 
 
 def saturated(busy: Iterable[Interval], capacity: int) -> list[Interval]:
     """Return where at least ``capacity`` of the intervals overlap (all of them full)."""
-    if capacity <= 1:
-        return merge(busy)
-    edges: list[tuple[int, int]] = []
-    for start, end in busy:
-        edges.append((start, 1))
-        edges.append((end, -1))
-    edges.sort()  # at equal times an end (-1) comes before a start (+1)
-    result: list[Interval] = []
-    depth = 0
-    opened = 0
-    for at, step in edges:
-        depth += step
-        if step > 0 and depth == capacity:
-            opened = at
-        elif step < 0 and depth == capacity - 1 and at > opened:
-            result.append((opened, at))
-    return merge(result)
+    listed = list(busy)
+    flat = saturated_edges(sorted(s for s, _ in listed), sorted(e for _, e in listed), max(capacity, 1))
+    return merge(zip(flat[0::2], flat[1::2], strict=True))
 
 
 def day_openings(
@@ -128,23 +123,35 @@ def candidates(openings: Sequence[Interval], duration: int, step: int, window: I
     return starts
 
 
-def fits(starts: Sequence[int], duration: int, free: Sequence[Interval]) -> list[bool]:
-    """Tell, for each start (sorted), whether [start, start + duration) lies in one free interval."""
-    answer = [False] * len(starts)
-    j = 0
-    for index, at in enumerate(starts):
-        while j < len(free) and free[j][1] < at + duration:
-            j += 1
-        if j < len(free) and free[j][0] <= at:
-            answer[index] = True
-    return answer
-
-
 @dataclass
 class ResourceTimes:
+    """A resource's capacity, bookings (widened by the agenda's buffer) and closures.
+
+    The bookings are two flat lists of the same length, ``starts[i]`` with ``ends[i]``.
+    """
+
     capacity: int
-    bookings: list[Interval]  # each widened by the agenda's buffer
-    closures: list[Interval]
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    closures: list[Interval] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, capacity: int, bookings: Iterable[Interval], closures: Iterable[Interval] = ()
+    ) -> ResourceTimes:
+        listed = list(bookings)
+        return cls(capacity, [s for s, _ in listed], [e for _, e in listed], list(closures))
+
+    @property
+    def bookings(self) -> list[Interval]:
+        return list(zip(self.starts, self.ends, strict=True))
+
+
+def _block(free: bytearray, starts: Sequence[int], duration: int, a: int, b: int) -> None:
+    # The slots [at, at + duration) that meet [a, b): a - duration < at < b.
+    low, high = bisect_right(starts, a - duration), bisect_left(starts, b)
+    if low < high:
+        free[low:high] = bytes(high - low)
 
 
 def slots_compute(
@@ -156,15 +163,25 @@ def slots_compute(
     step: int,
     window: Interval,
 ) -> list[Slot]:
-    """Return every slot of the grid that at least one resource can take."""
-    open_free = subtract(openings, merge(closures))
+    """Return every slot of the grid that at least one resource can take.
+
+    The grid's starts are sorted: each busy region blocks one run of them, found by
+    bisection and cleared in a byte mask, so the cost follows the busy regions and the
+    slots, never their product; the masks of the resources add up to each slot's count.
+    """
     starts = candidates(openings, duration, step, window)
+    base = bytearray(b"\x01") * len(starts)
+    for a, b in closures:
+        _block(base, starts, duration, a, b)
     counts = [0] * len(starts)
     for times in resources.values():
-        busy = merge([*saturated(times.bookings, times.capacity), *times.closures])
-        for index, ok in enumerate(fits(starts, duration, subtract(open_free, busy))):
-            if ok:
-                counts[index] += 1
+        free = bytearray(base)
+        edges = saturated_edges(sorted(times.starts), sorted(times.ends), max(times.capacity, 1))
+        for k in range(0, len(edges), 2):
+            _block(free, starts, duration, edges[k], edges[k + 1])
+        for a, b in times.closures:
+            _block(free, starts, duration, a, b)
+        counts = [count + ok for count, ok in zip(counts, free, strict=True)]
     return [Slot(at, at + duration, count) for at, count in zip(starts, counts, strict=True) if count]
 
 
@@ -187,7 +204,7 @@ def slots_naive(
         for times in resources.values():
             if any(s < end and at < e for s, e in times.closures):
                 continue
-            overlapping = sum(1 for s, e in times.bookings if s < end and at < e)
+            overlapping = sum(1 for s, e in zip(times.starts, times.ends, strict=True) if s < end and at < e)
             if overlapping < times.capacity:
                 free += 1
         if free:

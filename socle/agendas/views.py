@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from socle.core.errors import ServiceError
 from socle.core.request_actor import request_actor, request_actor_or_none
 
-from . import ical, mediation, selectors, services
+from . import appointment_selectors, ical, mediation, selectors, services
 from .forms import BookingForm, CancelForm, CitizenBookingForm, RegistrationForm
 from .models import Agenda, MeetingType
 
@@ -135,12 +135,17 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
     start = _start(source.get("start", ""))
     case_text = source.get("dossier", "")[:20]
     case_id = int(case_text) if case_text.isdigit() else None
+    companies = selectors.companies_booking(actor=actor, agenda=agenda)
+    chosen = source.get("entreprise", "")
+    company = next((c for c in companies if str(c.pk) == chosen), None)
     on_behalf = selectors.may_book_for_others(actor=actor, agenda=agenda)
     form_class = BookingForm if on_behalf else CitizenBookingForm
     form = form_class(request.POST if request.method == "POST" else None)
     status = 200
     if start is None:
         refusal, status = "Ce créneau est illisible : choisissez-en un dans la liste.", 400
+    elif chosen and company is None:
+        refusal, status = "Vous ne réservez pas ces salles au nom de cette entreprise.", 400
     elif request.method == "POST" and form.is_valid():
         try:
             booking = services.booking_create(
@@ -153,10 +158,13 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
                 phone=form.cleaned_data.get("phone") or "",
                 note=form.cleaned_data.get("note") or "",
                 portal_case_id=case_id,
+                company=company,
             )
         except ServiceError as exc:
             refusal, status = exc.message, exc.status
         else:
+            if booking.status == "to_pay":
+                return redirect("agendas:booking_pay", pk=booking.pk)
             messages.success(
                 request, f"Rendez-vous confirmé le {timezone.localtime(booking.start):%d/%m/%Y à %H:%M}."
             )
@@ -174,6 +182,8 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
             "refusal": refusal,
             "raw_start": source.get("start", "")[:40],
             "case_id": case_id,
+            "companies": companies,
+            "company": company,
         },
         status=status,
     )
@@ -230,7 +240,13 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "agendas/my_bookings.html",
-        {"bookings": [(b, positions[b.pk]) for b in rows], "past": past, "form": CancelForm()},
+        {
+            "bookings": [(b, positions[b.pk]) for b in rows],
+            "past": past,
+            "form": CancelForm(),
+            "offers": appointment_selectors.appointment_offers(actor=actor),
+            "companies": selectors.companies_of(actor=actor),
+        },
     )
 
 

@@ -40,3 +40,36 @@ def test_the_demo_loads_every_agenda_once(territory, make_user):
     before = (Agenda.objects.count(), Booking.objects.count(), Event.objects.count())
     assert demo_load() == ["Agendas de démonstration : déjà présents."]
     assert (Agenda.objects.count(), Booking.objects.count(), Event.objects.count()) == before
+
+
+def test_the_demo_has_a_company_account_priced_machines_and_an_appointment_step(territory, make_user):
+    from decimal import Decimal
+
+    from socle.agendas.models import Company, MeetingType
+    from socle.portal import selectors as portal_selectors
+    from socle.portal.demo import demo_load as portal_demo_load
+
+    portal_demo_load()
+    make_user("entreprise@demo.socle.fr")
+    make_user("associe@demo.socle.fr")
+    demo_load()
+    company = Company.objects.get(name="Rives Numériques SAS")
+    assert sorted(company.members.values_list("user__email", "manager")) == [
+        ("associe@demo.socle.fr", False),
+        ("entreprise@demo.socle.fr", True),
+    ]
+    assert Booking.objects.filter(company=company, status="booked").count() == 1
+    assert MeetingType.objects.get(agenda__title="Fab lab du parc technologique").price == Decimal("15.00")
+    procedures = {
+        slug: portal_selectors.procedure_offered_get(slug=slug, commune=territory[commune]).procedure.pk
+        for slug, commune in (
+            ("attestation-accueil", "compiegne"),
+            ("recensement-citoyen", "margny-les-compiegne"),
+        )
+    }
+    step = MeetingType.objects.get(slug="attestation-accueil")
+    assert step.portal_procedure_id == procedures["attestation-accueil"]
+    assert step.agenda.organisation.slug == "compiegne"
+    assert (
+        MeetingType.objects.get(slug="recensement").portal_procedure_id == procedures["recensement-citoyen"]
+    )

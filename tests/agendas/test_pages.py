@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import time
+from decimal import Decimal
 
 import icalendar
 import pytest
@@ -173,6 +174,12 @@ def test_an_agent_creates_a_resource_an_agenda_hours_and_a_type(manager, compieg
     )
     week = text(signed_in(citizen, method="password").get(f"/agendas/{agenda.pk}/?type=permis&du={monday}"))
     assert ">09:00<" in week and ">11:00<" in week and ">12:00<" not in week
+    assert agenda.meeting_types.get(slug="permis").price == 0
+    priced = {"form": "type", "type-slug": "conseil", "type-name": "Conseil", "type-duration_minutes": 30}
+    unknown = client.post(f"/agent/agendas/{agenda.pk}/", {**priced, "type-portal_procedure": "inconnue"})
+    assert unknown.status_code == 400 and "n'est pas proposée" in text(unknown)
+    client.post(f"/agent/agendas/{agenda.pk}/", {**priced, "type-price": "12.50"})
+    assert agenda.meeting_types.get(slug="conseil").price == Decimal("12.50")
 
 
 def test_a_mediator_takes_attendance_and_exports_the_activity_records(

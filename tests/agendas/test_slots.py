@@ -8,24 +8,18 @@ from zoneinfo import ZoneInfo
 
 from socle.agendas.slots import (
     ResourceTimes,
+    candidates,
     day_openings,
     french_holidays,
     merge,
     saturated,
     slots_compute,
     slots_naive,
-    subtract,
 )
 
 
 def test_merge_joins_overlapping_and_touching_intervals():
     assert merge([(5, 7), (1, 3), (2, 4), (7, 9), (11, 12)]) == [(1, 4), (5, 9), (11, 12)]
-
-
-def test_subtract_cuts_holes_and_edges():
-    assert subtract([(0, 10), (20, 30)], [(2, 3), (8, 22), (29, 40)]) == [(0, 2), (3, 8), (22, 29)]
-    assert subtract([(0, 10)], []) == [(0, 10)]
-    assert subtract([(0, 10)], [(0, 10)]) == []
 
 
 def test_saturated_is_where_capacity_is_reached():
@@ -63,7 +57,7 @@ def _random_case(seed: int) -> dict:
             start = rng.randrange(10) * 86400 + 9 * 3600 + rng.randrange(16) * 1800
             bookings.append((start, start + rng.choice((1800, 3600))))
         closures = [(3 * 86400 + 12 * 3600, 3 * 86400 + 14 * 3600)] if rid == 0 else []
-        resources[rid] = ResourceTimes(capacity=1, bookings=bookings, closures=closures)
+        resources[rid] = ResourceTimes.of(1, bookings, closures)
     return {
         "openings": openings,
         "closures": [(5 * 86400, 6 * 86400)],
@@ -83,7 +77,7 @@ def test_the_sweep_finds_exactly_the_slots_of_the_naive_method():
 
 
 def test_a_slot_free_on_no_resource_is_not_offered():
-    resources = {1: ResourceTimes(capacity=1, bookings=[(0, 3600)], closures=[])}
+    resources = {1: ResourceTimes.of(1, [(0, 3600)])}
     found = slots_compute(
         openings=[(0, 7200)], closures=[], resources=resources, duration=1800, step=1800, window=(0, 7200)
     )
@@ -91,8 +85,76 @@ def test_a_slot_free_on_no_resource_is_not_offered():
 
 
 def test_window_start_keeps_the_grid_anchored_on_opening():
-    resources = {1: ResourceTimes(capacity=1, bookings=[], closures=[])}
+    resources = {1: ResourceTimes(capacity=1)}
     found = slots_compute(
         openings=[(0, 7200)], closures=[], resources=resources, duration=1800, step=1800, window=(100, 7200)
     )
     assert [s.start for s in found] == [1800, 3600, 5400]
+
+
+def test_saturated_regions_are_where_the_depth_reaches_capacity_brute_force():
+    rng = random.Random(7)
+    for _ in range(200):
+        busy = []
+        for _ in range(rng.randrange(0, 12)):
+            start = rng.randrange(0, 60)
+            busy.append((start, start + rng.randrange(1, 15)))
+        capacity = rng.randrange(1, 4)
+        depth = [sum(1 for s, e in busy if s <= t < e) for t in range(80)]
+        expected = {t for t in range(80) if depth[t] >= capacity}
+        found = {t for s, e in saturated(busy, capacity) for t in range(s, e)}
+        assert found == expected
+
+
+def test_slots_read_from_the_database_match_the_naive_method(counter, monday):
+    """The joined read (buffer, pairs of each resource) gives what the naive method finds."""
+    from datetime import datetime, time, timedelta
+
+    from socle.agendas import selectors
+    from socle.agendas.models import Booking
+
+    counter.buffer_minutes = 5
+    counter.save(update_fields=["buffer_minutes"])
+    desks = list(counter.resources.order_by("pk"))
+    kind = counter.meeting_types.get()
+    rng = random.Random(3)
+    zone = selectors.zone()
+    rows, taken = [], set()
+    for n in range(120):
+        desk = rng.choice(desks)
+        start = datetime.combine(monday + timedelta(days=rng.randrange(5)), time(9), zone) + timedelta(
+            minutes=5 * rng.randrange(90)
+        )
+        if (desk.pk, start) in taken:
+            continue
+        taken.add((desk.pk, start))
+        rows.append(
+            Booking(
+                organisation=counter.organisation,
+                agenda=counter,
+                meeting_type=kind,
+                resource=desk,
+                start=start,
+                end=start + timedelta(minutes=rng.choice((10, 20, 45))),
+                status="booked",
+                name=f"P{n}",
+            )
+        )
+    Booking.objects.bulk_create(rows)
+    begin = datetime.combine(monday, time.min, zone)
+    end = begin + timedelta(days=7)
+    now = begin - timedelta(hours=1)
+    fast = selectors.slots_for(actor=None, agenda=counter, meeting_type=kind, start=begin, end=end, now=now)
+    loaded = selectors.agenda_times(actor=None, agenda=counter, start=begin, end=end)
+    assert sum(len(t.starts) for t in loaded.resources.values()) == len(rows)
+    assert all(len(t.starts) == len(t.ends) for t in loaded.resources.values())
+    openings = day_openings(loaded.hours, monday, monday + timedelta(days=7), zone, loaded.holidays)
+    slow = slots_naive(
+        openings=openings,
+        closures=loaded.closures,
+        resources=loaded.resources,
+        duration=1800,
+        step=1800 + 300,
+        window=(int(begin.timestamp()), int(end.timestamp())),
+    )
+    assert fast == slow and 0 < len(fast) < len(candidates(openings, 1800, 2100, (0, 2**40)))
