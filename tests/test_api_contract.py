@@ -524,8 +524,17 @@ def test_every_operation_answers_as_the_published_schema_says(
     # A module may own the calls of its operations in its own contract test (same Contract
     # checker, every operation called with success there): listed here with that test.
     from tests.agendas.test_api import test_every_operation_of_the_module_is_called_with_success_here
-    module_owned = {"/api/v1/agendas", "/api/v1/bookings", "/api/v1/events", "/api/v1/mediation/"}
+    from tests.inventory.test_api_schema import (
+        test_every_inventory_operation_answers_as_the_published_schema_says as inventory_owned,
+    )
+    from tests.security import test_api_contract as security_contract
+    from tests.training import test_api_contract as training_contract
+    module_owned = {"/api/v1/agendas", "/api/v1/bookings", "/api/v1/events", "/api/v1/mediation/",
+                    "/api/v1/security/", "/api/v1/training/", "/api/v1/inventory/"}
     assert callable(test_every_operation_of_the_module_is_called_with_success_here)
+    assert callable(inventory_owned)
+    for owner in (security_contract, training_contract):
+        assert callable(owner.test_every_operation_of_the_module_is_called_with_success_here)
     without_reference = set() if schemas_present else {("post", "/api/v1/validations")}
     never_called = sorted(key for key in set(api.operations) - api.succeeded - without_reference
                           if not key[1].startswith(tuple(module_owned)))

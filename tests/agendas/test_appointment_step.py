@@ -93,6 +93,9 @@ def test_the_case_offers_its_citizen_the_free_slots_and_the_booking_shows_on_it(
     assert len(panel.links) == 4 and all(f"dossier={case.pk}" in link.url for link in panel.links[1:])
     assert "rendez-vous" in panel.lines[0]
     client = signed_in(citizen, method="password")
+    # The citizen's own case page offers it (the portal shows the modules' panels there too).
+    own = text(client.get(f"/mes-demandes/{case.number}/"))
+    assert "Prendre rendez-vous" in own and "Courrier lié" not in own
     mine = text(client.get("/agendas/mes-reservations/"))
     assert "Dossiers qui attendent un rendez-vous" in mine and case.number in mine
     step_page = client.get(f"/agendas/dossiers/{case.pk}/rendez-vous/")
