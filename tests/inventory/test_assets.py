@@ -18,6 +18,7 @@ from socle.inventory.services import (
     asset_update,
     site_save,
 )
+from tests.support.clients import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +111,9 @@ def test_a_ticket_is_linked_by_its_number_and_kept_by_its_key(manager, make_asse
                                        f"/assistance/tickets/{helpdesk_ticket.pk}/")
     panel = assets_on_ticket(actor=manager, ref=f"helpdesk.ticket:{helpdesk_ticket.pk}")
     assert panel is not None and asset.inventory_number in panel.links[0].text
+    # The ticket's page shows it to whoever may see both.
+    page = signed_in(manager).get(f"/assistance/tickets/{helpdesk_ticket.pk}/").content.decode()
+    assert "Matériels concernés" in page and asset.inventory_number in page
 
 
 def test_a_ticket_of_another_commune_or_unseen_is_neither_linked_nor_shown(
