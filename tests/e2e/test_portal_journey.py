@@ -311,6 +311,15 @@ def test_without_javascript_a_citizen_adds_a_row_files_and_pays_then_the_agent_r
     expect(page.locator(".lead")).to_contain_text("En cours d'instruction")
     expect(page.get_by_role("button", name="Payer en ligne")).to_have_count(0)
     expect(page.locator(".history")).to_contain_text("Paiement de 12,30\u00a0€ reçu.")
+    # The receipt: a PDF on the case page, which says what was paid and that it decides nothing.
+    paid = Payment.objects.get(case=case)
+    with page.expect_download() as receipt:
+        page.get_by_role("link", name=f"Reçu de paiement — recu-paiement-{case.number}-"
+                                      f"{paid.pk}.pdf").click()
+    content = Path(receipt.value.path()).read_bytes()
+    flat = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+    assert "Reçu de paiement" in flat and case.number in flat and "12,30" in flat
+    assert "Ce reçu ne vaut pas décision sur la demande." in flat
 
     # The commune's agent sees the payment on the case and records its refund.
     desk = audit.open(javascript=False)
