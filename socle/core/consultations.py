@@ -47,6 +47,18 @@ class FoldReport:
     events: int
 
 
+def _storable(value: Any) -> Any:
+    """The value with every NUL character replaced (PostgreSQL's JSON refuses them, and a
+    request's path may carry one, as an attacker's does)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def consultation_record(*, actor: User | None, action: str, organisation: Organisation | None,
                         target: models.Model, data: dict[str, Any] | None = None,
                         ip_address: str | None = None) -> Consultation | None:
@@ -58,7 +70,8 @@ def consultation_record(*, actor: User | None, action: str, organisation: Organi
     return Consultation.objects.create(
         at=timezone.now(), actor=actor, actor_label=actor.email, organisation=organisation,
         organisation_slug=organisation.slug if organisation else "", action=action,
-        target_type=target._meta.label_lower, target_id=str(target.pk)[:80], data=data or {},
+        target_type=target._meta.label_lower, target_id=str(target.pk)[:80],
+        data=_storable(data or {}),
         ip_address=ip_address or None)
 
 
