@@ -35,6 +35,7 @@ from .models import (
     FinalAction,
     PlanStatus,
 )
+from .retention import retention_due_kind
 
 VIEW = "documents.view"
 EDIT = "documents.edit"
@@ -319,6 +320,11 @@ class RetentionDue:
     held: list[Document]
 
 
+# What each document due is for (``retention_due_kind``), in ``retention_due`` and its page.
+RETENTION_DUE_KINDS = ("transfer", "destroy", "held")
+FINAL_ACTIONS_DUE = (FinalAction.DESTROY, FinalAction.KEEP, FinalAction.SORT)
+
+
 def retention_due(*, actor: Actor, organisation: Organisation, on: date) -> RetentionDue:
     """Return the organisation's documents due on ``on``: for the archives (keep or sort), for
     destruction, and those a legal hold keeps out of both lists.
@@ -327,21 +333,12 @@ def retention_due(*, actor: Actor, organisation: Organisation, on: date) -> Rete
     """
     due = (documents_for(actor=actor).filter(organisation=organisation, retention_end__lte=on)
            .select_related("node", "current_version").order_by("retention_end", "pk"))
-    to_transfer: list[Document] = []
-    to_destroy: list[Document] = []
-    held: list[Document] = []
+    lists: dict[str, list[Document]] = {kind: [] for kind in RETENTION_DUE_KINDS}
     for document in due:
-        if document.legal_hold:
-            held.append(document)
-        elif document.final_action == FinalAction.DESTROY:
-            to_destroy.append(document)
-        elif document.final_action in {FinalAction.KEEP, FinalAction.SORT}:
-            to_transfer.append(document)
-    return RetentionDue(to_transfer, to_destroy, held)
-
-
-# What each document due is for (``retention_due_page``): the same split as ``retention_due``.
-RETENTION_DUE_KINDS = ("transfer", "destroy", "held")
+        if document.legal_hold or document.final_action in FINAL_ACTIONS_DUE:
+            lists[retention_due_kind(legal_hold=document.legal_hold,
+                                     final_action=document.final_action)].append(document)
+    return RetentionDue(lists["transfer"], lists["destroy"], lists["held"])
 
 
 def retention_due_page(*, actor: Actor, organisation: Organisation, on: date, kind: str = "",
@@ -350,8 +347,7 @@ def retention_due_page(*, actor: Actor, organisation: Organisation, on: date, ki
     then id, after the ``(retention_end, id)`` of the previous page; ``kind`` narrows them to
     one of ``RETENTION_DUE_KINDS``. A page costs the same at the millionth document."""
     due = (documents_for(actor=actor).filter(organisation=organisation, retention_end__lte=on)
-           .filter(Q(legal_hold=True) | Q(final_action__in=(
-               FinalAction.DESTROY, FinalAction.KEEP, FinalAction.SORT)))
+           .filter(Q(legal_hold=True) | Q(final_action__in=FINAL_ACTIONS_DUE))
            .select_related("node").order_by("retention_end", "pk"))
     if kind == "held":
         due = due.filter(legal_hold=True)

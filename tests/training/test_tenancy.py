@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from socle.training import selectors, services
 from socle.training.indicators import attendance_rate, training_hours
@@ -119,7 +120,7 @@ def test_the_indicators_count_what_the_viewer_reports_on(two_communes, manager, 
     services.registration_decide(actor=compiegne_manager, registration=theirs, approve=True)
     passed(session)
     services.attendance_record(actor=trainer, session=session, present=[ours.pk])
-    day = session.start.date()
+    day = timezone.localtime(session.start).date()  # the indicators count local days
     period = {"start": day - timedelta(days=1), "end": day + timedelta(days=1)}
     assert training_hours(actor=manager, **period) == 3.5
     assert training_hours(actor=compiegne_manager, **period) == 0
