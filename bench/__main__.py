@@ -32,6 +32,7 @@ BENCHMARKS = {
     "helpdesk": "bench.helpdesk",
     "opendata": "bench.opendata",
     "agendas": "bench.agendas",
+    "signed_in": "bench.signed_in",
 }
 
 

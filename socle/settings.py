@@ -115,6 +115,8 @@ CACHES = {
 
 # How long an instance may keep the list of modules switched off per organisation.
 MODULES_CACHE_SECONDS = int(env("MODULES_CACHE_SECONDS", "10"))
+# How long an instance may keep an agent's queue filter lists (procedures, agents, statuses).
+QUEUE_FILTERS_CACHE_SECONDS = int(env("QUEUE_FILTERS_CACHE_SECONDS", "30"))
 
 ROOT_URLCONF = "socle.urls"
 WSGI_APPLICATION = "socle.wsgi.application"

@@ -543,6 +543,11 @@ def case_linkable(*, actor: Actor, case_id: int) -> bool:
     return portal_selectors.cases_of_citizen(actor=actor).filter(pk=case_id).exclude(status="draft").exists()
 
 
+def case_has_bookings(*, case_id: int) -> bool:
+    """Tell whether any booking is tied to a portal case (says nothing of who may see it)."""
+    return Booking.objects.filter(portal_case_id=case_id).exists()
+
+
 def bookings_for_case(*, actor: Actor, case_id: int) -> QuerySet[Booking]:
     """Return the bookings tied to a portal case that the actor may see, soonest first."""
     return bookings_visible(actor=actor).filter(portal_case_id=case_id).order_by("start", "pk")
@@ -562,17 +567,16 @@ def bookings_visible(*, actor: Actor) -> QuerySet[Booking]:
     if actor is None or not actor.is_authenticated:
         return Booking.objects.none()
     organisations = organisations_for(actor, VIEW)
-    return (
-        _booking_rows()
-        .filter(
-            Q(user=actor)
-            | Q(company__members__user_id=actor.pk)
-            | Q(organisation__in=organisations)
-            | Q(resource__organisation__in=organisations)
-            | Q(event__resource__organisation__in=organisations)
-        )
-        .distinct()
-    )
+    # The visible ids in a subquery, the rows and their joins outside it: DISTINCT over
+    # the ten joined tables cost PostgreSQL 7 ms of planning for a handful of rows.
+    visible = Booking.objects.filter(
+        Q(user=actor)
+        | Q(company__members__user_id=actor.pk)
+        | Q(organisation__in=organisations)
+        | Q(resource__organisation__in=organisations)
+        | Q(event__resource__organisation__in=organisations)
+    ).values("pk")
+    return _booking_rows().filter(pk__in=visible)
 
 
 def booking_get(*, actor: Actor, pk: int) -> Booking:

@@ -37,6 +37,11 @@ def _memberships(actor: User) -> tuple[tuple[str, str], ...]:
     return cached
 
 
+def memberships_held(actor: User) -> tuple[tuple[str, str], ...]:
+    """Return the person's active roles as (role, organisation path), read once per request."""
+    return _memberships(actor)
+
+
 def forget_memberships(user: object) -> None:
     """Drop the roles (and modules switched off) read on this user object, after they changed."""
     getattr(user, "__dict__", {}).pop(_MEMBERSHIPS_CACHE, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .access import Actor, organisations_for
+from .access import Actor, organisations_for, roles_held
 from .models import ApiToken, AuditEvent, Membership, Organisation, OrganisationKind, User
 from .navigation import NavItem
 
@@ -80,7 +80,8 @@ def navigation_for(*, actor: Actor) -> list[NavItem]:
         return items
     items += [item for item in _app_entries() if item.audience == "citizen"]
     items.append(NavItem("Mon compte", "core:account"))
-    if memberships_of(actor=actor).exists():
+    # The roles read once per request (access.py), not one more query per page.
+    if roles_held(actor):
         items.append(NavItem("Mes tâches", "core:my_work"))
         items.append(NavItem("Espace agent", "core:agent_home"))
     return items

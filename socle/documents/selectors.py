@@ -21,7 +21,15 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from socle.core.access import Actor, can, get_or_404, granted_paths, organisations_for, scope
+from socle.core.access import (
+    Actor,
+    can,
+    get_or_404,
+    granted_paths,
+    memberships_held,
+    organisations_for,
+    scope,
+)
 from socle.core.models import AuditEvent, Membership, Organisation, User
 
 from . import search as search_engine
@@ -45,10 +53,9 @@ _META_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 def _restricted_condition(actor: Actor, prefix: str = "node__") -> Q:
     """Allow unrestricted nodes, and restricted ones where the actor holds the named role."""
     condition = ~Q(**{f"{prefix}access_rule__startswith": "restricted:"})
-    if actor is None or not actor.is_authenticated:
+    if not isinstance(actor, User):
         return condition
-    grants = Membership.objects.filter(user=actor, revoked_at__isnull=True).values_list(
-        "role", "organisation__path")
+    grants = memberships_held(actor)  # read once per request by core.access
     org_field = "organisation__path__startswith" if prefix else "plan__organisation__path__startswith"
     extra = [Q(**{f"{prefix}access_rule": f"restricted:{role}", org_field: path})
              for role, path in grants]

@@ -8,6 +8,7 @@ the same at 100,000 cases; its total is counted up to a cap for the same reason.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,15 +20,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from socle.core.access import can
+from socle.core.access import memberships_held
 from socle.core.blobs import DEFAULT_ALLOWED_TYPES, BlobRefused, blob_put
 from socle.core.client_address import client_ip
 from socle.core.downloads import attachment_disposition
@@ -45,6 +47,7 @@ from .form_render import display_value
 from .form_schema import DefinitionError, Field, definition_parse
 from .models import Case, CaseChannel, CaseEventKind, FeeKind
 from .workflow import DEFAULT_WORKFLOW, TransitionRefused, Workflow, workflow_of
+from .workflow_cache import workflows_of_revisions
 
 PAGE_SIZE = 50
 # Counting every match of a broad filter at 100,000 cases costs more than the page itself.
@@ -248,20 +251,48 @@ def queue(request: HttpRequest) -> HttpResponse:
     unread = unread_refs(actor=user, refs=[object_ref("portal.case", row["pk"])
                                            for row in page.cases])
     rows = [_queue_row(row, labels, today, link, unread) for row in page.cases]
-    procedures = selectors.procedures_of_queue(actor=user)
     query = _filter_query(filters)
     return render(request, "portal/backoffice/queue.html", {
         "rows": rows, "filters": filters, "filter_query": query,
         "total": total, "total_capped": total > COUNT_CAP, "count_cap": COUNT_CAP,
         "previous_url": f"?{query}&avant={page.previous}" if page.previous else "",
         "next_url": f"?{query}&apres={page.next}" if page.next else "",
-        "organisations": selectors.organisations_of_queue(actor=user),
-        "procedures": procedures,
-        "statuses": _status_choices(procedures),
-        "agents": [{"email": email, "name": _display_name(first, last, email)}
-                   for email, first, last in selectors.caseworkers_of_queue(actor=user)],
+        **_filter_choices(user),
+        "filters_cache_seconds": settings.QUEUE_FILTERS_CACHE_SECONDS,
+        "filters_fragment_key": _filters_fragment_key(user, filters),
         "filtered": bool(query),
     })
+
+
+def _filter_choices(user: User) -> dict[str, Any]:
+    """The queue's filter lists (organisations, procedures, statuses, agents) for this agent.
+
+    They change when a procedure is published or an agent joins, not between two pages: each
+    process keeps them ``QUEUE_FILTERS_CACHE_SECONDS`` per person and per set of roles (a role
+    granted or revoked is a new key at once). Only the lists offered are cached: the cases
+    shown, and what a filter lets through, are read on every page.
+    """
+    held = hashlib.sha256(repr((user.pk, memberships_held(user))).encode()).hexdigest()[:32]
+    key = f"socle-queue-filters:{held}"
+    choices = cache.get(key)
+    if choices is None:
+        procedures = selectors.procedures_of_queue(actor=user)
+        choices = {
+            "organisations": list(selectors.organisations_of_queue(actor=user)),
+            "procedures": procedures,
+            "statuses": _status_choices(procedures),
+            "agents": [{"email": email, "name": _display_name(first, last, email)}
+                       for email, first, last in selectors.caseworkers_of_queue(actor=user)],
+        }
+        cache.set(key, choices, settings.QUEUE_FILTERS_CACHE_SECONDS)
+    return choices
+
+
+def _filters_fragment_key(user: User, filters: selectors.QueueFilters) -> str:
+    # The lists' markup, cached by the template for the same person, roles and choices made.
+    held = repr((user.pk, memberships_held(user), filters.organisation, filters.status,
+                 filters.procedure, filters.assigned))
+    return hashlib.sha256(held.encode()).hexdigest()[:32]
 
 
 # ------------------------------------------------------------------------------- export
@@ -508,11 +539,9 @@ FORM_IDS = {"transition": "transition_%s", "assign": "assign_%s", "comment": "co
 
 def _case_for_agent(request: HttpRequest, number: str) -> Case:
     actor = request_actor(request)
-    case = selectors.case_get_for(actor=actor, number=number)
-    # case_get_for also serves a case to its own citizen, who may happen to be an agent elsewhere.
-    if case.status == "draft" or not can(actor, selectors.VIEW_CASE, case.organisation):
-        raise Http404("Dossier introuvable.")
-    return case
+    # Not case_get_for, which also serves a case to its own citizen (who may happen to be
+    # an agent elsewhere) and costs one more query on every agent's page.
+    return selectors.case_get_for_agent(actor=actor, number=number)
 
 
 def _blank_forms(case: Case, agents: list[User]) -> dict[str, forms.Form]:
@@ -531,7 +560,8 @@ def _blank_forms(case: Case, agents: list[User]) -> dict[str, forms.Form]:
 def _render_case(request: HttpRequest, case: Case, *, status: int = 200,
                  bound: tuple[str, forms.Form] | None = None, refusal: str = "") -> HttpResponse:
     user = request_actor(request)
-    workflow = workflow_of(case.revision.workflow)
+    workflow = workflows_of_revisions({case.revision_id: case.revision.published_at})[
+        case.revision_id]
     offered = services.offered_for_case(case)
     documents = list(selectors.case_documents_visible(actor=user, case=case))
     # Each event with the labels of the statuses it moved from and to.

@@ -234,6 +234,13 @@ def case_get_for(*, actor: Actor, number: str) -> Case:
     return get_or_404(scope(cases, actor, VIEW_CASE).exclude(status="draft"), number=number)
 
 
+def case_get_for_agent(*, actor: Actor, number: str) -> Case:
+    """Return a filed case to an agent who may see it (never a draft); 404 for anyone else."""
+    cases = Case.objects.select_related("procedure", "organisation", "revision", "citizen",
+                                        "assigned_to", "group")
+    return get_or_404(scope(cases, actor, VIEW_CASE).exclude(status="draft"), number=number)
+
+
 def case_is_citizen(*, actor: Actor, case: Case) -> bool:
     """Tell whether the actor is the case's citizen."""
     return bool(actor is not None and actor.is_authenticated and case.citizen_id == actor.pk)
@@ -248,6 +255,14 @@ def cases_of_citizen(*, actor: User) -> QuerySet[Case]:
     """Return a citizen's own cases, drafts included."""
     return Case.objects.filter(citizen=actor).select_related("procedure", "organisation").order_by(
         "-created_at")
+
+
+def case_rows_of_citizen(*, actor: User, limit: int = 200) -> list[dict[str, Any]]:
+    """Return the columns "Mes demandes" shows of a citizen's own cases, newest first."""
+    return [dict(row) for row in cases_of_citizen(actor=actor).values(
+        "number", "status", "submitted_at", "created_at", "revision_id",
+        "revision__published_at", "procedure__slug", "procedure__title",
+        "procedure__is_template", "organisation__slug")[:limit]]
 
 
 def case_events_visible(*, actor: Actor, case: Case) -> QuerySet[CaseEvent]:
@@ -643,20 +658,24 @@ def work_cases(*, actor: Actor, limit: int) -> list[Any]:
              .filter(Q(assigned_to=actor)
                      | Q(assigned_to__isnull=True, group__members=actor)
                      | Q(assigned_to__isnull=True, group__isnull=True, organisation_id__in=own_orgs))
-             .select_related("procedure", "organisation").distinct()
-             .order_by("decision_due_on", "submitted_at", "pk")[:limit])
-    rows = list(cases)
-    unread = unread_refs(actor=actor, refs=[object_ref("portal.case", c.pk) for c in rows])
+             .distinct().order_by("decision_due_on", "submitted_at", "pk"))
+    # The columns the list shows, not whole cases: each case's answers (JSON) cost more to
+    # load than the rest of the page.
+    rows = list(cases.values("pk", "number", "decision_due_on", "submitted_at", "assigned_to_id",
+                             "applicant_name", "email", "procedure__title",
+                             "organisation__name")[:limit])
+    unread = unread_refs(actor=actor, refs=[object_ref("portal.case", c["pk"]) for c in rows])
     today = timezone.localdate()
     items = []
     for case in rows:
-        due = case.decision_due_on
-        detail = f"{case.procedure.title} · {case.organisation.name} · " + (
-            "attribué à vous" if case.assigned_to_id == actor.pk else "non attribué")
+        due = case["decision_due_on"]
+        detail = f"{case['procedure__title']} · {case['organisation__name']} · " + (
+            "attribué à vous" if case["assigned_to_id"] == actor.pk else "non attribué")
         if due:
             detail += (f" · décision due le {due:%d/%m/%Y}"
                        + (" (en retard)" if due < today else ""))
-        items.append(WorkItem(title=f"Dossier n° {case.number} : {case.applicant_name or case.email}",
-                              url=f"/agent/dossiers/{case.number}/", since=case.submitted_at,
-                              detail=detail, unread=object_ref("portal.case", case.pk) in unread))
+        items.append(WorkItem(
+            title=f"Dossier n° {case['number']} : {case['applicant_name'] or case['email']}",
+            url=f"/agent/dossiers/{case['number']}/", since=case["submitted_at"],
+            detail=detail, unread=object_ref("portal.case", case["pk"]) in unread))
     return items

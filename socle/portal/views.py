@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +33,7 @@ from .page_filing import case_file_from_page, case_filed
 from .step_views import procedure_in_steps
 from .visitor_access import ACCESS_SESSION_KEY, grant_case_access
 from .workflow import TransitionRefused, workflow_of
+from .workflow_cache import workflows_of_revisions
 
 
 def _home_commune(request: HttpRequest) -> Organisation | None:
@@ -171,11 +173,15 @@ def _case_for(request: HttpRequest, number: str) -> Case:
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    cases = list(selectors.cases_of_citizen(actor=request_actor(request))[:200])
-    rows = []
-    for case in cases:
-        workflow = workflow_of(case.revision.workflow) if case.revision_id else workflow_of(None)
-        rows.append({"case": case, "status": workflow.citizen_status(case.status, [])})
+    cases = selectors.case_rows_of_citizen(actor=request_actor(request))
+    workflows = workflows_of_revisions({case["revision_id"]: case["revision__published_at"]
+                                        for case in cases if case["revision_id"]})
+    default = workflow_of(None)
+    rows = [{"case": case,
+             "status": workflows.get(case["revision_id"], default).citizen_status(case["status"], []),
+             "date": timezone.localtime(case["submitted_at"] or case["created_at"]).strftime(
+                 "%d/%m/%Y")}
+            for case in cases]
     return render(request, "portal/my_cases.html", {"rows": rows})
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from socle.core.access import Actor, get_or_404, organisations_for, scope
+from socle.core.access import Actor, get_or_404, memberships_held, organisations_for, scope
 from socle.core.models import Membership, Organisation, OrganisationKind, User
 
 from .models import (
@@ -129,8 +129,7 @@ def module_managed_get(*, actor: Actor, pk: Any) -> AwarenessModule:
 
 
 def _assigned_to(user: User) -> Q:
-    memberships = list(Membership.objects.filter(user=user, revoked_at__isnull=True)
-                       .values_list("role", "organisation__path"))
+    memberships = memberships_held(user)  # read once per request by core.access
     condition = Q(pk__in=[])
     for role, path in memberships:
         prefixes = [p for p in _prefixes(path)]
