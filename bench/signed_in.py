@@ -190,9 +190,9 @@ def worker(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(command: list[str], env: dict[str, str], timeout: int) -> str:
+    # Progress goes to the caller's stderr as it comes; stdout holds the child's JSON.
     done = subprocess.run(command, cwd=REPO, env={**env, "PYTHONPATH": str(REPO)},
-                          capture_output=True, text=True, check=False, timeout=timeout)
-    sys.stderr.write(done.stderr[-2000:] if done.returncode else "")
+                          stdout=subprocess.PIPE, text=True, check=False, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[1:3])} a échoué (code {done.returncode}).")
     return done.stdout

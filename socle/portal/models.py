@@ -203,6 +203,14 @@ class Case(models.Model):
             models.Index(fields=["organisation", "-submitted_at"]),
             models.Index(fields=["citizen", "-created_at"]),
             models.Index(fields=["organisation", "decision_due_on"]),
+            # The open cases nobody holds yet, due first (« Mes tâches »: selectors.work_cases).
+            models.Index(fields=["organisation", "decision_due_on", "submitted_at", "id"],
+                         name="case_open_pool",
+                         condition=models.Q(closed_at__isnull=True, assigned_to__isnull=True,
+                                            group__isnull=True)),
+            # And an agent's own open cases, due first (an agent may hold a thousand).
+            models.Index(fields=["assigned_to", "decision_due_on", "submitted_at", "id"],
+                         name="case_open_assigned", condition=models.Q(closed_at__isnull=True)),
             # Agents with a role over the whole intercommunality page through every case.
             models.Index(fields=["-submitted_at", "-id"], name="case_submitted_desc"),
             # ... and filter it by status: SQLite otherwise sorted every match of the status

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -653,17 +653,25 @@ def work_cases(*, actor: Actor, limit: int) -> list[Any]:
         return []
     own_orgs = Membership.objects.filter(user=actor, revoked_at__isnull=True,
                                          role__in=roles_granting(PROCESS_CASE)).values("organisation_id")
-    cases = (scope(Case.objects.all(), actor, PROCESS_CASE)
-             .filter(closed_at__isnull=True).exclude(status="draft")
-             .filter(Q(assigned_to=actor)
-                     | Q(assigned_to__isnull=True, group__members=actor)
-                     | Q(assigned_to__isnull=True, group__isnull=True, organisation_id__in=own_orgs))
-             .distinct().order_by("decision_due_on", "submitted_at", "pk"))
-    # The columns the list shows, not whole cases: each case's answers (JSON) cost more to
-    # load than the rest of the page.
-    rows = list(cases.values("pk", "number", "decision_due_on", "submitted_at", "assigned_to_id",
-                             "applicant_name", "email", "procedure__title",
-                             "organisation__name")[:limit])
+    open_cases = (scope(Case.objects.all(), actor, PROCESS_CASE)
+                  .filter(closed_at__isnull=True).exclude(status="draft"))
+    # Three lists each walked in its own index and merged here: one query with the three
+    # conditions joined by OR read every open case of the commune (26 ms at 100,000 cases).
+    # A case without a due date last, on SQLite as on PostgreSQL.
+    order = (F("decision_due_on").asc(nulls_last=True), "submitted_at", "pk")
+    columns = ("pk", "number", "decision_due_on", "submitted_at", "assigned_to_id",
+               "applicant_name", "email", "procedure__title", "organisation__name")
+    parts = (open_cases.filter(assigned_to=actor),
+             open_cases.filter(assigned_to__isnull=True, group__members=actor),
+             open_cases.filter(assigned_to__isnull=True, group__isnull=True,
+                               organisation_id__in=own_orgs))
+    merged: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        for row in part.order_by(*order).values(*columns)[:limit]:
+            merged.setdefault(row["pk"], row)
+    rows = sorted(merged.values(), key=lambda row: (
+        row["decision_due_on"] is None, row["decision_due_on"] or date.min,
+        row["submitted_at"], row["pk"]))[:limit]
     unread = unread_refs(actor=actor, refs=[object_ref("portal.case", c["pk"]) for c in rows])
     today = timezone.localdate()
     items = []

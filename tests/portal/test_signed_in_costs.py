@@ -120,3 +120,39 @@ def test_without_the_delay_a_new_procedure_is_offered_as_a_filter_at_once(
     page = client.get(reverse("portal:queue"))
     assert "encombrants" in [p["slug"] for p in page.context["procedures"]]
     assert ">Encombrants</option>" in page.content.decode()
+
+
+def test_my_work_lists_own_team_and_pool_cases_due_first_and_nothing_else(
+        territory, publish, citizen, caseworker, make_user):
+    from datetime import timedelta
+
+    from socle.portal.models import Case, CaseworkerGroup
+    from socle.portal.services import case_assign
+
+    parking = publish(territory["compiegne"], "carte-stationnement")
+    colleague = make_user(roles=[(territory["compiegne"], "portal.caseworker")])
+    team = CaseworkerGroup.objects.create(organisation=territory["compiegne"], slug="etat-civil",
+                                          name="État civil")
+    team.members.add(caseworker)
+    other_team = CaseworkerGroup.objects.create(organisation=territory["compiegne"],
+                                                slug="scolaire", name="Scolaire")
+    own, teams, pool, undated, colleagues, others_team, closed = (
+        _file(parking, citizen) for _ in range(7))
+    case_assign(actor=caseworker, case=own, agent=caseworker)
+    case_assign(actor=caseworker, case=colleagues, agent=colleague)
+    Case.objects.filter(pk=teams.pk).update(group=team)
+    Case.objects.filter(pk=others_team.pk).update(group=other_team)
+    Case.objects.filter(pk=closed.pk).update(closed_at=closed.submitted_at)
+    today = timezone.localdate()
+    for case, days in ((own, 9), (teams, 3), (pool, 6)):
+        Case.objects.filter(pk=case.pk).update(decision_due_on=today + timedelta(days=days))
+    Case.objects.filter(pk=undated.pk).update(decision_due_on=None)
+    venette = publish(territory["venette"], "encombrants-venette")
+    _file(venette, make_user(commune=territory["venette"]), territory["venette"])
+
+    items = selectors.work_cases(actor=caseworker, limit=10)
+    numbers = [item.url.rstrip("/").rsplit("/", 1)[1] for item in items]
+    assert numbers == [teams.number, pool.number, own.number, undated.number]
+    assert "attribué à vous" in items[2].detail and "non attribué" in items[0].detail
+    assert [i.url for i in selectors.work_cases(actor=caseworker, limit=2)] == [
+        i.url for i in items[:2]]
