@@ -335,6 +335,50 @@ def _submit_script(directory: Path, tokens: list[str]) -> Path:
 # ------------------------------------------------------------------ one database
 
 
+_ACK_COUNTS = (
+    "import json, django; django.setup()\n"
+    "from django_tasks_db.models import DBTaskResult\n"
+    "from socle.portal.models import Case, CaseDocument\n"
+    "tasks = DBTaskResult.objects.filter(task_path__endswith='case_acknowledge_task')\n"
+    "print(json.dumps({'waiting': tasks.filter(status='READY').count(),\n"
+    "                  'unacknowledged': Case.objects.filter(\n"
+    "                      citizen__email__startswith='deposant', submitted_at__isnull=False)\n"
+    "                  .exclude(documents__kind='receipt').count()}))\n"
+)
+
+
+def _acknowledgements_drawn(env: dict[str, str]) -> dict[str, Any]:
+    """After the filings, with no worker running: count what waits, draw it, count again."""
+    child = {**env, "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "socle.settings"}
+
+    def counts() -> dict[str, int]:
+        done = subprocess.run([sys.executable, "-c", _ACK_COUNTS], cwd=REPO, env=child,
+                              capture_output=True, text=True, check=True, timeout=600)
+        counted: dict[str, int] = json.loads(done.stdout)
+        return counted
+
+    before = counts()
+    _log(f"    accusés en attente du worker : {before['waiting']} ; le worker les dessine…")
+    started, cpu = time.perf_counter(), os.times()
+    subprocess.run([sys.executable, "-m", "socle.cli", "worker", "--batch"], cwd=REPO, env=child,
+                   capture_output=True, check=True, timeout=3600)
+    seconds = time.perf_counter() - started
+    ended = os.times()
+    after = counts()
+    drawn = before["waiting"] - after["waiting"]
+    return {
+        "waiting_after_filings": before["waiting"],
+        "cases_without_receipt_before": before["unacknowledged"],
+        "drawn": drawn, "waiting_after_worker": after["waiting"],
+        "cases_without_receipt_after": after["unacknowledged"],
+        "worker_seconds": round(seconds, 1),
+        "per_second_one_worker": round(drawn / seconds, 1) if seconds else None,
+        "worker_cpu_ms_per_case": round((ended.children_user + ended.children_system
+                                         - cpu.children_user - cpu.children_system)
+                                        / drawn * 1000, 1) if drawn else None,
+    }
+
+
 def _seed(env: dict[str, str], cases: int) -> dict[str, Any]:
     _log(f"    remplissage : {cases} dossiers…")
     started = time.perf_counter()
@@ -399,6 +443,8 @@ def _measure_database(vendor: str, url: str, *, cases: int, depth: int, bench_co
                     app, f"/api/v1/procedures/{SUBMIT_SLUG}/cases",
                     "dépôts de demandes par 32 usagers",
                     script=lambda: _submit_script(work_dir, seeded["submitters"]))
+            if os.environ.get("BENCH_DRAW_ACKNOWLEDGEMENTS", "1") != "0":
+                result["acknowledgements"] = _acknowledgements_drawn(instance.env)
     result["demo_and_seed_note"] = ("demo_seconds : socle demo --no-serve ; seed.timings : "
                                     "remplissage (comptes, dossiers et historique, ANALYZE, "
                                     "VACUUM sur PostgreSQL)")

@@ -22,9 +22,11 @@ from .effective import EffectiveProcedure, effective
 from .models import (
     Adoption,
     Case,
+    CaseChannel,
     CaseDocument,
     CaseEvent,
     CaseEventKind,
+    DocumentKind,
     Payment,
     Procedure,
     ProcedureStatus,
@@ -239,6 +241,16 @@ def case_get_for_agent(*, actor: Actor, number: str) -> Case:
     cases = Case.objects.select_related("procedure", "organisation", "revision", "citizen",
                                         "assigned_to", "group")
     return get_or_404(scope(cases, actor, VIEW_CASE).exclude(status="draft"), number=number)
+
+
+# The letters a case filed online is owed, drawn by the worker (services/acknowledging.py).
+ACKNOWLEDGEMENT_KINDS = (DocumentKind.REGISTRATION, DocumentKind.RECEIPT)
+
+
+def case_acknowledgements_pending(*, case: Case) -> bool:
+    """Tell whether an online filing still waits for its acknowledgements to be drawn."""
+    return (case.submitted_at is not None and case.channel == CaseChannel.ONLINE
+            and not CaseDocument.objects.filter(case=case, kind__in=ACKNOWLEDGEMENT_KINDS).exists())
 
 
 def case_is_citizen(*, actor: Actor, case: Case) -> bool:

@@ -208,6 +208,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "can_pay": can_pay, "amount_outstanding": outstanding,
         "is_agent": user is not None and selectors.case_may_process(actor=user, case=case),
         "offered": offered,
+        "acknowledgements_pending": selectors.case_acknowledgements_pending(case=case),
     })
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader, PdfWriter
 
@@ -179,6 +180,11 @@ def test_a_request_is_filed_completed_accepted_and_its_decision_downloaded(
                                  name="justificatif-domicile.pdf").exists()
     expect(mine.get_by_role("status")).to_contain_text(f"Votre demande n° {number} est enregistrée")
     expect(mine.locator(".lead")).to_contain_text("Demande déposée")
+    # Accepted at once; the worker draws the acknowledgements, then the page offers them.
+    expect(mine.get_by_text("sont en préparation")).to_be_visible()
+    call_command("worker", batch=True)
+    mine.reload()
+    audit.check(mine, title=f"Demande n° {number}", h1=f"Demande n° {number}")
     expect(mine.get_by_role("link", name=re.compile("Accusé de réception"))).to_be_visible()
 
     # The agent of Compiègne finds it in the queue, takes it and asks for more.

@@ -15,7 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from socle.core.blobs import blob_put
 from socle.portal import selectors
 from socle.portal.models import Case, DocumentKind
-from socle.portal.services import adoption_set, case_submit, case_transition, procedure_update
+from socle.portal.services import (
+    adoption_set,
+    case_acknowledge,
+    case_submit,
+    case_transition,
+    procedure_update,
+)
 
 from .conftest import SIMPLE_FIELDS
 
@@ -69,9 +75,11 @@ def parking(territory, publish):
 
 @pytest.fixture
 def filed(parking, citizen):
-    """A case of Compiègne filed by the citizen."""
-    return case_submit(actor=citizen,
+    """A case of Compiègne filed by the citizen, its acknowledgements drawn by the worker."""
+    case = case_submit(actor=citizen,
                        offered=selectors.procedure_offered_get(slug=parking.slug, commune=None), data=GOOD)
+    case_acknowledge(case_id=case.pk)
+    return case
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from socle.core.models import ThrottleHit
@@ -109,11 +110,11 @@ def test_a_visitor_files_without_account_and_confirms_by_email(client, procedure
     assert case.data["adresse"]["commune"] == "compiegne"
     assert CaseDocument.objects.filter(case=case, kind="attachment", name="carte.pdf").exists()
     page = client.get(response["Location"]).content.decode()
+    assert "sont en préparation" in page  # the worker draws the acknowledgements
+    call_command("worker", batch=True)
+    page = client.get(response["Location"]).content.decode()
     assert "Accusé d&#x27;enregistrement" in page
     # The link in the email confirms the address and opens the case in another browser.
-    from django.core.management import call_command
-
-    call_command("worker", batch=True)
     # Built from SOCLE_BASE_URL, never from the request's Host header.
     link = next(re.search(r"http://127\.0\.0\.1:8000(/suivi/\S+)", m.body).group(1)
                 for m in mail.outbox if "Confirmez" in m.subject)
@@ -218,6 +219,7 @@ def test_the_citizen_downloads_the_acknowledgement_pdf(client, procedure, citize
     client.force_login(citizen)
     client.post("/demarches/copie-acte/", good_post())
     case = Case.objects.get()
+    call_command("worker", batch=True)  # the worker draws the acknowledgements
     receipt = case.documents.get(kind="receipt")
     response = client.get(f"/mes-demandes/{case.number}/documents/{receipt.pk}/")
     assert response.status_code == 200

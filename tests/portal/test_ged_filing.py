@@ -15,7 +15,7 @@ from socle.documents.services import node_create, plan_create
 from socle.portal import selectors
 from socle.portal.ged_filing import case_documents_file_task
 from socle.portal.models import CaseDocument, DocumentKind
-from socle.portal.services import case_submit, case_transition
+from socle.portal.services import case_acknowledge, case_submit, case_transition
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FIELDS = [
@@ -48,6 +48,7 @@ def submit(procedure, citizen, territory, capture):
     with capture(execute=True):
         case = case_submit(actor=citizen, offered=offered, data={
             "nom": "Martin", "justificatif": [{"upload": handle, "name": "domicile.pdf"}]})
+        case_acknowledge(case_id=case.pk)  # the worker draws the acknowledgements
     return case
 
 

@@ -15,6 +15,7 @@ from socle.portal import selectors
 from socle.portal.models import DocumentKind
 from socle.portal.pdf_documents import french_date
 from socle.portal.services import (
+    case_acknowledge,
     case_comment,
     case_message,
     case_resubmit,
@@ -152,6 +153,7 @@ def text_of(reader: PdfReader) -> str:
 def test_the_acknowledgements_state_what_the_law_requires(territory, procedure, citizen):
     offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
+    case_acknowledge(case_id=case.pk)  # what the worker runs after the filing
     filed_on = french_date(case.submitted_at)
     due_on = french_date(case.decision_due_on)
 
@@ -175,6 +177,7 @@ def test_the_receipt_says_when_silence_means_acceptance(territory, publish, citi
                         silence_means="acceptance", implicit_decision_days=30)
     offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
     case = case_submit(actor=citizen, offered=offered, data=GOOD)
+    case_acknowledge(case_id=case.pk)
     text = text_of(pdf_of(case, DocumentKind.RECEIPT))
     assert f"au {french_date(case.decision_due_on)}, votre demande sera réputée acceptée" in text
     # The service defaults to the commune and its contact details when the procedure names none.

@@ -12,6 +12,7 @@ from socle.portal.services import (
     CaseInvalid,
     Conflict,
     adoption_set,
+    case_acknowledge,
     case_assign,
     case_available_transitions,
     case_comment,
@@ -38,13 +39,17 @@ def test_a_citizen_files_a_case_routed_to_the_commune_that_owns_the_procedure(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         case = case_submit(actor=citizen, offered=offered_in(procedure, territory["compiegne"]),
                            data=GOOD)
+    assert not callbacks, "no email from the filing itself: the worker mails the acknowledgements"
     assert case.status == "submitted"
     assert case.organisation.slug == "compiegne"
     assert case.number.count("-") == 1 and len(case.number) == 11
     assert case.decision_due_on is not None
+    assert not case.documents.exists(), "the acknowledgements are the worker's, not the filing's"
+    with django_capture_on_commit_callbacks(execute=False) as mailed:
+        case_acknowledge(case_id=case.pk)
     kinds = set(case.documents.values_list("kind", flat=True))
     assert kinds == {DocumentKind.REGISTRATION, DocumentKind.RECEIPT}
-    assert callbacks, "the acknowledgement email is queued after commit"
+    assert mailed, "the acknowledgement email is queued after the drawing commits"
 
 
 def test_field_errors_are_reported_per_field_in_french(territory, publish, citizen):

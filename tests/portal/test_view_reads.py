@@ -8,7 +8,7 @@ from django.http import Http404
 
 from socle.portal import selectors
 from socle.portal.access_links import access_token_make
-from socle.portal.services import case_submit
+from socle.portal.services import case_acknowledge, case_submit
 
 GOOD = {"nom": "Martin", "motif": "perte"}
 PORTAL = Path(selectors.__file__).parent
@@ -34,8 +34,10 @@ def test_the_check_sees_a_manager_query():
 def _filed(territory, publish, citizen=None):
     procedure = publish(territory["compiegne"], "carte-stationnement", requires_account=False)
     offered = selectors.procedure_offered_get(slug=procedure.slug, commune=territory["compiegne"])
-    return case_submit(actor=citizen, offered=offered, data=GOOD,
+    case = case_submit(actor=citizen, offered=offered, data=GOOD,
                        email="" if citizen else "visiteur@exemple.fr")
+    case_acknowledge(case_id=case.pk)  # the worker's part: its documents exist
+    return case
 
 
 def test_a_genuine_link_opens_a_case_filed_without_an_account(territory, publish):

@@ -42,6 +42,8 @@ def citizen_with_a_case(territory, make_user, margny):
     offered = portal_selectors.procedure_offered_get(slug="carte", commune=margny)
     case = case_submit(actor=citizen, data={"nom": "Martin"}, offered=offered)
     case_submit(actor=other, data={"nom": "Autre-Personne"}, offered=offered)
+    while task_run_next(worker_id="test"):  # the worker's part: the acknowledgements
+        pass
     case_message(actor=citizen, case=case, text="Bonjour, où en est ma demande ?")
     case_message(actor=caseworker, case=case, text="Elle est en cours d'instruction.")
     case_comment(actor=caseworker, case=case, text="Note interne à ne pas exporter")

@@ -7,6 +7,7 @@ re-exports the public services of its modules, one seam a module.
 from socle.core.errors import Conflict, ServiceError
 
 from ._base import EDIT_PROCEDURE, PROCESS_CASE, CaseInvalid, case_validate, validation_context
+from .acknowledging import case_acknowledge
 from .adoptions import adoption_set
 from .cases import (
     case_assign,
@@ -45,6 +46,7 @@ __all__ = [
     "DemoLoadReport",
     "ServiceError",
     "adoption_set",
+    "case_acknowledge",
     "case_answers_parse",
     "case_assign",
     "case_available_transitions",

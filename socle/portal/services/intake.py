@@ -43,6 +43,7 @@ from ._base import (
     _event,
     case_validate,
 )
+from .acknowledging import acknowledgement_queue
 from .cases import _await_payment
 
 
@@ -165,14 +166,9 @@ def case_submit(
     if actor is None:
         _anonymous_filing_allowed(applicant_email, client)
     applicant_name = actor.display_name if actor else applicant_email
-    # The number, then the acknowledgements, before the filing's transaction: rendering
-    # two PDFs inside it held the counter's lock (every other filing waited) and, on
-    # SQLite, the database's write lock.
+    # The number before the filing's transaction, so that the counter's lock is held for
+    # that one update; the acknowledgements are drawn by the worker (acknowledgement_queue).
     number = draft.number if draft is not None else _number_allocate(received_on.year)
-    pdfs = acknowledgements.submission_pdfs(Case(
-        number=number, procedure=procedure, revision=revision, organisation=organisation,
-        email=applicant_email, applicant_name=applicant_name, submitted_at=now,
-        decision_due_on=_decision_date(received_on, offered.implicit_decision_days)), offered)
     try:
         with transaction.atomic():
             if draft is not None:
@@ -196,7 +192,8 @@ def case_submit(
                          target=case, data={"number": case.number, "procedure": procedure.slug,
                                             "revision": revision.number},
                          actor_label=case.email)
-            acknowledgements.acknowledge_submission(case, offered, pdfs)
+            # In this transaction: committed with the case, or not at all (an outbox).
+            acknowledgement_queue(case)
             notify_case_new(case, actor=actor)
             case_documents_file_later(case)
             if fee > 0:
